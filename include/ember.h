@@ -1,0 +1,600 @@
+/*
+ * ember.h — the whole public API of ember, an embeddable in-process
+ * data-structure store with the Redis data model.
+ *
+ * This header is the specification. Anything not declared here is private.
+ *
+ * Conventions (they hold for every function unless its comment says otherwise):
+ *
+ *  - Status: every function that can fail returns an int: EMBER_OK (0) or a
+ *    negative EMBER_E* code. ember_strerror() names every code. Results come
+ *    back through out-parameters, which are written only on EMBER_OK.
+ *  - A Redis error (WRONGTYPE, syntax, out of range...) is not an API failure:
+ *    ember_command() returns EMBER_OK and a reply of type EMBER_REPLY_ERROR
+ *    carrying Redis's exact message. Typed wrappers (ember_get, ember_incrby...)
+ *    map such errors to a status code (EMBER_EWRONGTYPE, EMBER_ENOTINT...).
+ *  - Bytes are (pointer, length) pairs: binary safe, never NUL-terminated by
+ *    contract. A NULL pointer with length 0 is the empty string.
+ *  - Inputs are copied (or fully consumed) before a call returns.
+ *  - Whatever ember allocates for the caller is released with ember_reply_free()
+ *    or ember_free(), never with free(). Replies and buffers stay valid after
+ *    the database is closed.
+ *  - Threads: in executor mode (the default) every function taking an ember_db
+ *    may be called from any thread at the same time. In inline mode the caller
+ *    promises that one thread at a time uses the database.
+ *  - Close functions accept NULL and then do nothing.
+ *  - No struct is passed by value, no varargs, only fixed-width integer types,
+ *    so every FFI (ctypes, cffi, cgo, bindgen) can bind this header directly.
+ */
+#ifndef EMBER_H
+#define EMBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(EMBER_STATIC_DEFINE)
+#define EMBER_API
+#elif defined(EMBER_BUILDING)
+#define EMBER_API __attribute__((visibility("default")))
+#else
+#define EMBER_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define EMBER_VERSION_MAJOR 0
+#define EMBER_VERSION_MINOR 1
+#define EMBER_VERSION_PATCH 0
+/** Encodes a version as one integer, e.g. EMBER_VERSION_NUM(0, 1, 0) == 100. */
+#define EMBER_VERSION_NUM(maj, min, pat) ((maj) * 10000 + (min) * 100 + (pat))
+#define EMBER_VERSION_NUMBER                                                                       \
+    EMBER_VERSION_NUM(EMBER_VERSION_MAJOR, EMBER_VERSION_MINOR, EMBER_VERSION_PATCH)
+
+/** The library's version as "MAJOR.MINOR.PATCH" (static storage; never NULL).
+ *  Compare with EMBER_VERSION_* to detect a header/library mismatch. Any thread. */
+EMBER_API const char *ember_version(void);
+/** The library's version as EMBER_VERSION_NUM(major, minor, patch). Any thread. */
+EMBER_API uint32_t ember_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Explicit values, append-only: a value is never reused for another meaning. */
+enum {
+    EMBER_OK = 0,
+    EMBER_EINVAL = -1,     /**< an argument is invalid (NULL where required, bad value) */
+    EMBER_ENOMEM = -2,     /**< out of memory */
+    EMBER_EMISUSE = -3,    /**< API misuse: bad handle, wrong thread or wrong state */
+    EMBER_ECLOSED = -4,    /**< the database is closing or closed; nothing was done */
+    EMBER_EREPLY = -5,     /**< the command replied with an error not mapped below */
+    EMBER_EWRONGTYPE = -6, /**< WRONGTYPE: the key holds another kind of value */
+    EMBER_ENOTINT = -7,    /**< a value is not an integer or is out of range */
+    EMBER_ENOTFLOAT = -8,  /**< a value is not a valid float */
+    EMBER_EOVERFLOW = -9,  /**< the operation would overflow */
+    EMBER_ESYNTAX = -10,   /**< syntax error in the command's arguments */
+    EMBER_ENOTFOUND = -11, /**< the reply was nil: no such key / element */
+    EMBER_ENOKEY = -12,    /**< "ERR no such key" (RENAME, MOVE...) */
+    EMBER_EABORT = -13,    /**< an atomic batch was discarded (EXECABORT) */
+    EMBER_EUNKNOWN = -14,  /**< unknown command */
+    EMBER_EARITY = -15,    /**< wrong number of arguments */
+    EMBER_ERANGE = -16,    /**< an index or value is out of range */
+    EMBER_EIO = -17,       /**< an I/O operation failed */
+    EMBER_EBUSY = -18,     /**< the resource is busy (e.g. still referenced) */
+    EMBER_ENOTSUP = -19,   /**< not supported in this configuration */
+};
+
+/** A static, human-readable name for a status code ("EMBER_EWRONGTYPE: ...").
+ *  Unknown codes give "unknown ember status". Never NULL. Any thread. */
+EMBER_API const char *ember_strerror(int status);
+
+/** Frees a buffer that ember allocated for the caller (ember_get's value,
+ *  ember_randomkey's key...). NULL-safe. Any thread, even after close. */
+EMBER_API void ember_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Handles                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ember_db ember_db;         /**< a database (or a view of one) */
+typedef struct ember_config ember_config; /**< settings used by ember_db_open */
+typedef struct ember_reply ember_reply;   /**< a reply tree */
+typedef struct ember_batch ember_batch;   /**< a list of commands sent at once */
+typedef struct ember_cq ember_cq;         /**< a pollable completion queue */
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                              */
+/* ------------------------------------------------------------------------ */
+
+/** Threading modes for ember_config_set_mode(). */
+enum {
+    EMBER_MODE_EXECUTOR = 0, /**< default: one executor thread owns the data */
+    EMBER_MODE_INLINE = 1,   /**< no thread: commands run on the caller's thread */
+};
+
+/** Creates a configuration holding the defaults (executor mode, 16 databases,
+ *  real clock, hz 10, random hash seed, malloc).
+ *  @param[out] out  receives the new configuration; free it with ember_config_free().
+ *  @return EMBER_OK, EMBER_EINVAL (out is NULL), EMBER_ENOMEM. Any thread. */
+EMBER_API int ember_config_new(ember_config **out);
+
+/** Frees a configuration. NULL-safe. A database opened from it does not keep
+ *  a reference: the configuration may be freed right after ember_db_open(). */
+EMBER_API void ember_config_free(ember_config *cfg);
+
+/** Sets a parameter by its Redis name and a string value, exactly as
+ *  `CONFIG SET name value` would (e.g. "hz" "20", "maxmemory" "100mb",
+ *  "databases" "4"). Parameters that only make sense at open ("databases")
+ *  are accepted here too.
+ *  @param name, value  NUL-terminated strings.
+ *  @return EMBER_OK, EMBER_EINVAL (unknown name, bad value or NULL argument). */
+EMBER_API int ember_config_set(ember_config *cfg, const char *name, const char *value);
+
+/** Reads back a parameter as the string CONFIG GET would return.
+ *  @param[out] out  receives a copy to release with ember_free().
+ *  @return EMBER_OK, EMBER_EINVAL (unknown name), EMBER_ENOMEM. */
+EMBER_API int ember_config_get(const ember_config *cfg, const char *name, char **out);
+
+/** EMBER_MODE_EXECUTOR (default) or EMBER_MODE_INLINE. @return EMBER_OK, EMBER_EINVAL. */
+EMBER_API int ember_config_set_mode(ember_config *cfg, int mode);
+
+/** Number of numbered databases, 1..1024 (default 16). @return EMBER_OK, EMBER_EINVAL. */
+EMBER_API int ember_config_set_databases(ember_config *cfg, int32_t count);
+
+/** Uses a virtual clock starting at `start_ms` (Unix milliseconds) instead of
+ *  the real clock. Every time-based behaviour (TTLs, active expiry, TIME,
+ *  blocking timeouts) then follows ember_clock_advance()/ember_clock_set().
+ *  @return EMBER_OK, EMBER_EINVAL (negative start). */
+EMBER_API int ember_config_set_virtual_clock(ember_config *cfg, int64_t start_ms);
+
+/** Fixes the seed of the keyspace hash (default: random per database, which
+ *  defends against hash flooding). Use a fixed seed only for reproducible
+ *  tests. @return EMBER_OK. */
+EMBER_API int ember_config_set_hash_seed(ember_config *cfg, uint64_t seed);
+
+/** Allocator hooks, used for every allocation the database holds (keys, values,
+ *  tables). Replies returned to the caller always use the C library's malloc,
+ *  so they outlive the database. All four functions are required; they may be
+ *  called from the executor thread and from ember's background free thread.
+ *  usable_size must return the usable size of a live block (for accounting).
+ *  @return EMBER_OK, EMBER_EINVAL (a NULL function). */
+EMBER_API int ember_config_set_allocator(ember_config *cfg, void *(*malloc_fn)(void *ctx, size_t n),
+                                         void *(*realloc_fn)(void *ctx, void *p, size_t n),
+                                         void (*free_fn)(void *ctx, void *p),
+                                         size_t (*usable_size_fn)(void *ctx, const void *p),
+                                         void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Databases                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Opens a new, empty in-memory database.
+ *  @param cfg  settings, or NULL for the defaults. Not retained.
+ *  @param[out] out  the handle; close it with ember_db_close(). It addresses
+ *                   database number 0; see ember_db_view() for the others.
+ *  @return EMBER_OK, EMBER_EINVAL (out NULL), EMBER_ENOMEM, EMBER_EIO (the
+ *          executor thread could not be started). Any thread. */
+EMBER_API int ember_db_open(const ember_config *cfg, ember_db **out);
+
+/** Closes a handle. NULL-safe.
+ *  On the handle returned by ember_db_open(): stops accepting commands, runs
+ *  every command already accepted, completes anything still pending (async
+ *  callbacks get EMBER_ECLOSED), joins the executor thread and frees the data.
+ *  Views stay valid as handles until they are closed, but every call on them
+ *  then returns EMBER_ECLOSED.
+ *  On a view: releases just the view.
+ *  Must not be called from the executor thread (a closure or callback):
+ *  returns EMBER_EMISUSE there. Must not race with other calls on the same
+ *  handle (other handles/views may keep calling and get EMBER_ECLOSED).
+ *  @return EMBER_OK, EMBER_EMISUSE. */
+EMBER_API int ember_db_close(ember_db *db);
+
+/** Creates a view: a handle on the same store that addresses numbered database
+ *  `index` (0..databases-1), the way SELECT does for a Redis connection.
+ *  Commands through a view run on the same executor, in the same order
+ *  guarantees. Close the view with ember_db_close().
+ *  @return EMBER_OK, EMBER_EINVAL (index out of range, NULL), EMBER_ENOMEM,
+ *          EMBER_ECLOSED. Any thread. */
+EMBER_API int ember_db_view(ember_db *db, int32_t index, ember_db **out);
+
+/** The numbered database a handle addresses (0 for ember_db_open's handle).
+ *  Returns -1 for a NULL or invalid handle. */
+EMBER_API int32_t ember_db_index(const ember_db *db);
+
+/** Advances the virtual clock by `ms` milliseconds (>= 0) and lets the executor
+ *  run its timed work (active expiry) at the new time before returning.
+ *  @return EMBER_OK, EMBER_ENOTSUP (real clock), EMBER_EINVAL (negative),
+ *          EMBER_ECLOSED. Any thread except the executor (EMBER_EMISUSE). */
+EMBER_API int ember_clock_advance(ember_db *db, int64_t ms);
+
+/** Sets the virtual clock to `unix_ms` (it may not go backwards).
+ *  @return as ember_clock_advance(), EMBER_EINVAL if unix_ms is in the past. */
+EMBER_API int ember_clock_set(ember_db *db, int64_t unix_ms);
+
+/** The database's current time in Unix milliseconds (real or virtual).
+ *  @return EMBER_OK, EMBER_EINVAL. Any thread. */
+EMBER_API int ember_clock_now(ember_db *db, int64_t *unix_ms);
+
+/* ------------------------------------------------------------------------ */
+/* Commands and replies                                                       */
+/* ------------------------------------------------------------------------ */
+
+enum {
+    EMBER_REPLY_NIL = 0,
+    EMBER_REPLY_STATUS = 1,
+    EMBER_REPLY_ERROR = 2,
+    EMBER_REPLY_INTEGER = 3,
+    EMBER_REPLY_DOUBLE = 4,
+    EMBER_REPLY_STRING = 5,
+    EMBER_REPLY_ARRAY = 6,
+    EMBER_REPLY_MAP = 7,
+    EMBER_REPLY_SET = 8,
+    EMBER_REPLY_BOOL = 9
+};
+
+/** Runs one command, e.g. {"SET", "k", "v"}, and waits for its reply.
+ *  Replies use RESP3's types (MAP, SET, DOUBLE, BOOL, NIL) where Redis 7.0
+ *  sends them to a RESP3 client.
+ *  @param argc     number of arguments (>= 1; argv[0] is the command name,
+ *                  case-insensitive).
+ *  @param argv     argument pointers; argv[i] may be NULL only if argvlen[i] is 0.
+ *  @param argvlen  argument lengths; NULL means every argv[i] is NUL-terminated.
+ *  @param[out] out the reply; release it with ember_reply_free(). A Redis error
+ *                  (unknown command, wrong arity, WRONGTYPE...) is an
+ *                  EMBER_REPLY_ERROR reply with EMBER_OK returned.
+ *  @return EMBER_OK, EMBER_EINVAL (NULL db/argv/out, argc 0), EMBER_ENOMEM,
+ *          EMBER_ECLOSED, EMBER_EMISUSE (bad handle).
+ *  Threads: any. From the executor thread itself (inside ember_run() or an
+ *  async callback) the command executes directly, at once. */
+EMBER_API int ember_command(ember_db *db, size_t argc, const char *const *argv,
+                            const size_t *argvlen, ember_reply **out);
+
+/** The reply's type (EMBER_REPLY_*); EMBER_REPLY_NIL for NULL. */
+EMBER_API int ember_reply_type(const ember_reply *r);
+
+/** The bytes of a STATUS, ERROR or STRING reply (also DOUBLE: its text as
+ *  Redis formats it). NUL-terminated for convenience; binary safe via len.
+ *  @param[out] len  receives the length; may be NULL.
+ *  @return the bytes, valid until ember_reply_free() of the root; NULL (len 0)
+ *          for other types or a NULL reply. */
+EMBER_API const char *ember_reply_str(const ember_reply *r, size_t *len);
+
+/** The value of an INTEGER or BOOL (0/1) reply; 0 for other types. */
+EMBER_API int64_t ember_reply_integer(const ember_reply *r);
+
+/** The value of a DOUBLE reply (also INTEGER, converted); 0.0 otherwise. */
+EMBER_API double ember_reply_double(const ember_reply *r);
+
+/** ARRAY and SET: number of elements; MAP: 2 x number of pairs (elements are
+ *  flattened key, value, key, value...). 0 for other types. */
+EMBER_API size_t ember_reply_len(const ember_reply *r);
+
+/** Element i of an ARRAY, SET or MAP (see ember_reply_len()), owned by its
+ *  root: do not free it. NULL if i is out of range or r is not aggregate. */
+EMBER_API const ember_reply *ember_reply_element(const ember_reply *r, size_t i);
+
+/** For an ERROR reply, the EMBER_E* code its message maps to
+ *  (EMBER_EWRONGTYPE, EMBER_ENOTINT, EMBER_ESYNTAX..., EMBER_EREPLY otherwise);
+ *  EMBER_OK for every other type. */
+EMBER_API int ember_reply_error_code(const ember_reply *r);
+
+/** Frees a reply tree (pass the root). NULL-safe. Valid after the database
+ *  is closed. Any thread. */
+EMBER_API void ember_reply_free(ember_reply *r);
+
+/* ------------------------------------------------------------------------ */
+/* Asynchronous submission                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** Completion callback. Called exactly once per accepted submission; never if
+ *  the submission call itself returned an error.
+ *  @param status  EMBER_OK (reply is set) or EMBER_ECLOSED (the database
+ *                 closed first; reply is NULL).
+ *  @param reply   owned by the callback: release it with ember_reply_free().
+ *  Runs on the executor thread (cq == NULL) — it must be short and must not
+ *  wait; it may call ember_command() and friends, which execute directly — or
+ *  on whichever thread calls ember_cq_poll() (cq != NULL). */
+typedef void (*ember_callback)(void *userdata, int status, ember_reply *reply);
+
+/** Submits a command without waiting. Arguments are copied before return.
+ *  @param cq  NULL to run the callback on the executor thread, or a completion
+ *             queue to have it run by ember_cq_poll().
+ *  @return EMBER_OK (the callback will be called), EMBER_EINVAL, EMBER_ENOMEM,
+ *          EMBER_ECLOSED. Any thread. In inline mode the command runs at once
+ *          and the callback is called before return (or queued on cq). */
+EMBER_API int ember_command_async(ember_db *db, size_t argc, const char *const *argv,
+                                  const size_t *argvlen, ember_cq *cq, ember_callback cb,
+                                  void *userdata);
+
+/** Creates a completion queue: completions of async submissions made with it
+ *  are queued, and a file descriptor becomes readable while any are waiting,
+ *  so a host event loop (epoll, libuv, asyncio) can poll it.
+ *  A completion queue belongs to one database. Close it after every submission
+ *  made with it has completed (or after ember_db_close()).
+ *  @return EMBER_OK, EMBER_EINVAL, EMBER_ENOMEM, EMBER_EIO (no eventfd). */
+EMBER_API int ember_cq_open(ember_db *db, ember_cq **out);
+
+/** The descriptor to watch for readability (owned by the queue; do not read
+ *  or close it yourself). -1 for NULL. */
+EMBER_API int ember_cq_fd(const ember_cq *cq);
+
+/** Runs the callbacks of up to `max` waiting completions (0 = all) on the
+ *  calling thread, in completion order. Call from one thread at a time.
+ *  @param[out] ran  number of callbacks run; may be NULL.
+ *  @return EMBER_OK, EMBER_EINVAL. */
+EMBER_API int ember_cq_poll(ember_cq *cq, size_t max, size_t *ran);
+
+/** Frees a completion queue; runs nothing still queued (their replies are
+ *  freed). NULL-safe. */
+EMBER_API void ember_cq_close(ember_cq *cq);
+
+/* ------------------------------------------------------------------------ */
+/* Batches                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** Batch flags for ember_batch_exec(). */
+enum {
+    EMBER_BATCH_PIPELINE = 0, /**< commands run in order, each with its own reply */
+    EMBER_BATCH_ATOMIC = 1,   /**< MULTI/EXEC: all or nothing on syntax errors */
+};
+
+/** Creates an empty batch. A batch may be executed many times and reused
+ *  after ember_batch_clear(). One thread at a time per batch.
+ *  @return EMBER_OK, EMBER_EINVAL, EMBER_ENOMEM. */
+EMBER_API int ember_batch_new(ember_batch **out);
+
+/** Appends a command (arguments copied). Same argument rules as ember_command().
+ *  @return EMBER_OK, EMBER_EINVAL, EMBER_ENOMEM. */
+EMBER_API int ember_batch_add(ember_batch *b, size_t argc, const char *const *argv,
+                              const size_t *argvlen);
+
+/** Number of commands in the batch; 0 for NULL. */
+EMBER_API size_t ember_batch_count(const ember_batch *b);
+
+/** Submits all the batch's commands in one hand-off and waits for all replies.
+ *  The executor runs them back to back: no other command interleaves. SELECT
+ *  inside a batch switches the database for the rest of the batch.
+ *  EMBER_BATCH_ATOMIC adds MULTI/EXEC semantics: if any command is unknown or
+ *  has the wrong arity, none runs; that command's reply is its error and every
+ *  other reply is "EXECABORT Transaction discarded because of previous
+ *  errors." (status EMBER_EABORT). Runtime errors (WRONGTYPE...) do not stop
+ *  the others, as in Redis.
+ *  Replies replace those of a previous execution.
+ *  @return EMBER_OK, EMBER_EABORT, EMBER_EINVAL, EMBER_ENOMEM, EMBER_ECLOSED. */
+EMBER_API int ember_batch_exec(ember_db *db, ember_batch *b, int flags);
+
+/** The reply to command i of the last execution, owned by the batch (valid
+ *  until the next exec, clear or free). NULL if out of range or not run. */
+EMBER_API const ember_reply *ember_batch_reply(const ember_batch *b, size_t i);
+
+/** Removes every command and reply. */
+EMBER_API void ember_batch_clear(ember_batch *b);
+
+/** Frees a batch and its replies. NULL-safe. */
+EMBER_API void ember_batch_free(ember_batch *b);
+
+/* ------------------------------------------------------------------------ */
+/* Closures                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** A function run atomically on the executor: no other command interleaves
+ *  while it runs. `db` is the handle passed to ember_run(); every ember_*
+ *  command call made on it (or any handle of the same store) inside the
+ *  function executes directly, without the queue. The function must not call
+ *  ember_db_close() (EMBER_EMISUSE) and should not block. Its return value is
+ *  returned by ember_run(). */
+typedef int (*ember_fn)(ember_db *db, void *userdata);
+
+/** Runs `fn` on the executor thread and waits for it (inline mode: at once).
+ *  @return fn's return value, or EMBER_EINVAL / EMBER_ECLOSED if it was not run. */
+EMBER_API int ember_run(ember_db *db, ember_fn fn, void *userdata);
+
+/* ------------------------------------------------------------------------ */
+/* Typed wrappers: strings                                                    */
+/* ------------------------------------------------------------------------ */
+/* Each wrapper builds the same argv as the named command and goes through the
+ * same command path as ember_command(). They return EMBER_OK or the status a
+ * Redis error maps to (EMBER_EWRONGTYPE, EMBER_ENOTINT, ...), plus the API
+ * errors of ember_command(). Any thread. */
+
+/** SET flags for ember_set_ex(). */
+enum {
+    EMBER_SET_NX = 1,      /**< only if the key does not exist */
+    EMBER_SET_XX = 2,      /**< only if the key exists */
+    EMBER_SET_KEEPTTL = 4, /**< keep the key's time to live */
+    EMBER_SET_ABS = 8,     /**< ttl_ms is an absolute Unix time in ms (PXAT) */
+};
+
+/** SET key value. @return EMBER_OK. */
+EMBER_API int ember_set(ember_db *db, const void *key, size_t klen, const void *val, size_t vlen);
+
+/** SET key value [PX ttl_ms | PXAT ttl_ms] [NX|XX] [KEEPTTL].
+ *  @param ttl_ms  0 for no expiry; else relative ms (or absolute with EMBER_SET_ABS).
+ *  @param[out] was_set  1 if the value was written, 0 if NX/XX prevented it; may be NULL.
+ *  @return EMBER_OK, EMBER_ESYNTAX (conflicting flags), EMBER_EREPLY (bad ttl). */
+EMBER_API int ember_set_ex(ember_db *db, const void *key, size_t klen, const void *val,
+                           size_t vlen, int64_t ttl_ms, uint32_t flags, int *was_set);
+
+/** GET key. @param[out] val a copy of the value (release with ember_free();
+ *  NUL-terminated for convenience), @param[out] vlen its length.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no such key), EMBER_EWRONGTYPE. */
+EMBER_API int ember_get(ember_db *db, const void *key, size_t klen, void **val, size_t *vlen);
+
+/** GETSET key value: sets and returns the old value as ember_get() does
+ *  (EMBER_ENOTFOUND if there was none; the new value is set either way). */
+EMBER_API int ember_getset(ember_db *db, const void *key, size_t klen, const void *val,
+                           size_t vlen, void **old, size_t *oldlen);
+
+/** GETDEL key: returns the value as ember_get() and deletes the key. */
+EMBER_API int ember_getdel(ember_db *db, const void *key, size_t klen, void **val, size_t *vlen);
+
+/** SETNX key value. @param[out] was_set 1 if set; may be NULL. */
+EMBER_API int ember_setnx(ember_db *db, const void *key, size_t klen, const void *val, size_t vlen,
+                          int *was_set);
+
+/** SETEX key seconds value. @return EMBER_OK, EMBER_EREPLY (invalid expire time). */
+EMBER_API int ember_setex(ember_db *db, const void *key, size_t klen, int64_t seconds,
+                          const void *val, size_t vlen);
+
+/** PSETEX key milliseconds value. */
+EMBER_API int ember_psetex(ember_db *db, const void *key, size_t klen, int64_t ms,
+                           const void *val, size_t vlen);
+
+/** MGET key [key ...]: the reply is an ARRAY of STRING or NIL (release with
+ *  ember_reply_free()). @return EMBER_OK, EMBER_EINVAL (n == 0). */
+EMBER_API int ember_mget(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                         ember_reply **out);
+
+/** MSET key value [key value ...] with n pairs. */
+EMBER_API int ember_mset(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                         const void *const *vals, const size_t *vlens);
+
+/** MSETNX: @param[out] was_set 1 if all were set, 0 if none (one existed). */
+EMBER_API int ember_msetnx(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                           const void *const *vals, const size_t *vlens, int *was_set);
+
+/** APPEND key value. @param[out] newlen the length after appending; may be NULL. */
+EMBER_API int ember_append(ember_db *db, const void *key, size_t klen, const void *val,
+                           size_t vlen, int64_t *newlen);
+
+/** STRLEN key (0 if missing). */
+EMBER_API int ember_strlen(ember_db *db, const void *key, size_t klen, int64_t *len);
+
+/** GETRANGE key start end (inclusive, negative from the end). The result is
+ *  returned as ember_get() returns it (empty, never EMBER_ENOTFOUND). */
+EMBER_API int ember_getrange(ember_db *db, const void *key, size_t klen, int64_t start,
+                             int64_t end, void **val, size_t *vlen);
+
+/** SETRANGE key offset value. @param[out] newlen the string's length after. */
+EMBER_API int ember_setrange(ember_db *db, const void *key, size_t klen, int64_t offset,
+                             const void *val, size_t vlen, int64_t *newlen);
+
+/** INCRBY key delta (INCR/DECR/DECRBY are delta 1, -1, -delta).
+ *  @param[out] result the new value; may be NULL.
+ *  @return EMBER_OK, EMBER_ENOTINT, EMBER_EOVERFLOW, EMBER_EWRONGTYPE. */
+EMBER_API int ember_incrby(ember_db *db, const void *key, size_t klen, int64_t delta,
+                           int64_t *result);
+EMBER_API int ember_incr(ember_db *db, const void *key, size_t klen, int64_t *result);
+EMBER_API int ember_decr(ember_db *db, const void *key, size_t klen, int64_t *result);
+EMBER_API int ember_decrby(ember_db *db, const void *key, size_t klen, int64_t delta,
+                           int64_t *result);
+
+/** INCRBYFLOAT key delta. @return EMBER_OK, EMBER_ENOTFLOAT, EMBER_EREPLY
+ *  (NaN or infinity), EMBER_EWRONGTYPE. */
+EMBER_API int ember_incrbyfloat(ember_db *db, const void *key, size_t klen, double delta,
+                                double *result);
+
+/* ------------------------------------------------------------------------ */
+/* Typed wrappers: keys                                                       */
+/* ------------------------------------------------------------------------ */
+
+/** DEL key [key ...]. @param[out] removed number of keys deleted; may be NULL. */
+EMBER_API int ember_del(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                        int64_t *removed);
+
+/** UNLINK key [key ...]: as ember_del(), but large values are freed by a
+ *  background thread instead of the executor. */
+EMBER_API int ember_unlink(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                           int64_t *removed);
+
+/** EXISTS key [key ...]: @param[out] count keys that exist (repeats count again). */
+EMBER_API int ember_exists(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                           int64_t *count);
+
+/** TOUCH key [key ...]: @param[out] count keys that exist. */
+EMBER_API int ember_touch(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                          int64_t *count);
+
+/** TYPE key: @param[out] type a static string: "none", "string", "list",
+ *  "set", "zset", "hash". */
+EMBER_API int ember_type(ember_db *db, const void *key, size_t klen, const char **type);
+
+/** RENAME key newkey. @return EMBER_OK, EMBER_ENOKEY. */
+EMBER_API int ember_rename(ember_db *db, const void *key, size_t klen, const void *newkey,
+                           size_t nklen);
+
+/** RENAMENX key newkey. @param[out] renamed 1 or 0 (newkey existed). */
+EMBER_API int ember_renamenx(ember_db *db, const void *key, size_t klen, const void *newkey,
+                             size_t nklen, int *renamed);
+
+/** COPY source destination [DB destdb] [REPLACE].
+ *  @param destdb  -1 for the handle's own database.
+ *  @param[out] copied 1 or 0. */
+EMBER_API int ember_copy(ember_db *db, const void *src, size_t slen, const void *dst, size_t dlen,
+                         int32_t destdb, int replace, int *copied);
+
+/** MOVE key db. @param[out] moved 1 or 0. */
+EMBER_API int ember_move(ember_db *db, const void *key, size_t klen, int32_t destdb, int *moved);
+
+/** SWAPDB index1 index2 (affects every handle and view of the store). */
+EMBER_API int ember_swapdb(ember_db *db, int32_t index1, int32_t index2);
+
+/** RANDOMKEY: @return EMBER_OK with a copy of a key (ember_free()), EMBER_ENOTFOUND if empty. */
+EMBER_API int ember_randomkey(ember_db *db, void **key, size_t *klen);
+
+/** DBSIZE. */
+EMBER_API int ember_dbsize(ember_db *db, int64_t *count);
+
+/** FLUSHDB [ASYNC] (async != 0 frees the old data on a background thread). */
+EMBER_API int ember_flushdb(ember_db *db, int async);
+
+/** FLUSHALL [ASYNC]. */
+EMBER_API int ember_flushall(ember_db *db, int async);
+
+/** KEYS pattern: an ARRAY of STRING (ember_reply_free()). Prefer ember_scan()
+ *  on large databases: KEYS holds the executor for the whole walk. */
+EMBER_API int ember_keys(ember_db *db, const void *pattern, size_t plen, ember_reply **out);
+
+/** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
+ *  @param pattern  NULL for all keys. @param count 0 for the default (10).
+ *  @param type     NUL-terminated type name or NULL for all types.
+ *  @param[out] next_cursor 0 when the iteration is complete.
+ *  @param[out] keys ARRAY of STRING (ember_reply_free()).
+ *  Guarantee (as Redis): every key present for the whole iteration is
+ *  returned at least once, even while the table resizes. */
+EMBER_API int ember_scan(ember_db *db, uint64_t cursor, const void *pattern, size_t plen,
+                         uint32_t count, const char *type, uint64_t *next_cursor,
+                         ember_reply **keys);
+
+/** EXPIRE flags (as the options of EXPIRE). */
+enum {
+    EMBER_EXPIRE_NX = 1, /**< only if the key has no expiry */
+    EMBER_EXPIRE_XX = 2, /**< only if the key has an expiry */
+    EMBER_EXPIRE_GT = 4, /**< only if the new expiry is greater */
+    EMBER_EXPIRE_LT = 8, /**< only if the new expiry is less */
+};
+
+/** EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key time [NX|XX|GT|LT].
+ *  @param[out] set 1 if the timeout was set (or the key deleted because the
+ *  time is in the past), 0 if the key does not exist or a flag prevented it. */
+EMBER_API int ember_expire(ember_db *db, const void *key, size_t klen, int64_t seconds,
+                           uint32_t flags, int *set);
+EMBER_API int ember_pexpire(ember_db *db, const void *key, size_t klen, int64_t ms,
+                            uint32_t flags, int *set);
+EMBER_API int ember_expireat(ember_db *db, const void *key, size_t klen, int64_t unix_s,
+                             uint32_t flags, int *set);
+EMBER_API int ember_pexpireat(ember_db *db, const void *key, size_t klen, int64_t unix_ms,
+                              uint32_t flags, int *set);
+
+/** TTL / PTTL: remaining time (s / ms); -1 no expiry, -2 no such key. */
+EMBER_API int ember_ttl(ember_db *db, const void *key, size_t klen, int64_t *ttl);
+EMBER_API int ember_pttl(ember_db *db, const void *key, size_t klen, int64_t *ttl);
+
+/** EXPIRETIME / PEXPIRETIME: absolute Unix time (s / ms); -1, -2 as TTL. */
+EMBER_API int ember_expiretime(ember_db *db, const void *key, size_t klen, int64_t *at);
+EMBER_API int ember_pexpiretime(ember_db *db, const void *key, size_t klen, int64_t *at);
+
+/** PERSIST key. @param[out] removed 1 if a timeout was removed. */
+EMBER_API int ember_persist(ember_db *db, const void *key, size_t klen, int *removed);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EMBER_H */

@@ -1,0 +1,258 @@
+/*
+ * command.c — command lookup, arity checks, dispatch and reply helpers.
+ */
+#include "command.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "../common/util.h"
+
+#define CMD_SLOTS 1024 /* power of two, well above the number of commands */
+
+static const em_cmd *slots[CMD_SLOTS];
+
+static uint32_t name_hash(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint8_t)tolower((unsigned char)p[i]);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static int name_eq(const char *lower, const char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i < n; i++)
+        if (lower[i] == '\0' || lower[i] != tolower((unsigned char)p[i]))
+            return 0;
+    return lower[i] == '\0';
+}
+
+void ember__cmd_register(const em_cmd *const *modules, size_t nmodules)
+{
+    for (size_t m = 0; m < nmodules; m++) {
+        for (const em_cmd *c = modules[m]; c->name; c++) {
+            size_t n = strlen(c->name);
+            uint32_t i = name_hash(c->name, n) & (CMD_SLOTS - 1);
+            while (slots[i])
+                i = (i + 1) & (CMD_SLOTS - 1);
+            slots[i] = c;
+        }
+    }
+}
+
+const em_cmd *ember__cmd_lookup(const char *name, size_t len)
+{
+    if (len == 0 || len > 64)
+        return NULL;
+    uint32_t i = name_hash(name, len) & (CMD_SLOTS - 1);
+    while (slots[i]) {
+        if (name_eq(slots[i]->name, name, len))
+            return slots[i];
+        i = (i + 1) & (CMD_SLOTS - 1);
+    }
+    return NULL;
+}
+
+void ember__cmd_fullname(const em_cmd *parent, const em_cmd *cmd, char *buf, size_t cap)
+{
+    if (parent)
+        snprintf(buf, cap, "%s|%s", parent->name, cmd->name);
+    else
+        snprintf(buf, cap, "%s", cmd->name);
+}
+
+static int arity_ok(const em_cmd *cmd, size_t argc)
+{
+    return cmd->arity > 0 ? argc == (size_t)cmd->arity : argc >= (size_t)-cmd->arity;
+}
+
+static void reply_unknown(em_ctx *c)
+{
+    /* Redis quotes the first arguments, up to about 128 bytes in all. */
+    char args[512];
+    size_t al = 0;
+    args[0] = '\0';
+    for (size_t i = 1; i < c->argc && al < 128; i++) {
+        int room = 128 - (int)al;
+        int n = snprintf(args + al, sizeof args - al, "'%.*s' ",
+                         (int)(c->argvlen[i] < (size_t)room ? c->argvlen[i] : (size_t)room),
+                         c->argv[i]);
+        if (n < 0)
+            break;
+        al += (size_t)n;
+        if (al >= sizeof args)
+            al = sizeof args - 1;
+    }
+    em_add_errorf(c, "ERR unknown command '%.*s', with args beginning with: %s",
+                  (int)(c->argvlen[0] < 128 ? c->argvlen[0] : 128), c->argv[0], args);
+}
+
+const em_cmd *ember__cmd_resolve(em_ctx *c)
+{
+    const em_cmd *cmd = ember__cmd_lookup(c->argv[0], c->argvlen[0]);
+    c->parent = NULL;
+    if (!cmd) {
+        reply_unknown(c);
+        return NULL;
+    }
+    if (cmd->subcmds) {
+        if (c->argc == 1) {
+            c->cmd = cmd;
+            em_err_arity(c);
+            return NULL;
+        }
+        const em_cmd *sub = cmd->subcmds;
+        for (; sub->name; sub++)
+            if (name_eq(sub->name, c->argv[1], c->argvlen[1]))
+                break;
+        if (!sub->name) {
+            char up[64];
+            size_t n = strlen(cmd->name);
+            for (size_t i = 0; i <= n && i < sizeof up; i++)
+                up[i] = (char)toupper((unsigned char)cmd->name[i]);
+            em_add_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                          (int)(c->argvlen[1] < 128 ? c->argvlen[1] : 128), c->argv[1], up);
+            return NULL;
+        }
+        c->parent = cmd;
+        cmd = sub;
+    }
+    c->cmd = cmd;
+    if (!arity_ok(cmd, c->argc)) {
+        em_err_arity(c);
+        return NULL;
+    }
+    return cmd;
+}
+
+void ember__cmd_call(em_ctx *c, const em_cmd *cmd)
+{
+    c->cmd = cmd;
+    c->now = -1;
+    cmd->proc(c);
+    c->st->stats.total_commands++;
+}
+
+void ember__cmd_exec(em_ctx *c)
+{
+    const em_cmd *cmd = ember__cmd_resolve(c);
+    if (cmd)
+        ember__cmd_call(c, cmd);
+}
+
+/* ------------------------------------------------------------ replies */
+
+void em_add_bulk_ll(em_ctx *c, long long v)
+{
+    char buf[EM_LLSTR_SIZE];
+    size_t n = ember__ll_to_str(buf, v);
+    c->so->bulk(c->sink, buf, n);
+}
+
+void em_add_error(em_ctx *c, const char *msg)
+{
+    size_t n = strlen(msg);
+    c->so->error(c->sink, ember__error_code_for(msg, n), msg, n);
+}
+
+void em_add_errorf(em_ctx *c, const char *fmt, ...)
+{
+    char small[512], *buf = small;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof small) {
+        buf = malloc((size_t)n + 1);
+        if (!buf) {
+            buf = small;
+            n = sizeof small - 1;
+        } else {
+            va_start(ap, fmt);
+            vsnprintf(buf, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+        }
+    }
+    /* An error is one line: user bytes must not break the protocol. */
+    for (int i = 0; i < n; i++)
+        if (buf[i] == '\r' || buf[i] == '\n')
+            buf[i] = ' ';
+    c->so->error(c->sink, ember__error_code_for(buf, (size_t)n), buf, (size_t)n);
+    if (buf != small)
+        free(buf);
+}
+
+void em_err_wrongtype(em_ctx *c)
+{
+    em_add_error(c, "WRONGTYPE Operation against a key holding the wrong kind of value");
+}
+
+void em_err_notint(em_ctx *c)
+{
+    em_add_error(c, "ERR value is not an integer or out of range");
+}
+
+void em_err_notfloat(em_ctx *c)
+{
+    em_add_error(c, "ERR value is not a valid float");
+}
+
+void em_err_syntax(em_ctx *c)
+{
+    em_add_error(c, "ERR syntax error");
+}
+
+void em_err_overflow(em_ctx *c)
+{
+    em_add_error(c, "ERR increment or decrement would overflow");
+}
+
+void em_err_nokey(em_ctx *c)
+{
+    em_add_error(c, "ERR no such key");
+}
+
+void em_err_oom(em_ctx *c)
+{
+    em_add_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
+}
+
+void em_err_arity(em_ctx *c)
+{
+    char name[128];
+    ember__cmd_fullname(c->parent, c->cmd, name, sizeof name);
+    em_add_errorf(c, "ERR wrong number of arguments for '%s' command", name);
+}
+
+void em_err_expire(em_ctx *c)
+{
+    char name[128];
+    ember__cmd_fullname(c->parent, c->cmd, name, sizeof name);
+    em_add_errorf(c, "ERR invalid expire time in '%s' command", name);
+}
+
+int em_arg_is(const em_ctx *c, size_t i, const char *lit)
+{
+    return i < c->argc && name_eq(lit, c->argv[i], c->argvlen[i]);
+}
+
+int em_arg_ll_quiet(const em_ctx *c, size_t i, long long *out)
+{
+    return ember__str_to_ll(c->argv[i], c->argvlen[i], out);
+}
+
+int em_arg_ll(em_ctx *c, size_t i, long long *out)
+{
+    if (ember__str_to_ll(c->argv[i], c->argvlen[i], out))
+        return 1;
+    em_err_notint(c);
+    return 0;
+}

@@ -1,0 +1,190 @@
+/*
+ * command.h — the execution context handlers see, the command table entry,
+ * reply helpers and common errors.
+ *
+ * A handler is `void cmd_x(em_ctx *c)`: it reads c->argv, works on c->ks
+ * (the selected database) and writes exactly one reply through the helpers
+ * below. Dispatch (command.c) has already checked the name and the arity.
+ */
+#ifndef EMBER_COMMAND_H
+#define EMBER_COMMAND_H
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "../keyspace/keyspace.h"
+#include "config.h"
+#include "reply.h"
+
+/* The server-side state a store's commands share. */
+typedef struct em_server {
+    em_store st;
+    em_settings cfg;
+    int64_t start_us;       /* Unix time the store opened (its clock) */
+    int64_t start_mono_ns;  /* for uptime */
+    char run_id[41];
+    int inline_mode;
+    /* Executor counters, written by lib/exec, read by INFO. */
+    uint64_t exec_batches, exec_requests, exec_parks, exec_stalls;
+} em_server;
+
+typedef struct em_cmd em_cmd;
+
+typedef struct em_ctx {
+    em_server *srv;
+    em_store *st;
+    em_keyspace *ks;
+    int dbid;
+    size_t argc;
+    const char *const *argv;
+    const size_t *argvlen;
+    int64_t now; /* cached Unix ms for this command; -1 until read */
+    const em_sink_ops *so;
+    void *sink;
+    const em_cmd *cmd;
+    const em_cmd *parent; /* container of a subcommand, else NULL */
+    uint32_t flags;       /* EM_CTX_* */
+} em_ctx;
+
+enum {
+    EM_CTX_MAY_SELECT = 1, /* SELECT allowed (batches, closures, connections) */
+};
+
+/* Command flags (as Redis's command table). */
+enum {
+    EM_CMD_WRITE = 1 << 0,
+    EM_CMD_READONLY = 1 << 1,
+    EM_CMD_DENYOOM = 1 << 2, /* may grow memory: refused under maxmemory */
+    EM_CMD_FAST = 1 << 3,
+    EM_CMD_ADMIN = 1 << 4,
+    EM_CMD_BLOCKING = 1 << 5,
+    EM_CMD_NOMULTI = 1 << 6, /* refused inside atomic batches */
+    EM_CMD_RANDOM = 1 << 7,
+};
+
+struct em_cmd {
+    const char *name; /* lower case */
+    void (*proc)(em_ctx *c);
+    int arity; /* > 0 exact argc; < 0 at least -arity */
+    uint32_t flags;
+    int first_key, last_key, key_step; /* last_key -1 = last argument */
+    const em_cmd *subcmds;             /* container commands (CONFIG, OBJECT) */
+};
+
+/* ------------------------------------------------------------ dispatch */
+
+/* Builds the lookup table from NULL-terminated module tables (once). */
+void ember__cmd_register(const em_cmd *const *modules, size_t nmodules);
+/* Finds a command by name, any case; NULL if unknown. */
+const em_cmd *ember__cmd_lookup(const char *name, size_t len);
+/* Resolves c->argv to a command and checks arity: returns the command, or
+ * NULL after replying with Redis's error (unknown command / subcommand,
+ * wrong number of arguments). */
+const em_cmd *ember__cmd_resolve(em_ctx *c);
+/* Resolves and runs one command, replying through c's sink. */
+void ember__cmd_exec(em_ctx *c);
+/* Runs an already resolved command. */
+void ember__cmd_call(em_ctx *c, const em_cmd *cmd);
+/* Full name for error messages ("config|get"). */
+void ember__cmd_fullname(const em_cmd *parent, const em_cmd *cmd, char *buf, size_t cap);
+
+/* ------------------------------------------------------------ helpers */
+
+static inline int64_t em_now(em_ctx *c)
+{
+    if (c->now < 0)
+        c->now = ember__clock_ms(&c->st->clock);
+    return c->now;
+}
+
+static inline void em_add_status(em_ctx *c, const char *s)
+{
+    c->so->status(c->sink, s, strlen(s));
+}
+static inline void em_add_ok(em_ctx *c)
+{
+    c->so->status(c->sink, "OK", 2);
+}
+static inline void em_add_int(em_ctx *c, int64_t v)
+{
+    c->so->integer(c->sink, v);
+}
+static inline void em_add_bulk(em_ctx *c, const void *p, size_t n)
+{
+    c->so->bulk(c->sink, (const char *)p, n);
+}
+static inline void em_add_cstr(em_ctx *c, const char *s)
+{
+    c->so->bulk(c->sink, s, strlen(s));
+}
+static inline void em_add_nil(em_ctx *c)
+{
+    c->so->nil(c->sink);
+}
+static inline void em_add_double(em_ctx *c, double d)
+{
+    c->so->dbl(c->sink, d);
+}
+static inline void em_add_bool(em_ctx *c, int v)
+{
+    c->so->boolean(c->sink, v);
+}
+static inline void em_add_array(em_ctx *c, size_t n)
+{
+    c->so->agg(c->sink, EMBER_REPLY_ARRAY, n);
+}
+static inline void em_add_map(em_ctx *c, size_t pairs)
+{
+    c->so->agg(c->sink, EMBER_REPLY_MAP, pairs);
+}
+static inline void em_add_set(em_ctx *c, size_t n)
+{
+    c->so->agg(c->sink, EMBER_REPLY_SET, n);
+}
+/* Opens an aggregate whose length is settled later with em_end_deferred(). */
+static inline void em_add_deferred(em_ctx *c, int type)
+{
+    c->so->agg(c->sink, type, EM_DEFERRED);
+}
+/* n: elements (ARRAY/SET) or pairs (MAP). */
+static inline void em_end_deferred(em_ctx *c, size_t n)
+{
+    c->so->agg_end(c->sink, n);
+}
+/* A bulk string of an int64's decimal digits. */
+void em_add_bulk_ll(em_ctx *c, long long v);
+/* An error with Redis's exact text; the code is derived from the text. */
+void em_add_error(em_ctx *c, const char *msg);
+void em_add_errorf(em_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void em_err_wrongtype(em_ctx *c);
+void em_err_notint(em_ctx *c);
+void em_err_notfloat(em_ctx *c);
+void em_err_syntax(em_ctx *c);
+void em_err_overflow(em_ctx *c);
+void em_err_nokey(em_ctx *c);
+void em_err_arity(em_ctx *c);
+void em_err_oom(em_ctx *c);
+/* "ERR invalid expire time in '<cmd>' command" */
+void em_err_expire(em_ctx *c);
+
+/* Argument helpers: case-insensitive equality with a lower-case literal. */
+int em_arg_is(const em_ctx *c, size_t i, const char *lit);
+/* Parses argv[i] as int64 with Redis's rules; on failure replies with the
+ * "not an integer" error and returns 0. */
+int em_arg_ll(em_ctx *c, size_t i, long long *out);
+/* Parses argv[i] as int64 without replying. */
+int em_arg_ll_quiet(const em_ctx *c, size_t i, long long *out);
+
+/* Looks the key argv[i] up in the selected database. */
+static inline em_obj *em_lookup_read(em_ctx *c, size_t i, em_dpos *pos)
+{
+    return ember__ks_lookup(c->st, c->ks, c->argv[i], c->argvlen[i], em_now(c), EM_LK_READ, pos);
+}
+static inline em_obj *em_lookup_write(em_ctx *c, size_t i, em_dpos *pos)
+{
+    return ember__ks_lookup(c->st, c->ks, c->argv[i], c->argvlen[i], em_now(c), EM_LK_WRITE,
+                            pos);
+}
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * config.c — the parameter table (config.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../common/util.h"
+
+enum { P_INT, P_MEMORY, P_BOOL, P_ENUM };
+
+typedef struct param {
+    const char *name;
+    int kind;
+    size_t offset;
+    int64_t min, max;
+    int immutable;
+    const char *const *names; /* P_ENUM: value i is names[i] */
+} param;
+
+static const char *const policy_names[] = {
+    "noeviction",     "allkeys-lru",     "allkeys-lfu",     "allkeys-random",
+    "volatile-lru",   "volatile-lfu",    "volatile-random", "volatile-ttl",
+    NULL};
+
+#define OFF(f) offsetof(em_settings, f)
+static const param params[] = {
+    {"databases", P_INT, OFF(databases), 1, 1024, 1, NULL},
+    {"hz", P_INT, OFF(hz), 1, 500, 0, NULL},
+    {"maxmemory", P_MEMORY, OFF(maxmemory), 0, INT64_MAX, 0, NULL},
+    {"maxmemory-policy", P_ENUM, OFF(maxmemory_policy), 0, 7, 0, policy_names},
+    {"maxmemory-samples", P_INT, OFF(maxmemory_samples), 1, 64, 0, NULL},
+    {"lfu-log-factor", P_INT, OFF(lfu_log_factor), 0, INT32_MAX, 0, NULL},
+    {"lfu-decay-time", P_INT, OFF(lfu_decay_time), 0, INT32_MAX, 0, NULL},
+    {"proto-max-bulk-len", P_MEMORY, OFF(proto_max_bulk_len), 1024 * 1024, INT64_MAX, 0, NULL},
+    {"lazyfree-lazy-user-del", P_BOOL, OFF(lazyfree_lazy_user_del), 0, 1, 0, NULL},
+    {"lazyfree-lazy-user-flush", P_BOOL, OFF(lazyfree_lazy_user_flush), 0, 1, 0, NULL},
+    {"lazyfree-lazy-expire", P_BOOL, OFF(lazyfree_lazy_expire), 0, 1, 0, NULL},
+};
+
+void ember__settings_defaults(em_settings *s)
+{
+    s->databases = 16;
+    s->hz = 10;
+    s->maxmemory = 0;
+    s->maxmemory_policy = EM_POLICY_NOEVICTION;
+    s->maxmemory_samples = 5;
+    s->lfu_log_factor = 10;
+    s->lfu_decay_time = 1;
+    s->proto_max_bulk_len = 512ll * 1024 * 1024;
+    s->lazyfree_lazy_user_del = 0;
+    s->lazyfree_lazy_user_flush = 0;
+    s->lazyfree_lazy_expire = 0;
+}
+
+size_t ember__settings_count(void)
+{
+    return sizeof params / sizeof params[0];
+}
+
+const char *ember__settings_name(size_t i)
+{
+    return params[i].name;
+}
+
+int ember__settings_find(const char *name, size_t nlen)
+{
+    for (size_t i = 0; i < ember__settings_count(); i++)
+        if (strlen(params[i].name) == nlen && strncasecmp(params[i].name, name, nlen) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Redis's memtoull: a number with an optional unit (k kb m mb g gb, any case). */
+static int parse_memory(const char *v, size_t len, int64_t *out)
+{
+    static const struct {
+        const char *unit;
+        int64_t mul;
+    } units[] = {{"kb", 1024},           {"k", 1000},          {"mb", 1024 * 1024},
+                 {"m", 1000 * 1000},     {"gb", 1024ll << 20}, {"g", 1000ll * 1000 * 1000},
+                 {"b", 1}};
+    int64_t mul = 1;
+    size_t digits = len;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        size_t ul = strlen(units[i].unit);
+        if (len > ul && strncasecmp(v + len - ul, units[i].unit, ul) == 0) {
+            /* Prefer the longest unit that matches (kb over b). */
+            mul = units[i].mul;
+            digits = len - ul;
+            break;
+        }
+    }
+    long long n;
+    if (!ember__str_to_ll(v, digits, &n) || n < 0)
+        return 0;
+    if (n > INT64_MAX / mul)
+        return 0;
+    *out = n * mul;
+    return 1;
+}
+
+int ember__settings_set(em_settings *s, const char *name, size_t nlen, const char *val,
+                        size_t vlen, int runtime, const char **why)
+{
+    int i = ember__settings_find(name, nlen);
+    if (i < 0)
+        return EM_CFG_UNKNOWN;
+    const param *p = &params[i];
+    if (runtime && p->immutable) {
+        *why = "can't set immutable config";
+        return EM_CFG_IMMUTABLE;
+    }
+    int64_t v;
+    long long ll;
+    switch (p->kind) {
+    case P_INT:
+        if (!ember__str_to_ll(val, vlen, &ll)) {
+            *why = "argument couldn't be parsed into an integer";
+            return EM_CFG_BADVALUE;
+        }
+        v = ll;
+        break;
+    case P_MEMORY:
+        if (!parse_memory(val, vlen, &v)) {
+            *why = "argument must be a memory value";
+            return EM_CFG_BADVALUE;
+        }
+        break;
+    case P_BOOL:
+        if (vlen == 3 && strncasecmp(val, "yes", 3) == 0)
+            v = 1;
+        else if (vlen == 2 && strncasecmp(val, "no", 2) == 0)
+            v = 0;
+        else {
+            *why = "argument must be 'yes' or 'no'";
+            return EM_CFG_BADVALUE;
+        }
+        break;
+    default:
+        for (v = 0; p->names[v]; v++)
+            if (strlen(p->names[v]) == vlen && strncasecmp(p->names[v], val, vlen) == 0)
+                break;
+        if (!p->names[v]) {
+            *why = "argument(s) must be one of the following: noeviction, allkeys-lru, "
+                   "allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, "
+                   "volatile-ttl";
+            return EM_CFG_BADVALUE;
+        }
+        break;
+    }
+    if (v < p->min || v > p->max) {
+        *why = "argument is out of range";
+        return EM_CFG_BADVALUE;
+    }
+    memcpy((char *)s + p->offset, &v, sizeof v);
+    return EM_CFG_OK;
+}
+
+size_t ember__settings_format(const em_settings *s, size_t i, char *buf, size_t cap)
+{
+    const param *p = &params[i];
+    int64_t v;
+    memcpy(&v, (const char *)s + p->offset, sizeof v);
+    int n;
+    if (p->kind == P_BOOL)
+        n = snprintf(buf, cap, "%s", v ? "yes" : "no");
+    else if (p->kind == P_ENUM)
+        n = snprintf(buf, cap, "%s", p->names[v]);
+    else
+        n = snprintf(buf, cap, "%lld", (long long)v);
+    return n < 0 ? 0 : (size_t)n;
+}

@@ -1,0 +1,56 @@
+/*
+ * config.h — settings of a store, by Redis's parameter names.
+ *
+ * One table describes every parameter (name, type, bounds, whether it may
+ * change at run time); ember_config_set(), CONFIG GET and CONFIG SET all go
+ * through it, so a parameter is added in exactly one place.
+ */
+#ifndef EMBER_CONFIG_H
+#define EMBER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    EM_POLICY_NOEVICTION = 0,
+    EM_POLICY_ALLKEYS_LRU,
+    EM_POLICY_ALLKEYS_LFU,
+    EM_POLICY_ALLKEYS_RANDOM,
+    EM_POLICY_VOLATILE_LRU,
+    EM_POLICY_VOLATILE_LFU,
+    EM_POLICY_VOLATILE_RANDOM,
+    EM_POLICY_VOLATILE_TTL,
+};
+
+typedef struct em_settings {
+    int64_t databases;
+    int64_t hz;
+    int64_t maxmemory;
+    int64_t maxmemory_policy;
+    int64_t maxmemory_samples;
+    int64_t lfu_log_factor;
+    int64_t lfu_decay_time;
+    int64_t proto_max_bulk_len;
+    int64_t lazyfree_lazy_user_del;
+    int64_t lazyfree_lazy_user_flush;
+    int64_t lazyfree_lazy_expire;
+} em_settings;
+
+void ember__settings_defaults(em_settings *s);
+
+/* Outcome of a set. */
+enum { EM_CFG_OK = 0, EM_CFG_UNKNOWN = -1, EM_CFG_BADVALUE = -2, EM_CFG_IMMUTABLE = -3 };
+
+/* Sets `name` from text. `runtime` refuses immutable parameters. On a bad
+ * value *why receives a static explanation. */
+int ember__settings_set(em_settings *s, const char *name, size_t nlen, const char *val,
+                        size_t vlen, int runtime, const char **why);
+/* Writes the value of parameter i as text; returns its length. */
+size_t ember__settings_format(const em_settings *s, size_t i, char *buf, size_t cap);
+/* Number of parameters, and the name of parameter i. */
+size_t ember__settings_count(void);
+const char *ember__settings_name(size_t i);
+/* Index of a parameter by exact (case-insensitive) name, or -1. */
+int ember__settings_find(const char *name, size_t nlen);
+
+#endif

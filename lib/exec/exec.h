@@ -1,0 +1,125 @@
+/*
+ * exec.h — the executor: one thread per store that owns the keyspace and runs
+ * every command, fed by an MPSC queue of requests.
+ *
+ * Who may call what:
+ *   ember__exec_submit_*   any thread (the executor itself runs them directly)
+ *   ember__exec_close      one thread, not the executor
+ *   everything else here   the executor only
+ */
+#ifndef EMBER_EXEC_H
+#define EMBER_EXEC_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "../command/command.h"
+#include "mpsc.h"
+
+typedef struct em_core em_core;
+
+enum { EM_REQ_CMD = 1, EM_REQ_BATCH, EM_REQ_RUN, EM_REQ_TICK, EM_REQ_CLOSE, EM_REQ_ASYNC };
+
+/* Sync request states (the word a waiter may park on). */
+enum { EM_REQ_PENDING = 0, EM_REQ_PARKED = 1, EM_REQ_DONE = 2 };
+
+/* One command of a batch (arguments copied into the batch's arena). */
+typedef struct em_batch_cmd {
+    size_t argc;
+    size_t arg0; /* index of the first argument in the batch's arrays */
+} em_batch_cmd;
+
+struct ember_batch {
+    uint32_t magic;
+    em_batch_cmd *cmds;
+    size_t ncmds, capcmds;
+    const char **argv; /* pointers into bytes (fixed up at exec) */
+    size_t *argvlen;
+    size_t *argoff; /* offset of each argument in bytes */
+    size_t nargs, capargs;
+    char *bytes;
+    size_t nbytes, capbytes;
+    struct ember_reply **replies;
+    size_t nreplies;
+};
+
+typedef struct em_req {
+    em_mpsc_node node; /* must stay first */
+    int kind;
+    int status;
+    _Atomic uint32_t state;
+    int32_t dbid;
+    /* EM_REQ_CMD / EM_REQ_ASYNC */
+    size_t argc;
+    const char *const *argv;
+    const size_t *argvlen;
+    const em_sink_ops *so;
+    void *sink;
+    /* EM_REQ_BATCH */
+    struct ember_batch *batch;
+    int batch_flags;
+    /* EM_REQ_RUN */
+    int (*fn)(struct ember_db *, void *);
+    struct ember_db *handle;
+    void *ud;
+    int ret;
+    /* EM_REQ_ASYNC (heap-allocated, argv copied behind it) */
+    void (*cb)(void *ud, int status, struct ember_reply *r);
+    struct ember_cq *cq;
+    struct ember_reply *reply;
+} em_req;
+
+struct ember_cq {
+    uint32_t magic;
+    em_mpsc q;
+    int fd;
+    _Atomic uint32_t signaled;
+    em_core *core;
+};
+
+#define EM_SHARDS 16
+
+typedef struct em_shard {
+    _Atomic int64_t n;
+    char pad[EM_CACHELINE - sizeof(int64_t)];
+} em_shard;
+
+struct em_core {
+    em_server srv;
+    em_mpsc q;
+    /* Eventcount: the executor parks on epoch; producers bump it to wake. */
+    _Atomic uint32_t epoch EM_ALIGNED_CL;
+    _Atomic uint32_t parked;
+    em_shard inflight[EM_SHARDS];
+    _Atomic int closing;
+    int stop;
+    int mode; /* EMBER_MODE_* */
+    pthread_t thread;
+    int thread_started;
+    int64_t next_tick_ns;
+    uint32_t spin_exec, spin_wait;
+};
+
+int ember__core_init(em_core *c, int mode);
+/* Starts the executor thread (executor mode). Returns 0 or -1. */
+int ember__core_start(em_core *c);
+/* Stops accepting, runs what was accepted, stops the thread. */
+int ember__core_close(em_core *c);
+/* 1 if the calling thread is c's executor (or a direct call is in progress). */
+int ember__core_on_executor(const em_core *c);
+/* Runs one command synchronously (directly when on the executor / inline). */
+int ember__exec_command(em_core *c, int32_t dbid, size_t argc, const char *const *argv,
+                        const size_t *argvlen, const em_sink_ops *so, void *sink);
+int ember__exec_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags);
+int ember__exec_run(em_core *c, struct ember_db *h, int (*fn)(struct ember_db *, void *),
+                    void *ud);
+/* Runs timed work now (after the virtual clock moved). */
+int ember__exec_tick(em_core *c);
+/* Takes ownership of a heap request (EM_REQ_ASYNC) on success. */
+int ember__exec_async(em_core *c, em_req *r);
+/* Completion queues. */
+void ember__cq_complete(struct ember_cq *cq, em_req *r);
+/* Frees an async request (and its reply if still held). */
+void ember__req_free_async(em_req *r);
+
+#endif

@@ -1,0 +1,509 @@
+/*
+ * executor.c — the executor thread, request submission, waiting and close.
+ *
+ * Park/wake protocol (no lost wake-ups). The executor, before sleeping:
+ *   1. reads epoch (e),  2. stores parked = 1 (seq_cst),
+ *   3. re-checks the queue (seq_cst load of head),  4. futex_wait(&epoch, e).
+ * A producer: A. pushes (seq_cst exchange of head),  B. loads parked (seq_cst);
+ * if 1, increments epoch and futex_wakes it.
+ * All four marked operations are seq_cst, so they have one total order. If the
+ * executor's check (3) misses the push (A), then A comes after 3 in that order,
+ * hence after 2, so B (after A) sees parked == 1 and bumps epoch. The bump is
+ * after the executor's read in 1, so either futex_wait sees epoch != e and
+ * returns at once, or it was already asleep and the wake reaches it. Either
+ * way the executor runs again and finds the request. Producers pay one load
+ * when the executor is awake, and a syscall only when it sleeps.
+ *
+ * Sync waiters use one word per request: PENDING -> DONE (executor, exchange)
+ * or PENDING -> PARKED (waiter, CAS) -> DONE. The executor futex_wakes only
+ * when it replaced PARKED, i.e. when the waiter committed to sleeping; the
+ * waiter re-checks the word around every futex_wait, so spurious returns are
+ * harmless. After its exchange the executor no longer reads the request (the
+ * waiter's stack frame may be gone): futex_wake uses only the address, and a
+ * stray wake on reused stack memory is a spurious wake for whoever waits there,
+ * which every futex user tolerates.
+ *
+ * Close: submitters bump a per-thread shard counter, check `closing`, push,
+ * and drop the counter (Dekker-style with seq_cst on both sides). Close sets
+ * `closing` and waits for every shard to drain to zero: after that no push is
+ * in flight or can start, so a CLOSE request pushed now is the last one, and
+ * every request accepted before it runs normally.
+ */
+#include "exec.h"
+
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "futex.h"
+
+#define EXEC_BATCH 64
+
+static __thread const em_core *tls_exec;
+
+int ember__core_on_executor(const em_core *c)
+{
+    return tls_exec == c;
+}
+
+static unsigned shard_index(void)
+{
+    static _Atomic unsigned next_shard;
+    static __thread unsigned idx = UINT_MAX;
+    if (idx == UINT_MAX)
+        idx = atomic_fetch_add_explicit(&next_shard, 1, memory_order_relaxed) % EM_SHARDS;
+    return idx;
+}
+
+int ember__core_init(em_core *c, int mode)
+{
+    ember__mpsc_init(&c->q);
+    atomic_init(&c->epoch, 0);
+    atomic_init(&c->parked, 0);
+    atomic_init(&c->closing, 0);
+    for (int i = 0; i < EM_SHARDS; i++)
+        atomic_init(&c->inflight[i].n, 0);
+    c->stop = 0;
+    c->mode = mode;
+    c->thread_started = 0;
+    c->next_tick_ns = 0;
+    /* Spin budgets: long enough to cover a round trip on another core
+     * (hundreds of ns), short enough not to starve peers when threads
+     * outnumber cores. Measured in tests/bench/bench_core. */
+    c->spin_exec = 4000;
+    c->spin_wait = 2000;
+    return 0;
+}
+
+static void wake_executor(em_core *c)
+{
+    if (atomic_load_explicit(&c->parked, memory_order_seq_cst)) {
+        atomic_fetch_add_explicit(&c->epoch, 1, memory_order_seq_cst);
+        ember__futex_wake(&c->epoch, 1);
+    }
+}
+
+static int submit(em_core *c, em_req *r)
+{
+    em_shard *s = &c->inflight[shard_index()];
+    atomic_fetch_add_explicit(&s->n, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&c->closing, memory_order_seq_cst)) {
+        atomic_fetch_sub_explicit(&s->n, 1, memory_order_release);
+        return EMBER_ECLOSED;
+    }
+    ember__mpsc_push(&c->q, &r->node);
+    wake_executor(c);
+    /* Last touch of the core: close waits for this before tearing down. */
+    atomic_fetch_sub_explicit(&s->n, 1, memory_order_release);
+    return EMBER_OK;
+}
+
+static void wait_req(em_core *c, em_req *r)
+{
+    for (uint32_t i = 0; i < c->spin_wait; i++) {
+        if (atomic_load_explicit(&r->state, memory_order_acquire) == EM_REQ_DONE)
+            return;
+        ember__cpu_relax();
+    }
+    uint32_t expect = EM_REQ_PENDING;
+    if (atomic_compare_exchange_strong(&r->state, &expect, EM_REQ_PARKED)) {
+        while (atomic_load_explicit(&r->state, memory_order_acquire) != EM_REQ_DONE)
+            ember__futex_wait(&r->state, EM_REQ_PARKED, -1);
+    }
+}
+
+static void complete(em_req *r)
+{
+    if (atomic_exchange_explicit(&r->state, EM_REQ_DONE, memory_order_acq_rel) == EM_REQ_PARKED)
+        ember__futex_wake(&r->state, 1);
+}
+
+static void req_init(em_req *r, int kind, int32_t dbid)
+{
+    r->kind = kind;
+    r->status = EMBER_OK;
+    atomic_init(&r->state, EM_REQ_PENDING);
+    r->dbid = dbid;
+}
+
+/* ------------------------------------------------------------ running */
+
+static void ctx_init(em_core *c, em_ctx *x, int32_t dbid, uint32_t flags)
+{
+    x->srv = &c->srv;
+    x->st = &c->srv.st;
+    x->ks = &c->srv.st.dbs[dbid];
+    x->dbid = dbid;
+    x->now = -1;
+    x->cmd = NULL;
+    x->parent = NULL;
+    x->flags = flags;
+}
+
+static void run_command(em_core *c, int32_t dbid, size_t argc, const char *const *argv,
+                        const size_t *argvlen, const em_sink_ops *so, void *sink)
+{
+    em_ctx x;
+    ctx_init(c, &x, dbid, 0);
+    x.argc = argc;
+    x.argv = argv;
+    x.argvlen = argvlen;
+    x.so = so;
+    x.sink = sink;
+    ember__cmd_exec(&x);
+}
+
+static void batch_args(struct ember_batch *b, size_t i, em_ctx *x)
+{
+    const em_batch_cmd *bc = &b->cmds[i];
+    x->argc = bc->argc;
+    x->argv = (const char *const *)b->argv + bc->arg0;
+    x->argvlen = b->argvlen + bc->arg0;
+}
+
+static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
+{
+    em_ctx x;
+    em_tree_sink t;
+    int status = EMBER_OK;
+    ctx_init(c, &x, dbid, EM_CTX_MAY_SELECT);
+    x.so = &ember__tree_sink_ops;
+    x.sink = &t;
+    if (flags & EMBER_BATCH_ATOMIC) {
+        /* MULTI/EXEC: a command that cannot even be queued (unknown, wrong
+         * arity) aborts the whole batch before anything runs. */
+        int bad = 0;
+        em_capture_sink cap;
+        for (size_t i = 0; i < b->ncmds && !bad; i++) {
+            memset(&cap, 0, sizeof cap);
+            x.so = &ember__capture_sink_ops;
+            x.sink = &cap;
+            batch_args(b, i, &x);
+            if (!ember__cmd_resolve(&x))
+                bad = 1;
+        }
+        x.so = &ember__tree_sink_ops;
+        x.sink = &t;
+        if (bad) {
+            for (size_t i = 0; i < b->ncmds; i++) {
+                ember__tree_sink_init(&t);
+                batch_args(b, i, &x);
+                if (ember__cmd_resolve(&x)) {
+                    b->replies[i] = ember__reply_new_error(
+                        EMBER_EABORT, "EXECABORT Transaction discarded because of previous errors.");
+                } else {
+                    b->replies[i] = ember__tree_sink_take(&t);
+                }
+            }
+            b->nreplies = b->ncmds;
+            return EMBER_EABORT;
+        }
+    }
+    for (size_t i = 0; i < b->ncmds; i++) {
+        ember__tree_sink_init(&t);
+        batch_args(b, i, &x);
+        ember__cmd_exec(&x);
+        b->replies[i] = ember__tree_sink_take(&t);
+        if (!b->replies[i])
+            status = EMBER_ENOMEM;
+    }
+    b->nreplies = b->ncmds;
+    return status;
+}
+
+static void tick(em_core *c)
+{
+    em_store *st = &c->srv.st;
+    int64_t period_us = 1000000 / (c->srv.cfg.hz > 0 ? c->srv.cfg.hz : 10);
+    /* Active expiry may use 5% of the period; rehashing 1 ms per database. */
+    ember__ks_active_expire(st, ember__clock_ms(&st->clock), period_us / 20);
+    ember__ks_cron(st, 1000);
+}
+
+static void maybe_tick(em_core *c)
+{
+    int64_t now = ember__mono_ns();
+    if (now >= c->next_tick_ns) {
+        tick(c);
+        c->next_tick_ns = now + 1000000000ll / (c->srv.cfg.hz > 0 ? c->srv.cfg.hz : 10);
+    }
+}
+
+/* Runs one request; returns 1 if it must be completed as a sync request. */
+static int execute(em_core *c, em_req *r)
+{
+    switch (r->kind) {
+    case EM_REQ_CMD:
+        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, r->so, r->sink);
+        return 1;
+    case EM_REQ_BATCH:
+        r->status = run_batch(c, r->dbid, r->batch, r->batch_flags);
+        return 1;
+    case EM_REQ_RUN:
+        r->ret = r->fn(r->handle, r->ud);
+        return 1;
+    case EM_REQ_TICK:
+        tick(c);
+        return 1;
+    case EM_REQ_CLOSE:
+        c->stop = 1;
+        return 1;
+    case EM_REQ_ASYNC: {
+        em_tree_sink t;
+        ember__tree_sink_init(&t);
+        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, &ember__tree_sink_ops, &t);
+        r->reply = ember__tree_sink_take(&t);
+        if (!r->reply)
+            r->reply = ember__reply_new_error(EMBER_ENOMEM, "ERR out of memory building reply");
+        return 0;
+    }
+    default:
+        return 1;
+    }
+}
+
+static void finish_async(em_req *r)
+{
+    if (r->cq) {
+        ember__cq_complete(r->cq, r);
+        return;
+    }
+    struct ember_reply *rep = r->reply;
+    r->reply = NULL;
+    r->cb(r->ud, EMBER_OK, rep);
+    ember__req_free_async(r);
+}
+
+static void stall_backoff(unsigned *n)
+{
+    if (++*n < 16) {
+        for (int i = 0; i < 64; i++)
+            ember__cpu_relax();
+    } else {
+        sched_yield();
+    }
+}
+
+static void *exec_main(void *arg)
+{
+    em_core *c = arg;
+    em_req *batch[EXEC_BATCH];
+    tls_exec = c;
+    c->next_tick_ns = ember__mono_ns();
+    while (!c->stop) {
+        size_t n = 0;
+        unsigned stalls = 0;
+        while (n < EXEC_BATCH) {
+            em_mpsc_node *node = ember__mpsc_pop(&c->q);
+            if (!node)
+                break;
+            if (node == EM_MPSC_STALL) {
+                c->srv.exec_stalls++;
+                if (n)
+                    break; /* serve what we have; the producer finishes meanwhile */
+                stall_backoff(&stalls);
+                continue;
+            }
+            batch[n++] = (em_req *)node;
+        }
+        if (n) {
+            int sync[EXEC_BATCH];
+            for (size_t i = 0; i < n; i++)
+                sync[i] = execute(c, batch[i]);
+            /* Replies are released only after the whole batch ran: the point
+             * where a group commit of the append log will go. */
+            for (size_t i = 0; i < n; i++) {
+                if (sync[i])
+                    complete(batch[i]);
+                else
+                    finish_async(batch[i]);
+            }
+            c->srv.exec_batches++;
+            c->srv.exec_requests += n;
+            maybe_tick(c);
+            continue;
+        }
+        maybe_tick(c);
+        int found = 0;
+        for (uint32_t i = 0; i < c->spin_exec; i++) {
+            if (!ember__mpsc_idle(&c->q)) {
+                found = 1;
+                break;
+            }
+            ember__cpu_relax();
+        }
+        if (found)
+            continue;
+        uint32_t e = atomic_load_explicit(&c->epoch, memory_order_seq_cst);
+        atomic_store_explicit(&c->parked, 1, memory_order_seq_cst);
+        if (ember__mpsc_idle(&c->q)) {
+            int64_t wait = c->next_tick_ns - ember__mono_ns();
+            c->srv.exec_parks++;
+            ember__futex_wait(&c->epoch, e, wait > 0 ? wait : 0);
+        }
+        atomic_store_explicit(&c->parked, 0, memory_order_relaxed);
+    }
+    tls_exec = NULL;
+    return NULL;
+}
+
+int ember__core_start(em_core *c)
+{
+    if (c->mode != EMBER_MODE_EXECUTOR)
+        return 0;
+    if (pthread_create(&c->thread, NULL, exec_main, c) != 0)
+        return -1;
+    c->thread_started = 1;
+    return 0;
+}
+
+int ember__core_close(em_core *c)
+{
+    atomic_store_explicit(&c->closing, 1, memory_order_seq_cst);
+    for (int i = 0; i < EM_SHARDS; i++) {
+        while (atomic_load_explicit(&c->inflight[i].n, memory_order_acquire) != 0)
+            sched_yield();
+    }
+    if (c->thread_started) {
+        em_req r;
+        req_init(&r, EM_REQ_CLOSE, 0);
+        ember__mpsc_push(&c->q, &r.node);
+        wake_executor(c);
+        wait_req(c, &r);
+        pthread_join(c->thread, NULL);
+        c->thread_started = 0;
+    }
+    return EMBER_OK;
+}
+
+/* ------------------------------------------------------------ submission */
+
+static int direct(const em_core *c)
+{
+    return c->mode == EMBER_MODE_INLINE || tls_exec == c;
+}
+
+static void inline_cron(em_core *c)
+{
+    if (c->mode == EMBER_MODE_INLINE)
+        maybe_tick(c);
+}
+
+int ember__exec_command(em_core *c, int32_t dbid, size_t argc, const char *const *argv,
+                        const size_t *argvlen, const em_sink_ops *so, void *sink)
+{
+    if (direct(c)) {
+        if (atomic_load_explicit(&c->closing, memory_order_relaxed))
+            return EMBER_ECLOSED;
+        inline_cron(c);
+        run_command(c, dbid, argc, argv, argvlen, so, sink);
+        return EMBER_OK;
+    }
+    em_req r;
+    req_init(&r, EM_REQ_CMD, dbid);
+    r.argc = argc;
+    r.argv = argv;
+    r.argvlen = argvlen;
+    r.so = so;
+    r.sink = sink;
+    int rc = submit(c, &r);
+    if (rc)
+        return rc;
+    wait_req(c, &r);
+    return EMBER_OK;
+}
+
+int ember__exec_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
+{
+    if (direct(c)) {
+        if (atomic_load_explicit(&c->closing, memory_order_relaxed))
+            return EMBER_ECLOSED;
+        inline_cron(c);
+        return run_batch(c, dbid, b, flags);
+    }
+    em_req r;
+    req_init(&r, EM_REQ_BATCH, dbid);
+    r.batch = b;
+    r.batch_flags = flags;
+    int rc = submit(c, &r);
+    if (rc)
+        return rc;
+    wait_req(c, &r);
+    return r.status;
+}
+
+int ember__exec_run(em_core *c, struct ember_db *h, int (*fn)(struct ember_db *, void *), void *ud)
+{
+    if (direct(c)) {
+        if (atomic_load_explicit(&c->closing, memory_order_relaxed))
+            return EMBER_ECLOSED;
+        return fn(h, ud);
+    }
+    em_req r;
+    req_init(&r, EM_REQ_RUN, 0);
+    r.fn = fn;
+    r.handle = h;
+    r.ud = ud;
+    int rc = submit(c, &r);
+    if (rc)
+        return rc;
+    wait_req(c, &r);
+    return r.ret;
+}
+
+int ember__exec_tick(em_core *c)
+{
+    if (tls_exec == c)
+        return EMBER_EMISUSE;
+    if (c->mode == EMBER_MODE_INLINE) {
+        if (atomic_load_explicit(&c->closing, memory_order_relaxed))
+            return EMBER_ECLOSED;
+        tick(c);
+        return EMBER_OK;
+    }
+    em_req r;
+    req_init(&r, EM_REQ_TICK, 0);
+    int rc = submit(c, &r);
+    if (rc)
+        return rc;
+    wait_req(c, &r);
+    return EMBER_OK;
+}
+
+int ember__exec_async(em_core *c, em_req *r)
+{
+    r->kind = EM_REQ_ASYNC;
+    r->status = EMBER_OK;
+    atomic_init(&r->state, EM_REQ_PENDING);
+    if (c->mode == EMBER_MODE_INLINE) {
+        if (atomic_load_explicit(&c->closing, memory_order_relaxed))
+            return EMBER_ECLOSED;
+        inline_cron(c);
+        execute(c, r);
+        finish_async(r);
+        return EMBER_OK;
+    }
+    /* From the executor itself the request is queued too: the callback then
+     * runs after the current command, never inside it. */
+    return submit(c, r);
+}
+
+/* ------------------------------------------------------------ completion queues */
+
+void ember__req_free_async(em_req *r)
+{
+    ember__reply_tree_free(r->reply);
+    free(r);
+}
+
+void ember__cq_complete(struct ember_cq *cq, em_req *r)
+{
+    ember__mpsc_push(&cq->q, &r->node);
+    if (atomic_exchange_explicit(&cq->signaled, 1, memory_order_seq_cst) == 0) {
+        uint64_t one = 1;
+        ssize_t w = write(cq->fd, &one, sizeof one);
+        (void)w; /* an eventfd write can only fail on counter overflow */
+    }
+}

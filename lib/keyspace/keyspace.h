@@ -1,0 +1,124 @@
+/*
+ * keyspace.h — the store: numbered databases of keys, expiry, lazy freeing.
+ *
+ * Ownership: an em_store belongs to its executor; every function here runs on
+ * the executor thread (or the only thread, in inline mode), except the lazy
+ * free thread, which only frees what it was handed.
+ *
+ * Each numbered database (em_keyspace) has a dict of objects and an array of
+ * the objects that carry an expire time ("volatile"), each object storing its
+ * index in that array, so adding, removing and sampling volatile keys are O(1)
+ * and active expiry can sample at random as Redis does.
+ *
+ * Every modification of an existing key goes through this module's functions
+ * (or calls ember__ks_prewrite() first when a handler edits a value in place),
+ * so later layers (snapshots' pre-images, WATCH, change feeds) have one hook.
+ */
+#ifndef EMBER_KEYSPACE_H
+#define EMBER_KEYSPACE_H
+
+#include <pthread.h>
+
+#include "../common/clock.h"
+#include "dict.h"
+
+typedef struct em_keyspace {
+    em_dict dict;
+    em_obj **vol;
+    size_t nvol, volcap;
+    int id;
+} em_keyspace;
+
+typedef struct em_stats {
+    uint64_t keyspace_hits, keyspace_misses;
+    uint64_t expired_keys, expired_stale_perc, expire_cycles;
+    uint64_t evicted_keys;
+    uint64_t total_commands;
+    uint64_t lazyfreed_objects;
+} em_stats;
+
+/* Why a key leaves the keyspace (for hooks and stats). */
+enum { EM_DEL_USER = 0, EM_DEL_EXPIRED = 1, EM_DEL_EVICTED = 2, EM_DEL_OVERWRITE = 3 };
+
+struct em_store;
+/* Called before an existing key is modified, replaced or deleted. */
+typedef void (*em_prewrite_fn)(struct em_store *st, em_keyspace *ks, em_obj *o, void *ud);
+
+typedef struct em_lazyfree em_lazyfree;
+
+typedef struct em_store {
+    em_mem mem;
+    em_clock clock;
+    uint64_t seed;
+    uint64_t rng;
+    int ndb;
+    em_keyspace *dbs;
+    em_stats stats;
+    uint64_t dirty; /* changes since start (for save rules) */
+    int active_expire;
+    em_prewrite_fn prewrite;
+    void *prewrite_ud;
+    em_lazyfree *lazy;
+} em_store;
+
+/* Lookup flags. */
+enum {
+    EM_LK_READ = 0,    /* a read: counts hits/misses, touches LRU */
+    EM_LK_WRITE = 1,   /* a write: calls the prewrite hook, no hit/miss stats */
+    EM_LK_NOTOUCH = 2, /* do not update the LRU clock */
+    EM_LK_NOSTATS = 4, /* no hit/miss stats (EXISTS-like internal probes) */
+};
+
+int ember__store_init(em_store *st, const em_alloc_hooks *hooks, int ndb, uint64_t seed,
+                      int virtual_clock, int64_t start_ms);
+void ember__store_free(em_store *st);
+
+/* Finds a live key: an expired key is deleted (lazy expiry) and not found.
+ * Returns the object or NULL; when pos is given it is filled for
+ * replace/delete. */
+em_obj *ember__ks_lookup(em_store *st, em_keyspace *ks, const void *key, size_t klen,
+                         int64_t now_ms, int flags, em_dpos *pos);
+/* Adds a new object (key must be absent; take `pos` from a failed lookup to
+ * know that). Returns 0 or -1 when the table could not grow (still added). */
+int ember__ks_add(em_store *st, em_keyspace *ks, em_obj *o);
+/* Replaces the object at pos with n (same key). n's expire field decides
+ * whether the key stays volatile. Returns the old object, which the caller
+ * frees (ember__obj_free, or ember__obj_free_shell if its body moved to n). */
+em_obj *ember__ks_replace(em_store *st, em_keyspace *ks, const em_dpos *pos, em_obj *n);
+/* Deletes the object at pos and frees it (in the background if `lazy` and
+ * the value is large). */
+void ember__ks_delete(em_store *st, em_keyspace *ks, const em_dpos *pos, int lazy, int why);
+/* Sets (when >= 0) or removes (when < 0) the expire time of the object at
+ * pos, rebuilding it if the field must appear or disappear. Returns the
+ * object now at pos, or NULL on OOM (nothing changed). */
+em_obj *ember__ks_set_expire(em_store *st, em_keyspace *ks, const em_dpos *pos, int64_t when);
+/* Calls the prewrite hook (handlers that edit a value in place call this). */
+static inline void ember__ks_prewrite(em_store *st, em_keyspace *ks, em_obj *o)
+{
+    if (st->prewrite)
+        st->prewrite(st, ks, o, st->prewrite_ud);
+}
+/* Removes every key of one database (async: freed on the lazy-free thread). */
+void ember__ks_flush(em_store *st, em_keyspace *ks, int async);
+/* Swaps the contents of two databases. */
+void ember__ks_swap(em_store *st, em_keyspace *a, em_keyspace *b);
+/* Moves an existing object from one database to another where the key is
+ * absent. Returns 0 or -1 (OOM: nothing moved). */
+int ember__ks_move(em_store *st, em_keyspace *from, const em_dpos *pos, em_keyspace *to);
+/* A random live key's object (expired samples are expired), or NULL. */
+em_obj *ember__ks_random(em_store *st, em_keyspace *ks, int64_t now_ms);
+/* Active expiry: samples volatile keys of every database, Redis-style, for at
+ * most budget_us. Returns the number of keys expired. */
+size_t ember__ks_active_expire(em_store *st, int64_t now_ms, int64_t budget_us);
+/* Background work between commands: rehash for up to budget_us. */
+void ember__ks_cron(em_store *st, int64_t budget_us);
+static inline int ember__ks_expired(const em_obj *o, int64_t now_ms)
+{
+    return ember__obj_has_expire(o) && now_ms > ember__obj_expire(o);
+}
+/* Number of keys pending in the lazy-free thread. */
+size_t ember__lazyfree_pending(em_store *st);
+/* Waits until the lazy-free thread has finished every job handed to it. */
+void ember__lazyfree_drain(em_store *st);
+
+#endif
