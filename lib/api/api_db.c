@@ -288,7 +288,6 @@ EMBER_API int ember_clock_advance(ember_db *db, int64_t ms)
         return EMBER_ENOTSUP;
     if (ms < 0)
         return EMBER_EINVAL;
-    int64_t now = ember__clock_us(&c->srv.st.clock);
-    ember__clock_set_us(&c->srv.st.clock, now + ms * 1000);
+    ember__clock_advance_us(&c->srv.st.clock, ms * 1000);
     return ember__exec_tick(c);
 }

@@ -30,9 +30,20 @@ int ember__clock_set_us(em_clock *c, int64_t us)
     if (!c->is_virtual)
         return -1;
     int64_t cur = atomic_load_explicit(&c->virtual_us, memory_order_relaxed);
-    if (us < cur)
+    /* CAS so that concurrent setters can never move the clock backwards. */
+    do {
+        if (us < cur)
+            return -1;
+    } while (!atomic_compare_exchange_weak_explicit(&c->virtual_us, &cur, us, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    return 0;
+}
+
+int ember__clock_advance_us(em_clock *c, int64_t delta_us)
+{
+    if (!c->is_virtual || delta_us < 0)
         return -1;
-    atomic_store_explicit(&c->virtual_us, us, memory_order_release);
+    atomic_fetch_add_explicit(&c->virtual_us, delta_us, memory_order_acq_rel);
     return 0;
 }
 

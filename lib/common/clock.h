@@ -22,6 +22,8 @@ int64_t ember__clock_us(const em_clock *c);
 int64_t ember__clock_ms(const em_clock *c);
 /* Virtual mode only: sets the time (never backwards). Returns 0 or -1. */
 int ember__clock_set_us(em_clock *c, int64_t us);
+/* Virtual mode only: moves the time forward by delta_us (>= 0). Returns 0 or -1. */
+int ember__clock_advance_us(em_clock *c, int64_t delta_us);
 /* Monotonic nanoseconds of the real machine, for latency and time budgets. */
 int64_t ember__mono_ns(void);
 
