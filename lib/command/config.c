@@ -28,7 +28,7 @@ static const char *const policy_names[] = {
 #define OFF(f) offsetof(em_settings, f)
 static const param params[] = {
     {"databases", P_INT, OFF(databases), 1, 1024, 1, NULL},
-    {"hz", P_INT, OFF(hz), 1, 500, 0, NULL},
+    {"hz", P_INT, OFF(hz), 0, INT32_MAX, 0, NULL}, /* clamped to 1..500 at use */
     {"maxmemory", P_MEMORY, OFF(maxmemory), 0, INT64_MAX, 0, NULL},
     {"maxmemory-policy", P_ENUM, OFF(maxmemory_policy), 0, 7, 0, policy_names},
     {"maxmemory-samples", P_INT, OFF(maxmemory_samples), 1, 64, 0, NULL},
@@ -144,9 +144,9 @@ int ember__settings_set(em_settings *s, const char *name, size_t nlen, const cha
             if (strlen(p->names[v]) == vlen && strncasecmp(p->names[v], val, vlen) == 0)
                 break;
         if (!p->names[v]) {
-            *why = "argument(s) must be one of the following: noeviction, allkeys-lru, "
-                   "allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, "
-                   "volatile-ttl";
+            *why = "argument(s) must be one of the following: volatile-lru, volatile-lfu, "
+                   "volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, "
+                   "noeviction";
             return EM_CFG_BADVALUE;
         }
         break;

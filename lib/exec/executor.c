@@ -213,10 +213,17 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
     return status;
 }
 
+/* Redis accepts any hz but runs between 1 and 500 times a second. */
+static int64_t effective_hz(const em_core *c)
+{
+    int64_t hz = c->srv.cfg.hz;
+    return hz < 1 ? 1 : hz > 500 ? 500 : hz;
+}
+
 static void tick(em_core *c)
 {
     em_store *st = &c->srv.st;
-    int64_t period_us = 1000000 / (c->srv.cfg.hz > 0 ? c->srv.cfg.hz : 10);
+    int64_t period_us = 1000000 / effective_hz(c);
     /* Active expiry may use 5% of the period; rehashing 1 ms per database. */
     ember__ks_active_expire(st, ember__clock_ms(&st->clock), period_us / 20);
     ember__ks_cron(st, 1000);
@@ -227,7 +234,7 @@ static void maybe_tick(em_core *c)
     int64_t now = ember__mono_ns();
     if (now >= c->next_tick_ns) {
         tick(c);
-        c->next_tick_ns = now + 1000000000ll / (c->srv.cfg.hz > 0 ? c->srv.cfg.hz : 10);
+        c->next_tick_ns = now + 1000000000ll / effective_hz(c);
     }
 }
 
@@ -439,7 +446,13 @@ int ember__exec_run(em_core *c, struct ember_db *h, int (*fn)(struct ember_db *,
     if (direct(c)) {
         if (atomic_load_explicit(&c->closing, memory_order_relaxed))
             return EMBER_ECLOSED;
-        return fn(h, ud);
+        /* Inline mode: while the closure runs this thread is the executor,
+         * so the same misuse checks (close, clock) apply. */
+        const em_core *saved = tls_exec;
+        tls_exec = c;
+        int ret = fn(h, ud);
+        tls_exec = saved;
+        return ret;
     }
     em_req r;
     req_init(&r, EM_REQ_RUN, 0);
@@ -482,7 +495,10 @@ int ember__exec_async(em_core *c, em_req *r)
             return EMBER_ECLOSED;
         inline_cron(c);
         execute(c, r);
+        const em_core *saved = tls_exec;
+        tls_exec = c;
         finish_async(r);
+        tls_exec = saved;
         return EMBER_OK;
     }
     /* From the executor itself the request is queued too: the callback then
