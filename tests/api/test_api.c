@@ -42,7 +42,7 @@ static ember_reply *cmd(ember_db *db, size_t argc, const char *const *argv)
 }
 
 #define CMD(db, ...)                                                                               \
-    cmd(db, sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *),                         \
+    cmd(db, sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *),                          \
         (const char *[]){__VA_ARGS__})
 
 static void expect_error(ember_reply *r, const char *msg)
@@ -166,7 +166,8 @@ static void test_errors_are_replies(void **state)
     expect_error(r, "ERR wrong number of arguments for 'ping' command");
     expect_error(CMD(db, "CONFIG"), "ERR wrong number of arguments for 'config' command");
     expect_error(CMD(db, "config", "foo"), "ERR unknown subcommand 'foo'. Try CONFIG HELP.");
-    expect_error(CMD(db, "CONFIG", "GET"), "ERR wrong number of arguments for 'config|get' command");
+    expect_error(CMD(db, "CONFIG", "GET"),
+                 "ERR wrong number of arguments for 'config|get' command");
     expect_error(CMD(db, "CONFIG", "SET", "hz"),
                  "ERR wrong number of arguments for 'config|set' command");
     expect_error(CMD(db, "CONFIG", "SET", "databases", "4"),
@@ -336,8 +337,8 @@ static int closure_checks(ember_db *db, void *ud)
     int *results = ud;
     /* Re-entrant calls from the executor run directly instead of deadlocking. */
     results[0] = ember_run(db, nested_inner, NULL);
-    results[1] = ember_db_close(db);           /* not from the executor */
-    results[2] = ember_clock_advance(db, 10);  /* likewise */
+    results[1] = ember_db_close(db);          /* not from the executor */
+    results[2] = ember_clock_advance(db, 10); /* likewise */
     ember_batch *b;
     ember_batch_new(&b);
     const char *argv[] = {"INCR", "nested"};
