@@ -52,7 +52,7 @@ extern "C" {
 #define EMBER_VERSION_MINOR 1
 #define EMBER_VERSION_PATCH 0
 /** Encodes a version as one integer, e.g. EMBER_VERSION_NUM(0, 1, 0) == 100. */
-#define EMBER_VERSION_NUM(maj, min, pat) ((maj) * 10000 + (min) * 100 + (pat))
+#define EMBER_VERSION_NUM(maj, min, pat) ((maj)*10000 + (min)*100 + (pat))
 #define EMBER_VERSION_NUMBER                                                                       \
     EMBER_VERSION_NUM(EMBER_VERSION_MAJOR, EMBER_VERSION_MINOR, EMBER_VERSION_PATCH)
 
@@ -418,8 +418,8 @@ EMBER_API int ember_set(ember_db *db, const void *key, size_t klen, const void *
  *  @param ttl_ms  0 for no expiry; else relative ms (or absolute with EMBER_SET_ABS).
  *  @param[out] was_set  1 if the value was written, 0 if NX/XX prevented it; may be NULL.
  *  @return EMBER_OK, EMBER_ESYNTAX (conflicting flags), EMBER_EREPLY (bad ttl). */
-EMBER_API int ember_set_ex(ember_db *db, const void *key, size_t klen, const void *val,
-                           size_t vlen, int64_t ttl_ms, uint32_t flags, int *was_set);
+EMBER_API int ember_set_ex(ember_db *db, const void *key, size_t klen, const void *val, size_t vlen,
+                           int64_t ttl_ms, uint32_t flags, int *was_set);
 
 /** GET key. @param[out] val a copy of the value (release with ember_free();
  *  NUL-terminated for convenience), @param[out] vlen its length.
@@ -428,8 +428,8 @@ EMBER_API int ember_get(ember_db *db, const void *key, size_t klen, void **val, 
 
 /** GETSET key value: sets and returns the old value as ember_get() does
  *  (EMBER_ENOTFOUND if there was none; the new value is set either way). */
-EMBER_API int ember_getset(ember_db *db, const void *key, size_t klen, const void *val,
-                           size_t vlen, void **old, size_t *oldlen);
+EMBER_API int ember_getset(ember_db *db, const void *key, size_t klen, const void *val, size_t vlen,
+                           void **old, size_t *oldlen);
 
 /** GETDEL key: returns the value as ember_get() and deletes the key. */
 EMBER_API int ember_getdel(ember_db *db, const void *key, size_t klen, void **val, size_t *vlen);
@@ -443,8 +443,8 @@ EMBER_API int ember_setex(ember_db *db, const void *key, size_t klen, int64_t se
                           const void *val, size_t vlen);
 
 /** PSETEX key milliseconds value. */
-EMBER_API int ember_psetex(ember_db *db, const void *key, size_t klen, int64_t ms,
-                           const void *val, size_t vlen);
+EMBER_API int ember_psetex(ember_db *db, const void *key, size_t klen, int64_t ms, const void *val,
+                           size_t vlen);
 
 /** MGET key [key ...]: the reply is an ARRAY of STRING or NIL (release with
  *  ember_reply_free()). @return EMBER_OK, EMBER_EINVAL (n == 0). */
@@ -460,16 +460,16 @@ EMBER_API int ember_msetnx(ember_db *db, size_t n, const void *const *keys, cons
                            const void *const *vals, const size_t *vlens, int *was_set);
 
 /** APPEND key value. @param[out] newlen the length after appending; may be NULL. */
-EMBER_API int ember_append(ember_db *db, const void *key, size_t klen, const void *val,
-                           size_t vlen, int64_t *newlen);
+EMBER_API int ember_append(ember_db *db, const void *key, size_t klen, const void *val, size_t vlen,
+                           int64_t *newlen);
 
 /** STRLEN key (0 if missing). */
 EMBER_API int ember_strlen(ember_db *db, const void *key, size_t klen, int64_t *len);
 
 /** GETRANGE key start end (inclusive, negative from the end). The result is
  *  returned as ember_get() returns it (empty, never EMBER_ENOTFOUND). */
-EMBER_API int ember_getrange(ember_db *db, const void *key, size_t klen, int64_t start,
-                             int64_t end, void **val, size_t *vlen);
+EMBER_API int ember_getrange(ember_db *db, const void *key, size_t klen, int64_t start, int64_t end,
+                             void **val, size_t *vlen);
 
 /** SETRANGE key offset value. @param[out] newlen the string's length after. */
 EMBER_API int ember_setrange(ember_db *db, const void *key, size_t klen, int64_t offset,
@@ -575,8 +575,8 @@ enum {
  *  time is in the past), 0 if the key does not exist or a flag prevented it. */
 EMBER_API int ember_expire(ember_db *db, const void *key, size_t klen, int64_t seconds,
                            uint32_t flags, int *set);
-EMBER_API int ember_pexpire(ember_db *db, const void *key, size_t klen, int64_t ms,
-                            uint32_t flags, int *set);
+EMBER_API int ember_pexpire(ember_db *db, const void *key, size_t klen, int64_t ms, uint32_t flags,
+                            int *set);
 EMBER_API int ember_expireat(ember_db *db, const void *key, size_t klen, int64_t unix_s,
                              uint32_t flags, int *set);
 EMBER_API int ember_pexpireat(ember_db *db, const void *key, size_t klen, int64_t unix_ms,

@@ -52,8 +52,8 @@ EMBER_API int ember_command(ember_db *db, size_t argc, const char *const *argv,
         return EMBER_ENOMEM;
     em_tree_sink t;
     ember__tree_sink_init(&t);
-    int rc = ember__exec_command(&db->box->core, db->dbid, argc, argv, lens,
-                                 &ember__tree_sink_ops, &t);
+    int rc =
+        ember__exec_command(&db->box->core, db->dbid, argc, argv, lens, &ember__tree_sink_ops, &t);
     free(heap);
     if (rc != EMBER_OK)
         return rc;
@@ -188,8 +188,8 @@ EMBER_API int ember_cq_open(ember_db *db, ember_cq **out)
 {
     if (!em_db_ok(db) || !out)
         return EMBER_EINVAL;
-    ember_cq *cq = aligned_alloc(EM_CACHELINE, (sizeof *cq + EM_CACHELINE - 1) &
-                                                   ~(size_t)(EM_CACHELINE - 1));
+    ember_cq *cq =
+        aligned_alloc(EM_CACHELINE, (sizeof *cq + EM_CACHELINE - 1) & ~(size_t)(EM_CACHELINE - 1));
     if (!cq)
         return EMBER_ENOMEM;
     memset(cq, 0, sizeof *cq);

@@ -160,8 +160,8 @@ EMBER_API int ember_db_open(const ember_config *cfg, ember_db **out)
         cfg = &defaults;
     }
     ember__registry_init();
-    em_box *b = aligned_alloc(EM_CACHELINE, (sizeof(em_box) + EM_CACHELINE - 1) &
-                                                ~(size_t)(EM_CACHELINE - 1));
+    em_box *b = aligned_alloc(EM_CACHELINE,
+                              (sizeof(em_box) + EM_CACHELINE - 1) & ~(size_t)(EM_CACHELINE - 1));
     ember_db *h = malloc(sizeof *h);
     if (!b || !h) {
         free(b);

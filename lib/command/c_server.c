@@ -142,8 +142,8 @@ static void cmd_info(em_ctx *c)
                   "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nhz:%lld\r\n"
                   "clock:%s\r\n",
                   EMBER_VERSION_MAJOR, EMBER_VERSION_MINOR, EMBER_VERSION_PATCH,
-                  s->inline_mode ? "inline" : "executor", (long)getpid(), s->run_id,
-                  (long long)up, (long long)(up / 86400), (long long)s->cfg.hz,
+                  s->inline_mode ? "inline" : "executor", (long)getpid(), s->run_id, (long long)up,
+                  (long long)(up / 86400), (long long)s->cfg.hz,
                   st->clock.is_virtual ? "virtual" : "real");
         sections++;
     }
@@ -161,8 +161,8 @@ static void cmd_info(em_ctx *c)
                   "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\nmaxmemory:%lld\r\n"
                   "maxmemory_human:%s\r\nmaxmemory_policy:%s\r\nmem_allocator:libc\r\n"
                   "lazyfree_pending_objects:%zu\r\n",
-                  sections ? "\r\n" : "", used, h1, peak, h2, (long long)s->cfg.maxmemory, h3,
-                  pol, ember__lazyfree_pending(st));
+                  sections ? "\r\n" : "", used, h1, peak, h2, (long long)s->cfg.maxmemory, h3, pol,
+                  ember__lazyfree_pending(st));
         sections++;
     }
     if (section_wanted(c, "stats", 1)) {
@@ -178,9 +178,9 @@ static void cmd_info(em_ctx *c)
                   (unsigned long long)st->stats.keyspace_hits,
                   (unsigned long long)st->stats.keyspace_misses,
                   (unsigned long long)st->stats.lazyfreed_objects,
-                  (unsigned long long)st->stats.expire_cycles,
-                  (unsigned long long)s->exec_batches, (unsigned long long)s->exec_requests,
-                  (unsigned long long)s->exec_parks, (unsigned long long)s->exec_stalls);
+                  (unsigned long long)st->stats.expire_cycles, (unsigned long long)s->exec_batches,
+                  (unsigned long long)s->exec_requests, (unsigned long long)s->exec_parks,
+                  (unsigned long long)s->exec_stalls);
         sections++;
     }
     if (section_wanted(c, "keyspace", 1)) {
@@ -188,8 +188,7 @@ static void cmd_info(em_ctx *c)
         for (int i = 0; i < st->ndb; i++) {
             size_t keys = ember__dict_size(&st->dbs[i].dict);
             if (keys)
-                sb_printf(&b, "db%d:keys=%zu,expires=%zu,avg_ttl=0\r\n", i, keys,
-                          st->dbs[i].nvol);
+                sb_printf(&b, "db%d:keys=%zu,expires=%zu,avg_ttl=0\r\n", i, keys, st->dbs[i].nvol);
         }
         sections++;
     }

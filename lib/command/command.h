@@ -20,8 +20,8 @@
 typedef struct em_server {
     em_store st;
     em_settings cfg;
-    int64_t start_us;       /* Unix time the store opened (its clock) */
-    int64_t start_mono_ns;  /* for uptime */
+    int64_t start_us;      /* Unix time the store opened (its clock) */
+    int64_t start_mono_ns; /* for uptime */
     char run_id[41];
     int inline_mode;
     /* Executor counters, written by lib/exec, read by INFO. */
@@ -183,8 +183,7 @@ static inline em_obj *em_lookup_read(em_ctx *c, size_t i, em_dpos *pos)
 }
 static inline em_obj *em_lookup_write(em_ctx *c, size_t i, em_dpos *pos)
 {
-    return ember__ks_lookup(c->st, c->ks, c->argv[i], c->argvlen[i], em_now(c), EM_LK_WRITE,
-                            pos);
+    return ember__ks_lookup(c->st, c->ks, c->argv[i], c->argvlen[i], em_now(c), EM_LK_WRITE, pos);
 }
 
 #endif

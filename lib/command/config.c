@@ -20,10 +20,9 @@ typedef struct param {
     const char *const *names; /* P_ENUM: value i is names[i] */
 } param;
 
-static const char *const policy_names[] = {
-    "noeviction",     "allkeys-lru",     "allkeys-lfu",     "allkeys-random",
-    "volatile-lru",   "volatile-lfu",    "volatile-random", "volatile-ttl",
-    NULL};
+static const char *const policy_names[] = {"noeviction",      "allkeys-lru",  "allkeys-lfu",
+                                           "allkeys-random",  "volatile-lru", "volatile-lfu",
+                                           "volatile-random", "volatile-ttl", NULL};
 
 #define OFF(f) offsetof(em_settings, f)
 static const param params[] = {
@@ -79,8 +78,12 @@ static int parse_memory(const char *v, size_t len, int64_t *out)
     static const struct {
         const char *unit;
         int64_t mul;
-    } units[] = {{"kb", 1024},           {"k", 1000},          {"mb", 1024 * 1024},
-                 {"m", 1000 * 1000},     {"gb", 1024ll << 20}, {"g", 1000ll * 1000 * 1000},
+    } units[] = {{"kb", 1024},
+                 {"k", 1000},
+                 {"mb", 1024 * 1024},
+                 {"m", 1000 * 1000},
+                 {"gb", 1024ll << 20},
+                 {"g", 1000ll * 1000 * 1000},
                  {"b", 1}};
     int64_t mul = 1;
     size_t digits = len;
@@ -102,8 +105,8 @@ static int parse_memory(const char *v, size_t len, int64_t *out)
     return 1;
 }
 
-int ember__settings_set(em_settings *s, const char *name, size_t nlen, const char *val,
-                        size_t vlen, int runtime, const char **why)
+int ember__settings_set(em_settings *s, const char *name, size_t nlen, const char *val, size_t vlen,
+                        int runtime, const char **why)
 {
     int i = ember__settings_find(name, nlen);
     if (i < 0)

@@ -43,8 +43,8 @@ enum { EM_CFG_OK = 0, EM_CFG_UNKNOWN = -1, EM_CFG_BADVALUE = -2, EM_CFG_IMMUTABL
 
 /* Sets `name` from text. `runtime` refuses immutable parameters. On a bad
  * value *why receives a static explanation. */
-int ember__settings_set(em_settings *s, const char *name, size_t nlen, const char *val,
-                        size_t vlen, int runtime, const char **why);
+int ember__settings_set(em_settings *s, const char *name, size_t nlen, const char *val, size_t vlen,
+                        int runtime, const char **why);
 /* Writes the value of parameter i as text; returns its length. */
 size_t ember__settings_format(const em_settings *s, size_t i, char *buf, size_t cap);
 /* Number of parameters, and the name of parameter i. */

@@ -111,8 +111,7 @@ int ember__core_on_executor(const em_core *c);
 int ember__exec_command(em_core *c, int32_t dbid, size_t argc, const char *const *argv,
                         const size_t *argvlen, const em_sink_ops *so, void *sink);
 int ember__exec_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags);
-int ember__exec_run(em_core *c, struct ember_db *h, int (*fn)(struct ember_db *, void *),
-                    void *ud);
+int ember__exec_run(em_core *c, struct ember_db *h, int (*fn)(struct ember_db *, void *), void *ud);
 /* Runs timed work now (after the virtual clock moved). */
 int ember__exec_tick(em_core *c);
 /* Takes ownership of a heap request (EM_REQ_ASYNC) on success. */

@@ -192,7 +192,8 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
                 batch_args(b, i, &x);
                 if (ember__cmd_resolve(&x)) {
                     b->replies[i] = ember__reply_new_error(
-                        EMBER_EABORT, "EXECABORT Transaction discarded because of previous errors.");
+                        EMBER_EABORT,
+                        "EXECABORT Transaction discarded because of previous errors.");
                 } else {
                     b->replies[i] = ember__tree_sink_take(&t);
                 }

@@ -56,9 +56,8 @@ static inline em_mpsc_node *ember__mpsc_pop(em_mpsc *q)
     em_mpsc_node *next = atomic_load_explicit(&tail->next, memory_order_acquire);
     if (tail == &q->stub) {
         if (!next)
-            return atomic_load_explicit(&q->head, memory_order_acquire) == &q->stub
-                       ? NULL
-                       : EM_MPSC_STALL;
+            return atomic_load_explicit(&q->head, memory_order_acquire) == &q->stub ? NULL
+                                                                                    : EM_MPSC_STALL;
         q->tail = next;
         tail = next;
         next = atomic_load_explicit(&next->next, memory_order_acquire);

@@ -16,9 +16,9 @@
 
 typedef struct lazy_job {
     struct lazy_job *next;
-    em_obj *obj;    /* one object, or */
-    em_dict dict;   /* a whole detached dict (obj == NULL) */
-    em_obj **vol;   /* and its volatile array */
+    em_obj *obj;  /* one object, or */
+    em_dict dict; /* a whole detached dict (obj == NULL) */
+    em_obj **vol; /* and its volatile array */
     size_t count;
 } lazy_job;
 

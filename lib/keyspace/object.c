@@ -68,8 +68,8 @@ static size_t value_area_len(const em_obj *o)
 
 /* Allocates an object with room for `vbytes` of value; writes header and key.
  * Returns the object; *varea points at its value area. */
-static em_obj *alloc_obj(em_mem *m, const void *key, size_t klen, int type, int enc,
-                         int64_t expire, size_t vbytes, uint8_t **varea)
+static em_obj *alloc_obj(em_mem *m, const void *key, size_t klen, int type, int enc, int64_t expire,
+                         size_t vbytes, uint8_t **varea)
 {
     size_t exp = expire >= 0 ? 12 : 0;
     size_t size = EM_OBJ_HDR + exp + ember__varint_len((uint32_t)klen) + klen + vbytes;
@@ -123,8 +123,8 @@ em_sds *ember__sds_reserve(em_mem *m, em_sds *s, size_t need)
     return n;
 }
 
-em_obj *ember__obj_new_string(em_mem *m, const void *key, size_t klen, const void *val,
-                              size_t vlen, int how)
+em_obj *ember__obj_new_string(em_mem *m, const void *key, size_t klen, const void *val, size_t vlen,
+                              int how)
 {
     uint8_t *va;
     long long ll;
@@ -160,8 +160,7 @@ em_obj *ember__obj_new_int(em_mem *m, const void *key, size_t klen, int64_t v)
     return o;
 }
 
-em_obj *ember__obj_new_body(em_mem *m, const void *key, size_t klen, int type, int enc,
-                            void *body)
+em_obj *ember__obj_new_body(em_mem *m, const void *key, size_t klen, int type, int enc, void *body)
 {
     uint8_t *va;
     em_obj *o = alloc_obj(m, key, klen, type, enc, -1, sizeof(void *), &va);

@@ -203,20 +203,19 @@ static inline void ember__obj_set_int(em_obj *o, int64_t v)
 
 /* How a new string value should be encoded. */
 enum {
-    EM_STRENC_AUTO = 0,   /* Redis's tryObjectEncoding: int, embstr or raw */
-    EM_STRENC_NOINT = 1,  /* embstr or raw (e.g. INCRBYFLOAT results) */
-    EM_STRENC_RAW = 2,    /* always raw (APPEND, SETRANGE results) */
+    EM_STRENC_AUTO = 0,  /* Redis's tryObjectEncoding: int, embstr or raw */
+    EM_STRENC_NOINT = 1, /* embstr or raw (e.g. INCRBYFLOAT results) */
+    EM_STRENC_RAW = 2,   /* always raw (APPEND, SETRANGE results) */
 };
 
 /* Builds a string object for key with value (expire not set). `reserve`
  * extra capacity is given to RAW bodies. NULL on OOM. */
-em_obj *ember__obj_new_string(em_mem *m, const void *key, size_t klen, const void *val,
-                              size_t vlen, int how);
+em_obj *ember__obj_new_string(em_mem *m, const void *key, size_t klen, const void *val, size_t vlen,
+                              int how);
 /* Builds an INT-encoded string object. */
 em_obj *ember__obj_new_int(em_mem *m, const void *key, size_t klen, int64_t v);
 /* Builds an object of another type holding `body` (ownership moves in). */
-em_obj *ember__obj_new_body(em_mem *m, const void *key, size_t klen, int type, int enc,
-                            void *body);
+em_obj *ember__obj_new_body(em_mem *m, const void *key, size_t klen, int type, int enc, void *body);
 /* A copy of `o` under another key (values deep-copied), without expire. */
 em_obj *ember__obj_dup_as(em_mem *m, const em_obj *o, const void *key, size_t klen);
 /* A copy of `o` with room for an expire field (has_expire set to 1, value
