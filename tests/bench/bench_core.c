@@ -1,0 +1,1491 @@
+/*
+ * bench_core.c — ember's core benchmark, one program, one run.
+ *
+ *   1. throughput: inline (no queue) vs the executor for GET, SET and INCR:
+ *      sync with 1, 2, 4 and 8 producers, ember_batch pipelines of 64
+ *      commands, and async submission (completion queue / executor callback)
+ *   2. sync single-producer round trip of ember_command(GET) through the
+ *      executor: per-call latency distribution
+ *   3. ember batched vs a redis-server started here (redis-benchmark -P 16)
+ *   4. memory per key: 1M keys `key:<n>` with 16-byte values, ember vs redis
+ *   5. latency of every SET while the keyspace grows to 10M keys
+ *   6. executor queue stalls / parks / context switches of every executor run
+ *
+ * Every goal is printed as one line: TARGET <name> <value> <goal> <met|missed>.
+ * Results are ratios measured in the same run because the machine is noisy;
+ * throughput figures are medians of several timed runs after a warm-up.
+ *
+ * Usage: bench_core [--quick] [--no-redis] [--only LIST]
+ *   --quick     small sizes, the whole run takes well under 30 s (smoke test)
+ *   --no-redis  skip everything that needs redis-server / redis-benchmark
+ *   --only LIST comma-separated sections to run: tput,rtt,redis,mem,grow
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "ember.h"
+
+/* ------------------------------------------------------------------ basics */
+
+#define VAL16 "0123456789abcdef" /* 16 bytes, not an integer: stays a string */
+#define BATCH_N 64
+#define ASYNC_WINDOW 256
+#define KEY_CAP 24
+
+typedef struct params {
+    int quick, redis;
+    double run_s;       /* one timed throughput run */
+    int reps;           /* timed runs per configuration (median reported) */
+    size_t keys;        /* keyspace of the throughput runs */
+    size_t rtt_samples; /* back-to-back round trips */
+    size_t rtt_sparse;  /* round trips with think time */
+    size_t mem_keys;
+    size_t grow_keys;      /* inline growth run */
+    size_t grow_exec_keys; /* the same through the executor */
+    long redis_n;
+    int redis_reps;
+} params;
+
+static params P;
+static const char *g_only;
+
+static int want(const char *section)
+{
+    if (!g_only)
+        return 1;
+    size_t n = strlen(section);
+    for (const char *p = g_only; (p = strstr(p, section)) != NULL; p += n) {
+        if ((p == g_only || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+    }
+    return 0;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "bench_core: %s failed: %s\n", what, rc ? ember_strerror(rc) : strerror(errno));
+    exit(1);
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p) {
+        fprintf(stderr, "bench_core: out of memory (%zu bytes)\n", n);
+        exit(1);
+    }
+    return p;
+}
+
+static inline uint64_t rng_next(uint64_t *s)
+{
+    /* xorshift64* */
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+static inline size_t rng_below(uint64_t *s, size_t n)
+{
+    return (size_t)(((unsigned __int128)rng_next(s) * n) >> 64);
+}
+
+static size_t fmt_key(char *buf, const char *prefix, size_t n)
+{
+    char tmp[24];
+    size_t l = 0, p = strlen(prefix);
+    do {
+        tmp[l++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    memcpy(buf, prefix, p);
+    for (size_t i = 0; i < l; i++)
+        buf[p + i] = tmp[l - 1 - i];
+    buf[p + l] = '\0';
+    return p + l;
+}
+
+static long rss_bytes(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+        rss = 0;
+    fclose(f);
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_dbl);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Value at quantile q of a sorted array. */
+static uint32_t quant(const uint32_t *s, size_t n, double q)
+{
+    size_t i = (size_t)(q * (double)n);
+    return s[i >= n ? n - 1 : i];
+}
+
+static void fmt_rate(char *buf, size_t cap, double v)
+{
+    if (v >= 1e6)
+        snprintf(buf, cap, "%.2fM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, cap, "%.1fk", v / 1e3);
+    else
+        snprintf(buf, cap, "%.0f", v);
+}
+
+/* Noise: CPU time the rest of the machine used while a section ran. */
+typedef struct cpu_snap {
+    uint64_t t_ns;
+    double busy_s, own_s;
+} cpu_snap;
+
+static void cpu_snap_take(cpu_snap *c)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    if (f) {
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]) != 8)
+            memset(v, 0, sizeof v);
+        fclose(f);
+    }
+    /* user nice system idle iowait irq softirq steal */
+    c->busy_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
+    struct rusage a, b;
+    getrusage(RUSAGE_SELF, &a);
+    getrusage(RUSAGE_CHILDREN, &b);
+    c->own_s =
+        (double)(a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec + b.ru_stime.tv_sec) +
+        (double)(a.ru_utime.tv_usec + a.ru_stime.tv_usec + b.ru_utime.tv_usec +
+                 b.ru_stime.tv_usec) /
+            1e6;
+    c->t_ns = now_ns();
+}
+
+static void noise_report(const cpu_snap *a)
+{
+    cpu_snap b;
+    cpu_snap_take(&b);
+    double el = (double)(b.t_ns - a->t_ns) / 1e9;
+    double other = ((b.busy_s - a->busy_s) - (b.own_s - a->own_s)) / el;
+    char la[64] = "?";
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (!fgets(la, sizeof la, f))
+            strcpy(la, "?");
+        fclose(f);
+        la[strcspn(la, "\n")] = '\0';
+    }
+    printf("  [noise: %.1f s; other processes used %.2f of the %ld CPUs; loadavg %s]\n", el,
+           other < 0 ? 0.0 : other, sysconf(_SC_NPROCESSORS_ONLN), la);
+}
+
+/* One TARGET line per goal, collected and printed once, at the very end. */
+static char g_targets[8][160];
+static int g_ntargets;
+
+static void target(const char *name, double value, double goal, int higher_is_better)
+{
+    int met = higher_is_better ? value >= goal : value <= goal;
+    printf("-> %s = %.3f (goal %s %g): %s\n", name, value, higher_is_better ? ">=" : "<=", goal,
+           met ? "met" : "missed");
+    if (g_ntargets < 8)
+        snprintf(g_targets[g_ntargets++], sizeof g_targets[0], "TARGET %s %.3f %g %s", name, value,
+                 goal, met ? "met" : "missed");
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ ember helpers */
+
+static ember_db *open_db(int mode)
+{
+    ember_config *cfg;
+    ember_db *db;
+    int rc = ember_config_new(&cfg);
+    if (rc)
+        die("ember_config_new", rc);
+    if ((rc = ember_config_set_mode(cfg, mode)) != 0)
+        die("ember_config_set_mode", rc);
+    if ((rc = ember_db_open(cfg, &db)) != 0)
+        die("ember_db_open", rc);
+    ember_config_free(cfg);
+    return db;
+}
+
+/* A copy of the INFO text of `section` (free()), NULL on failure. */
+static char *info_text(ember_db *db, const char *section)
+{
+    const char *argv[2] = {"INFO", section};
+    ember_reply *r;
+    if (ember_command(db, 2, argv, NULL, &r) != EMBER_OK)
+        return NULL;
+    size_t len;
+    const char *s = ember_reply_str(r, &len);
+    char *copy = NULL;
+    if (s && ember_reply_type(r) == EMBER_REPLY_STRING) {
+        copy = xmalloc(len + 1);
+        memcpy(copy, s, len);
+        copy[len] = '\0';
+    }
+    ember_reply_free(r);
+    return copy;
+}
+
+/* The numeric field `name` of INFO text (Redis's "name:value\r\n" lines). */
+static uint64_t info_field(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, name, n) == 0 && p[n] == ':')
+            return strtoull(p + n + 1, NULL, 10);
+    }
+    return 0;
+}
+
+static uint64_t ember_used_memory(ember_db *db)
+{
+    char *t = info_text(db, "memory");
+    uint64_t v = t ? info_field(t, "used_memory") : 0;
+    free(t);
+    return v;
+}
+
+static void resetstat(ember_db *db)
+{
+    const char *argv[2] = {"CONFIG", "RESETSTAT"};
+    ember_reply *r;
+    if (ember_command(db, 2, argv, NULL, &r) == EMBER_OK)
+        ember_reply_free(r);
+}
+
+/* The typed wrappers are referenced weakly: while a build of the library does
+ * not export them yet, the benchmark falls back to ember_command with the same
+ * arguments (and says so in its header). */
+#pragma weak ember_set
+#pragma weak ember_get
+#pragma weak ember_incr
+
+static int g_typed;
+
+static int cmd_status(ember_db *db, size_t argc, const char *const *argv, const size_t *lens,
+                      int64_t *ival)
+{
+    ember_reply *r;
+    int rc = ember_command(db, argc, argv, lens, &r);
+    if (rc)
+        return rc;
+    int t = ember_reply_type(r);
+    rc = t == EMBER_REPLY_ERROR ? ember_reply_error_code(r)
+                                : (t == EMBER_REPLY_NIL ? EMBER_ENOTFOUND : EMBER_OK);
+    if (ival)
+        *ival = ember_reply_integer(r);
+    ember_reply_free(r);
+    return rc;
+}
+
+static int b_set(ember_db *db, const char *key, size_t klen)
+{
+    if (g_typed)
+        return ember_set(db, key, klen, VAL16, 16);
+    const char *argv[3] = {"SET", key, VAL16};
+    size_t lens[3] = {3, klen, 16};
+    return cmd_status(db, 3, argv, lens, NULL);
+}
+
+static int b_get(ember_db *db, const char *key, size_t klen)
+{
+    if (g_typed) {
+        void *v;
+        size_t vl;
+        int rc = ember_get(db, key, klen, &v, &vl);
+        if (rc == EMBER_OK)
+            ember_free(v);
+        return rc;
+    }
+    const char *argv[2] = {"GET", key};
+    size_t lens[2] = {3, klen};
+    return cmd_status(db, 2, argv, lens, NULL);
+}
+
+static int b_incr(ember_db *db, const char *key, size_t klen)
+{
+    if (g_typed)
+        return ember_incr(db, key, klen, NULL);
+    const char *argv[2] = {"INCR", key};
+    size_t lens[2] = {4, klen};
+    return cmd_status(db, 2, argv, lens, NULL);
+}
+
+static int64_t b_dbsize(ember_db *db)
+{
+    const char *argv[1] = {"DBSIZE"};
+    int64_t n = -1;
+    return cmd_status(db, 1, argv, NULL, &n) == EMBER_OK ? n : -1;
+}
+
+/* ------------------------------------------------------------------ keys */
+
+static char (*g_keys)[KEY_CAP]; /* key:<n>  (16-byte string values) */
+static char (*g_ctrs)[KEY_CAP]; /* ctr:<n>  (integers, for INCR) */
+static uint8_t *g_klen, *g_clen;
+
+static void keys_init(size_t n)
+{
+    g_keys = xmalloc(n * sizeof *g_keys);
+    g_ctrs = xmalloc(n * sizeof *g_ctrs);
+    g_klen = xmalloc(n);
+    g_clen = xmalloc(n);
+    for (size_t i = 0; i < n; i++) {
+        g_klen[i] = (uint8_t)fmt_key(g_keys[i], "key:", i);
+        g_clen[i] = (uint8_t)fmt_key(g_ctrs[i], "ctr:", i);
+    }
+}
+
+static void preload(ember_db *db, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = b_set(db, g_keys[i], g_klen[i]);
+        if (rc)
+            die("preload SET", rc);
+        rc = b_incr(db, g_ctrs[i], g_clen[i]);
+        if (rc)
+            die("preload INCR", rc);
+    }
+}
+
+/* ------------------------------------------------------------------ 1. throughput */
+
+enum { OP_GET, OP_SET, OP_INCR, OP__N };
+static const char *const op_name[OP__N] = {"GET", "SET", "INCR"};
+
+enum { M_INLINE, M_SYNC, M_BATCH, M_ASYNC_CQ, M_ASYNC_CB };
+static const char *const mode_name[] = {"inline", "executor sync", "executor batch64",
+                                        "executor async+cq", "executor async+cb"};
+
+typedef struct run_shared {
+    ember_db *db;
+    int op, mode;
+    _Atomic int stop;
+    pthread_barrier_t bar;
+} run_shared;
+
+typedef struct worker {
+    run_shared *sh;
+    int id;
+    uint64_t ops, errors, t_end;
+    /* async bookkeeping */
+    uint64_t done;
+    _Atomic uint64_t outstanding;
+    pthread_t th;
+} worker;
+
+static inline int one_op(ember_db *db, int op, size_t i)
+{
+    switch (op) {
+    case OP_GET:
+        return b_get(db, g_keys[i], g_klen[i]);
+    case OP_SET:
+        return b_set(db, g_keys[i], g_klen[i]);
+    default:
+        return b_incr(db, g_ctrs[i], g_clen[i]);
+    }
+}
+
+static void op_argv(int op, size_t i, const char **argv, size_t *lens, size_t *argc)
+{
+    switch (op) {
+    case OP_GET:
+        argv[0] = "GET", lens[0] = 3, argv[1] = g_keys[i], lens[1] = g_klen[i], *argc = 2;
+        break;
+    case OP_SET:
+        argv[0] = "SET", lens[0] = 3, argv[1] = g_keys[i], lens[1] = g_klen[i];
+        argv[2] = VAL16, lens[2] = 16, *argc = 3;
+        break;
+    default:
+        argv[0] = "INCR", lens[0] = 4, argv[1] = g_ctrs[i], lens[1] = g_clen[i], *argc = 2;
+        break;
+    }
+}
+
+static void async_cb(void *ud, int status, ember_reply *r)
+{
+    worker *w = ud;
+    if (status != EMBER_OK || ember_reply_type(r) == EMBER_REPLY_ERROR)
+        w->errors++;
+    ember_reply_free(r);
+    w->done++;
+    atomic_fetch_sub_explicit(&w->outstanding, 1, memory_order_release);
+}
+
+static void worker_sync(worker *w)
+{
+    run_shared *sh = w->sh;
+    uint64_t seed = 0x9E3779B97F4A7C15ull * (uint64_t)(w->id + 1);
+    size_t nkeys = P.keys;
+    while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+        for (int k = 0; k < 64; k++) {
+            if (one_op(sh->db, sh->op, rng_below(&seed, nkeys)) != EMBER_OK)
+                w->errors++;
+        }
+        w->ops += 64;
+    }
+}
+
+static void worker_batch(worker *w)
+{
+    run_shared *sh = w->sh;
+    uint64_t seed = 0x9E3779B97F4A7C15ull * (uint64_t)(w->id + 1);
+    ember_batch *b;
+    int rc = ember_batch_new(&b);
+    if (rc)
+        die("ember_batch_new", rc);
+    while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+        ember_batch_clear(b);
+        for (int k = 0; k < BATCH_N; k++) {
+            const char *argv[3];
+            size_t lens[3], argc;
+            op_argv(sh->op, rng_below(&seed, P.keys), argv, lens, &argc);
+            if (ember_batch_add(b, argc, argv, lens) != EMBER_OK)
+                w->errors++;
+        }
+        if (ember_batch_exec(sh->db, b, EMBER_BATCH_PIPELINE) != EMBER_OK)
+            w->errors++;
+        if (ember_reply_type(ember_batch_reply(b, BATCH_N - 1)) == EMBER_REPLY_ERROR)
+            w->errors++;
+        w->ops += BATCH_N;
+    }
+    ember_batch_free(b);
+}
+
+static void worker_async(worker *w, int use_cq)
+{
+    run_shared *sh = w->sh;
+    uint64_t seed = 0x9E3779B97F4A7C15ull * (uint64_t)(w->id + 1);
+    ember_cq *cq = NULL;
+    if (use_cq) {
+        int rc = ember_cq_open(sh->db, &cq);
+        if (rc)
+            die("ember_cq_open", rc);
+    }
+    while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+        /* Keep up to ASYNC_WINDOW commands in flight. */
+        while (atomic_load_explicit(&w->outstanding, memory_order_acquire) < ASYNC_WINDOW) {
+            const char *argv[3];
+            size_t lens[3], argc;
+            op_argv(sh->op, rng_below(&seed, P.keys), argv, lens, &argc);
+            atomic_fetch_add_explicit(&w->outstanding, 1, memory_order_relaxed);
+            if (ember_command_async(sh->db, argc, argv, lens, cq, async_cb, w) != EMBER_OK) {
+                atomic_fetch_sub_explicit(&w->outstanding, 1, memory_order_relaxed);
+                w->errors++;
+                break;
+            }
+        }
+        if (use_cq) {
+            size_t ran = 0;
+            ember_cq_poll(cq, 0, &ran);
+            if (!ran) {
+                struct pollfd pfd = {ember_cq_fd(cq), POLLIN, 0};
+                poll(&pfd, 1, 10);
+            }
+        } else {
+            /* Callbacks run on the executor: wait for the window to drain a bit. */
+            while (atomic_load_explicit(&w->outstanding, memory_order_acquire) > ASYNC_WINDOW / 2)
+                sched_yield();
+        }
+    }
+    w->ops = w->done; /* completed by the time we stopped */
+    w->t_end = now_ns();
+    while (atomic_load_explicit(&w->outstanding, memory_order_acquire) > 0) {
+        if (use_cq) {
+            struct pollfd pfd = {ember_cq_fd(cq), POLLIN, 0};
+            poll(&pfd, 1, 10);
+            ember_cq_poll(cq, 0, NULL);
+        } else {
+            sched_yield();
+        }
+    }
+    ember_cq_close(cq);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    pthread_barrier_wait(&w->sh->bar);
+    switch (w->sh->mode) {
+    case M_BATCH:
+        worker_batch(w);
+        break;
+    case M_ASYNC_CQ:
+        worker_async(w, 1);
+        return NULL;
+    case M_ASYNC_CB:
+        worker_async(w, 0);
+        return NULL;
+    default:
+        worker_sync(w);
+        break;
+    }
+    w->t_end = now_ns();
+    return NULL;
+}
+
+typedef struct result {
+    double ops_s;
+    uint64_t ops, errors;
+    uint64_t stalls, parks, batches, requests; /* executor INFO stats, summed over reps */
+    long vcsw, ivcsw;                          /* process context switches, summed */
+    uint64_t total_ops;                        /* summed over reps */
+} result;
+
+static void run_once(ember_db *db, int mode, int op, int nprod, double secs, result *res)
+{
+    run_shared sh;
+    worker *w = calloc((size_t)nprod, sizeof *w);
+    if (!w)
+        die("calloc", 0);
+    sh.db = db;
+    sh.op = op;
+    sh.mode = mode;
+    atomic_init(&sh.stop, 0);
+    pthread_barrier_init(&sh.bar, NULL, (unsigned)nprod + 1);
+    int is_exec = mode != M_INLINE;
+    if (is_exec)
+        resetstat(db);
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    for (int i = 0; i < nprod; i++) {
+        w[i].sh = &sh;
+        w[i].id = i;
+        atomic_init(&w[i].outstanding, 0);
+        if (pthread_create(&w[i].th, NULL, worker_main, &w[i]) != 0)
+            die("pthread_create", 0);
+    }
+    pthread_barrier_wait(&sh.bar);
+    uint64_t t0 = now_ns();
+    sleep_ns((uint64_t)(secs * 1e9));
+    atomic_store(&sh.stop, 1);
+    uint64_t ops = 0, errors = 0, tend = t0;
+    for (int i = 0; i < nprod; i++) {
+        pthread_join(w[i].th, NULL);
+        ops += w[i].ops;
+        errors += w[i].errors;
+        if (w[i].t_end > tend)
+            tend = w[i].t_end;
+    }
+    getrusage(RUSAGE_SELF, &ru1);
+    pthread_barrier_destroy(&sh.bar);
+    free(w);
+    res->ops = ops;
+    res->errors += errors;
+    res->total_ops += ops;
+    res->ops_s = (double)ops / ((double)(tend - t0) / 1e9);
+    res->vcsw += ru1.ru_nvcsw - ru0.ru_nvcsw;
+    res->ivcsw += ru1.ru_nivcsw - ru0.ru_nivcsw;
+    if (is_exec) {
+        char *t = info_text(db, "stats");
+        if (t) {
+            res->stalls += info_field(t, "executor_queue_stalls");
+            res->parks += info_field(t, "executor_parks");
+            res->batches += info_field(t, "executor_batches");
+            res->requests += info_field(t, "executor_requests");
+            free(t);
+        }
+    }
+}
+
+/* Warm-up plus P.reps timed runs; res->ops_s is the median. */
+static void measure(ember_db *db, int mode, int op, int nprod, result *res)
+{
+    result warm;
+    double v[16];
+    memset(res, 0, sizeof *res);
+    memset(&warm, 0, sizeof warm);
+    run_once(db, mode, op, nprod, P.run_s / 4, &warm);
+    for (int r = 0; r < P.reps; r++) {
+        run_once(db, mode, op, nprod, P.run_s, res);
+        v[r] = res->ops_s;
+    }
+    res->ops_s = median(v, P.reps);
+}
+
+typedef struct tput_row {
+    int mode, nprod;
+    result r[OP__N];
+} tput_row;
+
+static double g_inline_ops[OP__N];
+static double g_batch_ops[OP__N]; /* batch64, 1 producer */
+static double g_best_batched[OP__N];
+static const char *g_best_batched_name[OP__N];
+
+static void print_row_header(void)
+{
+    printf("%-19s %4s %-4s %10s %8s | %7s %9s %9s %9s %9s %8s\n", "mode", "prod", "cmd", "ops/s",
+           "x inline", "errors", "stalls", "stall/Mop", "parks/Mop", "vcsw/Mop", "ivcsw/Mop");
+}
+
+static void print_row(const tput_row *row, int op)
+{
+    const result *r = &row->r[op];
+    char rate[16];
+    fmt_rate(rate, sizeof rate, r->ops_s);
+    double mops = (double)r->total_ops / 1e6;
+    if (mops <= 0)
+        mops = 1e-9;
+    printf("%-19s %4d %-4s %10s %8.3f | %7" PRIu64, mode_name[row->mode], row->nprod, op_name[op],
+           rate, r->ops_s / g_inline_ops[op], r->errors);
+    if (row->mode == M_INLINE) {
+        printf(" %9s %9s %9s %9.0f %8.0f\n", "-", "-", "-", (double)r->vcsw / mops,
+               (double)r->ivcsw / mops);
+    } else {
+        printf(" %9" PRIu64 " %9.1f %9.1f %9.0f %8.0f\n", r->stalls, (double)r->stalls / mops,
+               (double)r->parks / mops, (double)r->vcsw / mops, (double)r->ivcsw / mops);
+    }
+    fflush(stdout);
+}
+
+static void section_throughput(void)
+{
+    printf("\n== 1. Throughput: inline vs executor (median of %d runs of %.2f s after a "
+           "warm-up;\n      %zu keys of 16 bytes, uniform random keys; typed wrappers "
+           "ember_get/ember_set/ember_incr\n      for inline and sync, ember_batch of %d "
+           "for batch64, ember_command_async with %d in flight)\n",
+           P.reps, P.run_s, P.keys, BATCH_N, ASYNC_WINDOW);
+    printf("   stalls = executor_queue_stalls (sum over the timed runs), parks = "
+           "executor_parks,\n   vcsw/ivcsw = voluntary/involuntary context switches of the "
+           "whole process\n\n");
+    ember_db *idb = open_db(EMBER_MODE_INLINE);
+    ember_db *edb = open_db(EMBER_MODE_EXECUTOR);
+    preload(idb, P.keys);
+    preload(edb, P.keys);
+
+    static const struct {
+        int mode, nprod;
+    } cfgs[] = {{M_INLINE, 1},   {M_SYNC, 1},     {M_SYNC, 2},    {M_SYNC, 4},
+                {M_SYNC, 8},     {M_BATCH, 1},    {M_BATCH, 2},   {M_BATCH, 4},
+                {M_ASYNC_CQ, 1}, {M_ASYNC_CB, 1}, {M_ASYNC_CQ, 2}};
+    enum { NCFG = sizeof cfgs / sizeof cfgs[0] };
+    tput_row rows[NCFG];
+    print_row_header();
+    for (int op = 0; op < OP__N; op++) {
+        for (size_t c = 0; c < NCFG; c++) {
+            rows[c].mode = cfgs[c].mode;
+            rows[c].nprod = cfgs[c].nprod;
+            measure(cfgs[c].mode == M_INLINE ? idb : edb, cfgs[c].mode, op, cfgs[c].nprod,
+                    &rows[c].r[op]);
+            double ops = rows[c].r[op].ops_s;
+            if (cfgs[c].mode == M_INLINE)
+                g_inline_ops[op] = ops;
+            if (cfgs[c].mode == M_BATCH && cfgs[c].nprod == 1)
+                g_batch_ops[op] = ops;
+            if (cfgs[c].mode != M_INLINE && cfgs[c].mode != M_SYNC && ops > g_best_batched[op]) {
+                g_best_batched[op] = ops;
+                g_best_batched_name[op] = mode_name[cfgs[c].mode];
+            }
+            print_row(&rows[c], op);
+        }
+        printf("\n");
+    }
+    ember_db_close(idb);
+    ember_db_close(edb);
+
+    printf("batched (ember_batch of 64, 1 producer) / inline: GET %.3f  SET %.3f  INCR %.3f\n",
+           g_batch_ops[OP_GET] / g_inline_ops[OP_GET], g_batch_ops[OP_SET] / g_inline_ops[OP_SET],
+           g_batch_ops[OP_INCR] / g_inline_ops[OP_INCR]);
+    target("batched_vs_inline", g_batch_ops[OP_SET] / g_inline_ops[OP_SET], 0.6, 1);
+    printf("  (SET: ember_batch of 64 SETs, one producer, built and executed each time, "
+           "vs inline ember_set)\n");
+}
+
+/* ------------------------------------------------------------------ 2. round trip */
+
+static void lat_summary(const char *label, uint32_t *lat, size_t n, uint32_t *p50_out)
+{
+    qsort(lat, n, sizeof *lat, cmp_u32);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += lat[i];
+    printf("%-44s %8zu %8.3f %8.3f %8.3f %8.3f %9.3f %9.1f\n", label, n, sum / (double)n / 1e3,
+           quant(lat, n, 0.50) / 1e3, quant(lat, n, 0.90) / 1e3, quant(lat, n, 0.99) / 1e3,
+           quant(lat, n, 0.999) / 1e3, lat[n - 1] / 1e3);
+    if (p50_out)
+        *p50_out = quant(lat, n, 0.50);
+    fflush(stdout);
+}
+
+/* Times n calls; typed != 0 uses ember_get (capture sink) instead of ember_command. */
+static void rtt_run(ember_db *db, size_t n, uint64_t gap_ns, int typed, uint32_t *lat)
+{
+    uint64_t seed = 12345;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = rng_below(&seed, P.keys);
+        const char *argv[2] = {"GET", g_keys[k]};
+        size_t lens[2] = {3, g_klen[k]};
+        ember_reply *r = NULL;
+        uint64_t t0 = now_ns();
+        int rc = typed ? b_get(db, g_keys[k], g_klen[k]) : ember_command(db, 2, argv, lens, &r);
+        uint64_t t1 = now_ns();
+        if (rc != EMBER_OK || (!typed && ember_reply_type(r) != EMBER_REPLY_STRING))
+            die("GET", rc);
+        ember_reply_free(r);
+        lat[i] = (uint32_t)(t1 - t0);
+        if (gap_ns)
+            sleep_ns(gap_ns);
+    }
+}
+
+static void section_rtt(void)
+{
+    printf("\n== 2. Sync single-producer round trip (GET of an existing key, times in us; "
+           "CLOCK_MONOTONIC\n      around each call, clock overhead ~0.02 us included)\n\n");
+    printf("%-44s %8s %8s %8s %8s %8s %8s %9s %9s\n", "", "samples", "mean", "p50", "p90", "p99",
+           "p99.9", "max", "");
+    size_t n = P.rtt_samples;
+    uint32_t *lat = xmalloc(n * sizeof *lat);
+    ember_db *idb = open_db(EMBER_MODE_INLINE);
+    ember_db *edb = open_db(EMBER_MODE_EXECUTOR);
+    preload(idb, P.keys);
+    preload(edb, P.keys);
+
+    rtt_run(idb, n / 10, 0, 0, lat); /* warm-up */
+    rtt_run(idb, n, 0, 0, lat);
+    lat_summary("inline ember_command GET (no queue)", lat, n, NULL);
+
+    rtt_run(edb, n / 10, 0, 0, lat);
+    resetstat(edb);
+    rtt_run(edb, n, 0, 0, lat);
+    uint32_t p50;
+    lat_summary("executor ember_command GET, back to back", lat, n, &p50);
+    char *t = info_text(edb, "stats");
+    uint64_t parks = t ? info_field(t, "executor_parks") : 0;
+    free(t);
+
+    rtt_run(edb, n, 0, 1, lat);
+    lat_summary("executor ember_get (typed), back to back", lat, n, NULL);
+
+    static const uint64_t gaps_us[] = {20, 200, 1000};
+    for (size_t g = 0; g < sizeof gaps_us / sizeof gaps_us[0]; g++) {
+        size_t m = P.rtt_sparse;
+        char label[64];
+        resetstat(edb);
+        rtt_run(edb, m, gaps_us[g] * 1000, 0, lat);
+        char *ti = info_text(edb, "stats");
+        uint64_t pk = ti ? info_field(ti, "executor_parks") : 0;
+        free(ti);
+        snprintf(label, sizeof label, "executor, %" PRIu64 " us idle between calls (parks %.0f%%)",
+                 gaps_us[g], 100.0 * (double)pk / (double)m);
+        lat_summary(label, lat, m, NULL);
+    }
+    printf("executor parks during the back-to-back run: %" PRIu64 "\n", parks);
+    target("sync_rtt_p50_us", p50 / 1e3, 1.0, 0);
+    ember_db_close(idb);
+    ember_db_close(edb);
+    free(lat);
+}
+
+/* ------------------------------------------------------------------ redis */
+
+static volatile pid_t g_redis_pid = -1;
+
+static void redis_stop(void)
+{
+    pid_t pid = g_redis_pid;
+    if (pid <= 0)
+        return;
+    g_redis_pid = -1;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        sleep_ns(10000000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static void on_signal(int sig)
+{
+    pid_t pid = g_redis_pid;
+    if (pid > 0)
+        kill(pid, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static int tcp_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+/* A minimal RESP client: buffered reader over a socket. */
+typedef struct resp {
+    int fd;
+    char buf[65536];
+    size_t pos, len;
+} resp;
+
+static int resp_fill(resp *c)
+{
+    if (c->pos < c->len)
+        return 0;
+    ssize_t n;
+    do {
+        n = read(c->fd, c->buf, sizeof c->buf);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return -1;
+    c->pos = 0;
+    c->len = (size_t)n;
+    return 0;
+}
+
+/* Reads one line (without CRLF) into out (truncated to cap). */
+static int resp_line(resp *c, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (;;) {
+        if (resp_fill(c))
+            return -1;
+        char ch = c->buf[c->pos++];
+        if (ch == '\n') {
+            if (o && out[o - 1] == '\r')
+                o--;
+            out[o < cap ? o : cap - 1] = '\0';
+            return 0;
+        }
+        if (o + 1 < cap)
+            out[o++] = ch;
+    }
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static size_t resp_encode(char *out, size_t argc, const char *const *argv, const size_t *lens)
+{
+    size_t o = (size_t)sprintf(out, "*%zu\r\n", argc);
+    for (size_t i = 0; i < argc; i++) {
+        o += (size_t)sprintf(out + o, "$%zu\r\n", lens[i]);
+        memcpy(out + o, argv[i], lens[i]);
+        o += lens[i];
+        out[o++] = '\r';
+        out[o++] = '\n';
+    }
+    return o;
+}
+
+/* Sends a command and returns its reply as text (bulk body, status or error
+ * line, or the integer), malloc'd; NULL on I/O failure. */
+static char *resp_call(resp *c, size_t argc, const char *const *argv)
+{
+    char out[1024];
+    size_t lens[8];
+    for (size_t i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    size_t n = resp_encode(out, argc, argv, lens);
+    if (write_all(c->fd, out, n))
+        return NULL;
+    char line[256];
+    if (resp_line(c, line, sizeof line))
+        return NULL;
+    if (line[0] != '$')
+        return strdup(line);
+    long len = strtol(line + 1, NULL, 10);
+    if (len < 0)
+        return strdup("(nil)");
+    char *body = xmalloc((size_t)len + 3);
+    for (long i = 0; i < len + 2; i++) {
+        if (resp_fill(c)) {
+            free(body);
+            return NULL;
+        }
+        body[i] = c->buf[c->pos++];
+    }
+    body[len] = '\0';
+    return body;
+}
+
+static uint64_t redis_used_memory(resp *c)
+{
+    const char *argv[2] = {"INFO", "memory"};
+    char *t = resp_call(c, 2, argv);
+    uint64_t v = t ? info_field(t, "used_memory") : 0;
+    free(t);
+    return v;
+}
+
+/* Starts redis-server on a free loopback port; returns the port or -1. */
+static int redis_start(void)
+{
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int port = free_port();
+        if (port <= 0)
+            return -1;
+        char ports[16];
+        snprintf(ports, sizeof ports, "%d", port);
+        pid_t pid = fork();
+        if (pid < 0)
+            return -1;
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the benchmark */
+            int dn = open("/dev/null", O_RDWR);
+            if (dn >= 0) {
+                dup2(dn, 0);
+                dup2(dn, 1);
+                dup2(dn, 2);
+            }
+            execlp("redis-server", "redis-server", "--port", ports, "--bind", "127.0.0.1", "--save",
+                   "", "--appendonly", "no", "--daemonize", "no", "--dir", "/tmp", (char *)NULL);
+            _exit(127);
+        }
+        g_redis_pid = pid;
+        for (int i = 0; i < 500; i++) { /* up to 5 s */
+            int fd = tcp_connect(port);
+            if (fd >= 0) {
+                resp c = {.fd = fd};
+                const char *argv[1] = {"PING"};
+                char *r = resp_call(&c, 1, argv);
+                int ok = r && strcmp(r, "+PONG") == 0;
+                free(r);
+                close(fd);
+                if (ok)
+                    return port;
+            }
+            if (waitpid(pid, NULL, WNOHANG) == pid) {
+                g_redis_pid = -1;
+                break; /* died (port taken?): try another port */
+            }
+            sleep_ns(10000000);
+        }
+        redis_stop();
+    }
+    return -1;
+}
+
+/* Runs redis-benchmark and returns SET and GET requests per second. */
+static int redis_benchmark(int port, long n, double *set_rps, double *get_rps)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd,
+             "redis-benchmark -h 127.0.0.1 -p %d -P 16 -t set,get -n %ld --csv 2>/dev/null", port,
+             n);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return -1;
+    char line[512];
+    *set_rps = *get_rps = 0;
+    while (fgets(line, sizeof line, f)) {
+        double v;
+        if (sscanf(line, "\"SET\",\"%lf\"", &v) == 1)
+            *set_rps = v;
+        else if (sscanf(line, "\"GET\",\"%lf\"", &v) == 1)
+            *get_rps = v;
+    }
+    int st = pclose(f);
+    return (st == 0 && *set_rps > 0 && *get_rps > 0) ? 0 : -1;
+}
+
+static int g_redis_port = -1;
+
+static void section_redis(void)
+{
+    printf("\n== 3. ember batched (in process) vs redis-server on loopback (redis-benchmark "
+           "-P 16 -t set,get\n      -n %ld, 50 clients, 3-byte values, one key; median of %d "
+           "runs)\n\n",
+           P.redis_n, P.redis_reps);
+    double set_v[8], get_v[8];
+    int ok = g_redis_port > 0;
+    for (int r = 0; ok && r < P.redis_reps; r++) {
+        if (redis_benchmark(g_redis_port, P.redis_n, &set_v[r], &get_v[r]) != 0) {
+            printf("redis-benchmark failed\n");
+            ok = 0;
+        }
+    }
+    if (!ok) {
+        printf("redis-server/redis-benchmark unavailable: no comparison\n");
+        target("batched_vs_redis_P16", 0, 10, 1);
+        return;
+    }
+    double rset = median(set_v, P.redis_reps), rget = median(get_v, P.redis_reps);
+    char a[16], b[16], c[16], d[16];
+    fmt_rate(a, sizeof a, rset);
+    fmt_rate(b, sizeof b, rget);
+    fmt_rate(c, sizeof c, g_batch_ops[OP_SET]);
+    fmt_rate(d, sizeof d, g_batch_ops[OP_GET]);
+    printf("%-44s %10s %10s\n", "", "SET ops/s", "GET ops/s");
+    printf("%-44s %10s %10s\n", "redis-server + redis-benchmark -P 16", a, b);
+    printf("%-44s %10s %10s\n", "ember batch64, 1 producer (section 1)", c, d);
+    fmt_rate(c, sizeof c, g_best_batched[OP_SET]);
+    fmt_rate(d, sizeof d, g_best_batched[OP_GET]);
+    printf("%-44s %10s %10s\n", "ember best batched/async config (section 1)", c, d);
+    double rs = g_batch_ops[OP_SET] / rset, rg = g_batch_ops[OP_GET] / rget;
+    printf("ratio ember batch64 / redis P16: SET %.2f  GET %.2f\n", rs, rg);
+    target("batched_vs_redis_P16", rs < rg ? rs : rg, 10, 1);
+    printf("  (the smaller of the SET and GET ratios; ember = batch64, 1 producer)\n");
+}
+
+/* ------------------------------------------------------------------ 4. memory */
+
+static uint64_t redis_load(resp *c, size_t n)
+{
+    enum { CHUNK = 1000 };
+    char *buf = xmalloc(CHUNK * 96);
+    char key[KEY_CAP];
+    uint64_t errors = 0;
+    for (size_t base = 0; base < n; base += CHUNK) {
+        size_t m = n - base < CHUNK ? n - base : CHUNK, o = 0;
+        for (size_t i = 0; i < m; i++) {
+            size_t kl = fmt_key(key, "key:", base + i);
+            const char *argv[3] = {"SET", key, VAL16};
+            size_t lens[3] = {3, kl, 16};
+            o += resp_encode(buf + o, 3, argv, lens);
+        }
+        if (write_all(c->fd, buf, o)) {
+            free(buf);
+            return n;
+        }
+        for (size_t i = 0; i < m; i++) {
+            char line[128];
+            if (resp_line(c, line, sizeof line)) {
+                free(buf);
+                return n;
+            }
+            if (strcmp(line, "+OK") != 0)
+                errors++;
+        }
+    }
+    free(buf);
+    return errors;
+}
+
+static void section_memory(void)
+{
+    size_t n = P.mem_keys;
+    printf("\n== 4. Memory: %zu keys `key:<n>` with 16-byte values (INFO memory used_memory "
+           "minus the\n      empty-database baseline)\n\n",
+           n);
+    ember_db *db = open_db(EMBER_MODE_INLINE);
+    uint64_t base = ember_used_memory(db);
+    long rss0 = rss_bytes();
+    char key[KEY_CAP];
+    for (size_t i = 0; i < n; i++) {
+        size_t kl = fmt_key(key, "key:", i);
+        int rc = b_set(db, key, kl);
+        if (rc)
+            die("SET", rc);
+    }
+    int64_t dbsize = b_dbsize(db);
+    uint64_t used = ember_used_memory(db);
+    long rss1 = rss_bytes();
+    double ember_pk = (double)(used - base) / (double)n;
+    printf("%-30s %12s %12s %12s %10s\n", "", "baseline", "used_memory", "keys", "bytes/key");
+    printf("%-30s %12" PRIu64 " %12" PRIu64 " %12" PRId64 " %10.1f\n", "ember", base, used, dbsize,
+           ember_pk);
+    printf("%-30s %12s %12s %12s %10.1f\n", "ember (process RSS growth)", "", "", "",
+           (double)(rss1 - rss0) / (double)n);
+    ember_db_close(db);
+
+    int fd = g_redis_port > 0 ? tcp_connect(g_redis_port) : -1;
+    if (fd < 0) {
+        printf("redis-server unavailable: no comparison\n");
+        target("mem_per_key_vs_redis", 0, 0.6, 0);
+        return;
+    }
+    resp *c = xmalloc(sizeof *c);
+    c->fd = fd;
+    c->pos = c->len = 0;
+    const char *flush[1] = {"FLUSHALL"};
+    free(resp_call(c, 1, flush));
+    uint64_t rbase = redis_used_memory(c);
+    uint64_t errs = redis_load(c, n);
+    uint64_t rused = redis_used_memory(c);
+    const char *dbs[1] = {"DBSIZE"};
+    char *ds = resp_call(c, 1, dbs);
+    double redis_pk = (double)(rused - rbase) / (double)n;
+    printf("%-30s %12" PRIu64 " %12" PRIu64 " %12s %10.1f\n", "redis-server 7 (jemalloc)", rbase,
+           rused, ds ? ds + (ds[0] == ':') : "?", redis_pk);
+    free(ds);
+    if (errs)
+        printf("redis load: %" PRIu64 " errors\n", errs);
+    free(resp_call(c, 1, flush));
+    close(fd);
+    free(c);
+    printf("ember / redis bytes per key: %.3f\n", ember_pk / redis_pk);
+    target("mem_per_key_vs_redis", ember_pk / redis_pk, 0.6, 0);
+}
+
+/* ------------------------------------------------------------------ 5. growth */
+
+#define GROW_HIST_NS 10    /* histogram resolution */
+#define GROW_HIST_N 100000 /* up to 1 ms */
+#define GROW_TOP 10
+#define GROW_SLOW_NS 50000 /* a SET this slow is checked for preemption */
+#define GROW_WINDOW 16     /* SETs between preemption checkpoints */
+
+typedef struct spike {
+    uint64_t ns;
+    size_t keys; /* keys in the database before this SET */
+} spike;
+
+typedef struct grow_result {
+    uint64_t max_ns, p9999_ns, p999_ns, p99_ns, p50_ns;
+    uint64_t over100us, over1ms;
+    uint64_t preempted; /* slow SETs during which the process was preempted */
+    double secs;
+    spike top[GROW_TOP];   /* worst SETs */
+    spike clean[GROW_TOP]; /* worst SETs with no involuntary context switch */
+} grow_result;
+
+static long ivcsw_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_nivcsw;
+}
+
+static void top_add(spike *top, uint64_t ns, size_t keys)
+{
+    size_t mini = 0;
+    for (size_t j = 1; j < GROW_TOP; j++)
+        if (top[j].ns < top[mini].ns)
+            mini = j;
+    if (ns > top[mini].ns) {
+        top[mini].ns = ns;
+        top[mini].keys = keys;
+    }
+}
+
+static uint64_t top_max(const spike *top)
+{
+    uint64_t m = 0;
+    for (int j = 0; j < GROW_TOP; j++)
+        if (top[j].ns > m)
+            m = top[j].ns;
+    return m;
+}
+
+/*
+ * Times every SET of n new keys. The machine is shared: a SET during which
+ * the scheduler preempted us measures the other process, not ember. So the
+ * involuntary context switch counter of the process (all its threads, the
+ * executor included) is read every GROW_WINDOW SETs and after every slow SET:
+ * a slow SET whose window saw a preemption is counted as "preempted"; the
+ * clean maximum excludes those (the raw maximum is reported too).
+ */
+static void grow_run(ember_db *db, size_t n, grow_result *g)
+{
+    uint64_t *hist = calloc(GROW_HIST_N + 1, sizeof *hist);
+    if (!hist)
+        die("calloc", 0);
+    memset(g, 0, sizeof *g);
+    char key[KEY_CAP];
+    long mark = ivcsw_now();
+    unsigned since = 0;
+    uint64_t t_start = now_ns();
+    for (size_t i = 0; i < n; i++) {
+        size_t kl = fmt_key(key, "key:", i);
+        uint64_t t0 = now_ns();
+        int rc = b_set(db, key, kl);
+        uint64_t d = now_ns() - t0;
+        if (rc)
+            die("SET", rc);
+        uint64_t b = d / GROW_HIST_NS;
+        hist[b > GROW_HIST_N ? GROW_HIST_N : b]++;
+        if (d >= GROW_SLOW_NS) {
+            long v = ivcsw_now();
+            top_add(g->top, d, i);
+            if (v == mark)
+                top_add(g->clean, d, i);
+            else
+                g->preempted++;
+            g->over100us += d > 100000;
+            g->over1ms += d > 1000000;
+            mark = v;
+            since = 0;
+        } else if (++since == GROW_WINDOW) {
+            mark = ivcsw_now();
+            since = 0;
+        }
+    }
+    g->secs = (double)(now_ns() - t_start) / 1e9;
+    const double qs[4] = {0.5, 0.99, 0.999, 0.9999};
+    uint64_t *outs[4] = {&g->p50_ns, &g->p99_ns, &g->p999_ns, &g->p9999_ns};
+    for (int q = 0; q < 4; q++) {
+        uint64_t rank = (uint64_t)(qs[q] * (double)n), acc = 0;
+        for (size_t k = 0; k <= GROW_HIST_N; k++) {
+            acc += hist[k];
+            if (acc > rank) {
+                *outs[q] = k == GROW_HIST_N ? top_max(g->top) : k * GROW_HIST_NS;
+                break;
+            }
+        }
+    }
+    g->max_ns = top_max(g->top);
+    free(hist);
+}
+
+static int cmp_spike(const void *a, const void *b)
+{
+    uint64_t x = ((const spike *)a)->ns, y = ((const spike *)b)->ns;
+    return x > y ? -1 : x < y;
+}
+
+static void grow_print(const char *label, size_t n, grow_result *g)
+{
+    printf("%-26s %9zu %6.2f %7.2f %7.2f %7.2f %8.1f %9.1f %9.1f %6" PRIu64 " %5" PRIu64
+           " %6" PRIu64 "\n",
+           label, n, g->secs, g->p50_ns / 1e3, g->p99_ns / 1e3, g->p999_ns / 1e3, g->p9999_ns / 1e3,
+           g->max_ns / 1e3, top_max(g->clean) / 1e3, g->over100us, g->over1ms, g->preempted);
+    fflush(stdout);
+}
+
+static void grow_spikes(const char *label, spike *top)
+{
+    qsort(top, GROW_TOP, sizeof top[0], cmp_spike);
+    printf("  %s:", label);
+    for (int j = 0; j < GROW_TOP && top[j].ns; j++) {
+        size_t k = top[j].keys;
+        int lg = 0;
+        while (((size_t)2 << lg) <= k)
+            lg++;
+        printf("%s %.0fus@%zu(2^%d+%.0f%%)", j ? "," : "", top[j].ns / 1e3, k, lg,
+               k ? 100.0 * (double)(k - ((size_t)1 << lg)) / (double)((size_t)1 << lg) : 0.0);
+    }
+    printf("\n");
+}
+
+#define GROW_GOAL_US 1500.0
+
+static void section_grow(void)
+{
+    printf("\n== 5. Latency of every SET while the keyspace grows from 0 (new key each time, "
+           "16-byte values;\n      times in us; 'clean max' excludes SETs during which the "
+           "process was preempted\n      (involuntary context switch), 'preempt' counts those "
+           "slow SETs)\n\n");
+    printf("%-26s %9s %6s %7s %7s %7s %8s %9s %9s %6s %5s %6s\n", "", "keys", "secs", "p50", "p99",
+           "p99.9", "p99.99", "max", "clean max", ">100us", ">1ms", "preempt");
+    grow_result gi, ge;
+    ember_db *db = open_db(EMBER_MODE_INLINE);
+    grow_run(db, P.grow_keys, &gi);
+    char *t = info_text(db, "memory");
+    uint64_t used = t ? info_field(t, "used_memory") : 0;
+    free(t);
+    grow_print("inline ember_set", P.grow_keys, &gi);
+    uint64_t tc = now_ns();
+    ember_db_close(db);
+    double close_s = (double)(now_ns() - tc) / 1e9;
+
+    db = open_db(EMBER_MODE_EXECUTOR);
+    grow_run(db, P.grow_exec_keys, &ge);
+    grow_print("executor ember_set (sync)", P.grow_exec_keys, &ge);
+    ember_db_close(db);
+    printf("  worst SETs as us@keys(2^k+x%%) (the table doubles when the key count reaches "
+           "2^k):\n");
+    grow_spikes("inline, all     ", gi.top);
+    grow_spikes("inline, clean   ", gi.clean);
+    grow_spikes("executor, all   ", ge.top);
+    grow_spikes("executor, clean ", ge.clean);
+    printf("  used_memory at %zu keys: %.0f MB (%.1f B/key); closing that database took %.2f s\n",
+           P.grow_keys, used / 1048576.0, (double)used / (double)P.grow_keys, close_s);
+    printf("  goal: no SET pays for the keyspace. The cron rehashes for up to 1 ms per tick "
+           "(as Redis's\n  databasesCron) and a SET may run right after it, so ~1 ms is "
+           "the design's own bound;\n  a non-incremental doubling at 8M keys would move 8M "
+           "entries at once (~100+ ms).\n  Goal: clean max of the inline run <= %.0f us.\n",
+           GROW_GOAL_US);
+    target("grow_max_set_latency_us", top_max(gi.clean) / 1e3, GROW_GOAL_US, 0);
+}
+
+/* ------------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+    P.redis = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            P.quick = 1;
+        else if (strcmp(argv[i], "--no-redis") == 0)
+            P.redis = 0;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            g_only = argv[++i];
+        else {
+            fprintf(stderr, "usage: %s [--quick] [--no-redis] [--only tput,rtt,redis,mem,grow]\n",
+                    argv[0]);
+            return 2;
+        }
+    }
+    if (P.quick) {
+        P.run_s = 0.04;
+        P.reps = 3;
+        P.keys = 10000;
+        P.rtt_samples = 20000;
+        P.rtt_sparse = 300;
+        P.mem_keys = 1000000;
+        P.grow_keys = 1000000;
+        P.grow_exec_keys = 300000;
+        P.redis_n = 100000;
+        P.redis_reps = 1;
+    } else {
+        P.run_s = 0.25;
+        P.reps = 5;
+        P.keys = 100000;
+        P.rtt_samples = 300000;
+        P.rtt_sparse = 2000;
+        P.mem_keys = 1000000;
+        P.grow_keys = 10000000;
+        P.grow_exec_keys = 10000000;
+        P.redis_n = 2000000;
+        P.redis_reps = 3;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+    signal(SIGSEGV, on_signal);
+    signal(SIGABRT, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    atexit(redis_stop);
+
+    uint64_t t0 = now_ns();
+    g_typed = ember_set && ember_get && ember_incr;
+    printf("bench_core: ember %s, %s run, %ld CPUs online; sync calls use %s\n", ember_version(),
+           P.quick ? "quick" : "full", sysconf(_SC_NPROCESSORS_ONLN),
+           g_typed ? "the typed wrappers (ember_get/ember_set/ember_incr)"
+                   : "ember_command (typed wrappers not exported by this build)");
+    keys_init(P.keys);
+    if (P.redis && (want("redis") || want("mem"))) {
+        g_redis_port = redis_start();
+        if (g_redis_port < 0)
+            printf("warning: could not start redis-server\n");
+        else
+            printf("redis-server started on 127.0.0.1:%d (pid %d)\n", g_redis_port,
+                   (int)g_redis_pid);
+    }
+    cpu_snap cs;
+    if (want("tput") || want("redis")) {
+        cpu_snap_take(&cs);
+        section_throughput();
+        noise_report(&cs);
+    }
+    if (want("rtt")) {
+        cpu_snap_take(&cs);
+        section_rtt();
+        noise_report(&cs);
+    }
+    if (want("redis")) {
+        cpu_snap_take(&cs);
+        section_redis();
+        noise_report(&cs);
+        printf("  (redis-server is a child not yet reaped: its CPU counts as 'other' here)\n");
+    }
+    if (want("mem"))
+        section_memory();
+    redis_stop();
+    if (want("grow")) {
+        cpu_snap_take(&cs);
+        section_grow();
+        noise_report(&cs);
+    }
+
+    printf("\n== Summary (%.1f s)\n", (double)(now_ns() - t0) / 1e9);
+    for (int i = 0; i < g_ntargets; i++)
+        printf("%s\n", g_targets[i]);
+    return 0;
+}
