@@ -279,8 +279,7 @@ static int batch_ok(const ember_batch *b)
 
 static void batch_free_replies(ember_batch *b)
 {
-    for (size_t i = 0; i < b->nreplies; i++)
-        ember__reply_tree_free(b->replies[i]);
+    ember__arena_reset(&b->arena); /* replies live in the batch's arena */
     b->nreplies = 0;
 }
 
@@ -371,7 +370,7 @@ EMBER_API void ember_batch_free(ember_batch *b)
 {
     if (!batch_ok(b))
         return;
-    batch_free_replies(b);
+    ember__arena_free(&b->arena);
     free(b->cmds);
     free(b->argv);
     free(b->argvlen);

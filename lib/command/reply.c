@@ -8,12 +8,79 @@
 
 #include "../common/util.h"
 
-static struct ember_reply *node_new(int type, const char *p, size_t n)
+#define ARENA_CHUNK (16 * 1024)
+
+void *ember__arena_alloc(em_arena *a, size_t n)
 {
-    struct ember_reply *r = malloc(sizeof *r + (p ? n + 1 : 0));
+    n = (n + 15) & ~(size_t)15;
+    em_arena_chunk *c = a->head;
+    if (!c || c->cap - c->used < n) {
+        /* Reuse a kept chunk if it is big enough, else make one. */
+        em_arena_chunk **pp = &a->full, *k = NULL;
+        if (c) {
+            c->next = a->full;
+            a->full = c;
+            a->head = NULL;
+            pp = &c->next;
+        }
+        for (; *pp; pp = &(*pp)->next) {
+            if ((*pp)->used == 0 && (*pp)->cap >= n) {
+                k = *pp;
+                *pp = k->next;
+                break;
+            }
+        }
+        if (!k) {
+            size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+            k = malloc(sizeof *k + cap);
+            if (!k)
+                return NULL;
+            k->cap = cap;
+        }
+        k->used = 0;
+        k->next = NULL;
+        a->head = c = k;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+void ember__arena_reset(em_arena *a)
+{
+    if (a->head) {
+        a->head->next = a->full;
+        a->full = a->head;
+        a->head = NULL;
+    }
+    for (em_arena_chunk *c = a->full; c; c = c->next)
+        c->used = 0;
+}
+
+void ember__arena_free(em_arena *a)
+{
+    ember__arena_reset(a);
+    em_arena_chunk *c = a->full;
+    while (c) {
+        em_arena_chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    a->full = a->head = NULL;
+}
+
+static void *sink_alloc(em_tree_sink *t, size_t n)
+{
+    return t && t->arena ? ember__arena_alloc(t->arena, n) : malloc(n);
+}
+
+static struct ember_reply *node_new_in(em_tree_sink *t, int type, const char *p, size_t n)
+{
+    struct ember_reply *r = sink_alloc(t, sizeof *r + (p ? n + 1 : 0));
     if (!r)
         return NULL;
-    r->type = type;
+    r->where = t && t->arena ? EM_REPLY_ARENA : EM_REPLY_HEAP;
+    r->type = (int16_t)type;
     r->errcode = 0;
     r->len = p ? n : 0;
     r->u.i = 0;
@@ -27,9 +94,15 @@ static struct ember_reply *node_new(int type, const char *p, size_t n)
     return r;
 }
 
+static struct ember_reply *node_new(int type, const char *p, size_t n)
+{
+    return node_new_in(NULL, type, p, n);
+}
+
 void ember__reply_tree_free(struct ember_reply *r)
 {
-    if (!r)
+    /* Static and arena nodes are owned elsewhere (a tree is all one kind). */
+    if (!r || r->where != EM_REPLY_HEAP)
         return;
     if (r->type == EMBER_REPLY_ARRAY || r->type == EMBER_REPLY_MAP || r->type == EMBER_REPLY_SET) {
         for (size_t i = 0; i < r->len; i++)
@@ -49,6 +122,7 @@ struct ember_reply *ember__reply_new_error(int code, const char *msg)
 
 void ember__tree_sink_init(em_tree_sink *t)
 {
+    t->arena = NULL;
     t->root = NULL;
     t->depth = 0;
     t->oom = 0;
@@ -78,10 +152,17 @@ static void attach(em_tree_sink *t, struct ember_reply *r)
     }
 }
 
-static int grow_elems(struct ember_reply *p, size_t *cap)
+static int grow_elems(em_tree_sink *t, struct ember_reply *p, size_t *cap)
 {
     size_t nc = *cap ? *cap * 2 : 8;
-    struct ember_reply **ne = realloc(p->u.elems, nc * sizeof *ne);
+    struct ember_reply **ne;
+    if (t->arena) {
+        ne = ember__arena_alloc(t->arena, nc * sizeof *ne);
+        if (ne && p->len)
+            memcpy(ne, p->u.elems, p->len * sizeof *ne);
+    } else {
+        ne = realloc(p->u.elems, nc * sizeof *ne);
+    }
     if (!ne)
         return -1;
     p->u.elems = ne;
@@ -98,7 +179,7 @@ static void tree_push(em_tree_sink *t, struct ember_reply *r)
     if (t->depth > 0) {
         struct ember_reply *p = t->stack[t->depth - 1];
         if (t->left[t->depth - 1] == SIZE_MAX && p->len == t->cap[t->depth - 1]) {
-            if (grow_elems(p, &t->cap[t->depth - 1]) < 0) {
+            if (grow_elems(t, p, &t->cap[t->depth - 1]) < 0) {
                 ember__reply_tree_free(r);
                 t->oom = 1;
                 return;
@@ -108,14 +189,21 @@ static void tree_push(em_tree_sink *t, struct ember_reply *r)
     attach(t, r);
 }
 
+/* The most common reply, shared: no allocation for "+OK" on the heap path. */
+static struct ember_reply ok_reply = {EMBER_REPLY_STATUS, EM_REPLY_STATIC, 0, 2, {0}, "OK"};
+
 static void t_status(void *s, const char *p, size_t n)
 {
-    tree_push(s, node_new(EMBER_REPLY_STATUS, p, n));
+    em_tree_sink *t = s;
+    if (!t->arena && t->depth == 0 && n == 2 && p[0] == 'O' && p[1] == 'K')
+        tree_push(t, &ok_reply);
+    else
+        tree_push(t, node_new_in(t, EMBER_REPLY_STATUS, p, n));
 }
 
 static void t_error(void *s, int code, const char *p, size_t n)
 {
-    struct ember_reply *r = node_new(EMBER_REPLY_ERROR, p, n);
+    struct ember_reply *r = node_new_in(s, EMBER_REPLY_ERROR, p, n);
     if (r)
         r->errcode = code;
     tree_push(s, r);
@@ -123,7 +211,7 @@ static void t_error(void *s, int code, const char *p, size_t n)
 
 static void t_integer(void *s, int64_t v)
 {
-    struct ember_reply *r = node_new(EMBER_REPLY_INTEGER, NULL, 0);
+    struct ember_reply *r = node_new_in(s, EMBER_REPLY_INTEGER, NULL, 0);
     if (r)
         r->u.i = v;
     tree_push(s, r);
@@ -133,7 +221,7 @@ static void t_dbl(void *s, double v)
 {
     char buf[64];
     size_t n = ember__d_to_str(buf, sizeof buf, v);
-    struct ember_reply *r = node_new(EMBER_REPLY_DOUBLE, buf, n);
+    struct ember_reply *r = node_new_in(s, EMBER_REPLY_DOUBLE, buf, n);
     if (r)
         r->u.d = v;
     tree_push(s, r);
@@ -141,17 +229,17 @@ static void t_dbl(void *s, double v)
 
 static void t_bulk(void *s, const char *p, size_t n)
 {
-    tree_push(s, node_new(EMBER_REPLY_STRING, p ? p : "", n));
+    tree_push(s, node_new_in(s, EMBER_REPLY_STRING, p ? p : "", n));
 }
 
 static void t_nil(void *s)
 {
-    tree_push(s, node_new(EMBER_REPLY_NIL, NULL, 0));
+    tree_push(s, node_new_in(s, EMBER_REPLY_NIL, NULL, 0));
 }
 
 static void t_bool(void *s, int v)
 {
-    struct ember_reply *r = node_new(EMBER_REPLY_BOOL, NULL, 0);
+    struct ember_reply *r = node_new_in(s, EMBER_REPLY_BOOL, NULL, 0);
     if (r)
         r->u.i = v ? 1 : 0;
     tree_push(s, r);
@@ -162,16 +250,17 @@ static void t_agg(void *s, int type, size_t n)
     em_tree_sink *t = s;
     if (t->oom)
         return;
-    struct ember_reply *r = node_new(type, NULL, 0);
+    struct ember_reply *r = node_new_in(t, type, NULL, 0);
     if (!r) {
         t->oom = 1;
         return;
     }
     size_t elems = n == EM_DEFERRED ? 0 : (type == EMBER_REPLY_MAP ? n * 2 : n);
     if (elems) {
-        r->u.elems = malloc(elems * sizeof *r->u.elems);
+        r->u.elems = sink_alloc(t, elems * sizeof *r->u.elems);
         if (!r->u.elems) {
-            free(r);
+            if (!t->arena)
+                free(r);
             t->oom = 1;
             return;
         }

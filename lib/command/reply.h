@@ -32,9 +32,14 @@ typedef struct em_sink_ops {
     void (*agg_end)(void *s, size_t n);
 } em_sink_ops;
 
+/* Where a reply node lives: its own malloc block (freed with the tree), a
+ * shared constant (never freed), or an arena (freed with the arena). */
+enum { EM_REPLY_HEAP = 0, EM_REPLY_STATIC = 1, EM_REPLY_ARENA = 2 };
+
 /* The reply tree (the public ember_reply). Scalars keep their bytes inline. */
 struct ember_reply {
-    int32_t type;
+    int16_t type;
+    uint16_t where;  /* EM_REPLY_HEAP / STATIC / ARENA */
     int32_t errcode; /* ERROR: the EMBER_E* code */
     size_t len;      /* bytes of str, or elements of an aggregate (MAP: 2 x pairs) */
     union {
@@ -45,8 +50,29 @@ struct ember_reply {
     char *str; /* STATUS/ERROR/STRING/DOUBLE text; points inline */
 };
 
-/* Tree sink: builds an ember_reply (with the C library's malloc). */
+/* A bump allocator for reply trees that are freed all at once (a batch's
+ * replies): chunks are kept across resets, so a batch executed again
+ * allocates nothing. */
+typedef struct em_arena_chunk {
+    struct em_arena_chunk *next;
+    size_t used, cap;
+    char data[];
+} em_arena_chunk;
+
+typedef struct em_arena {
+    em_arena_chunk *head; /* chunk being filled */
+    em_arena_chunk *full; /* chunks filled earlier */
+} em_arena;
+
+void *ember__arena_alloc(em_arena *a, size_t n);
+/* Forgets every allocation but keeps the memory for reuse. */
+void ember__arena_reset(em_arena *a);
+void ember__arena_free(em_arena *a);
+
+/* Tree sink: builds an ember_reply with the C library's malloc, or in
+ * `arena` when it is set. */
 typedef struct em_tree_sink {
+    em_arena *arena;
     struct ember_reply *root;
     struct ember_reply *stack[32];
     size_t left[32]; /* elements still expected; SIZE_MAX while deferred */

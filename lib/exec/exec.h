@@ -41,6 +41,7 @@ struct ember_batch {
     size_t nbytes, capbytes;
     struct ember_reply **replies;
     size_t nreplies;
+    em_arena arena; /* the replies live here */
 };
 
 typedef struct em_req {

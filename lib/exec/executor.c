@@ -171,6 +171,7 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
     ctx_init(c, &x, dbid, EM_CTX_MAY_SELECT);
     x.so = &ember__tree_sink_ops;
     x.sink = &t;
+    ember__tree_sink_init(&t);
     if (flags & EMBER_BATCH_ATOMIC) {
         /* MULTI/EXEC: a command that cannot even be queued (unknown, wrong
          * arity) aborts the whole batch before anything runs. */
@@ -204,6 +205,7 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
     }
     for (size_t i = 0; i < b->ncmds; i++) {
         ember__tree_sink_init(&t);
+        t.arena = &b->arena;
         batch_args(b, i, &x);
         ember__cmd_exec(&x);
         b->replies[i] = ember__tree_sink_take(&t);
