@@ -98,7 +98,7 @@ struct em_core {
     pthread_t thread;
     int thread_started;
     int64_t next_tick_ns;
-    uint32_t spin_exec, spin_wait;
+    uint32_t spin_exec; /* executor's idle-spin budget (adaptive) */
 };
 
 int ember__core_init(em_core *c, int mode);

@@ -69,11 +69,8 @@ int ember__core_init(em_core *c, int mode)
     c->mode = mode;
     c->thread_started = 0;
     c->next_tick_ns = 0;
-    /* Spin budgets: long enough to cover a round trip on another core
-     * (hundreds of ns), short enough not to starve peers when threads
-     * outnumber cores. Measured in tests/bench/bench_core. */
-    c->spin_exec = 4000;
-    c->spin_wait = 2000;
+    /* Initial idle-spin budget of the executor; adapts (see spin_adapt). */
+    c->spin_exec = 4096;
     return 0;
 }
 
@@ -100,13 +97,40 @@ static int submit(em_core *c, em_req *r)
     return EMBER_OK;
 }
 
+/*
+ * Spin budgets adapt, like an adaptive mutex: a spin that ends with the event
+ * seen grows the budget a little, a spin that ends in parking halves it. With
+ * idle cores the budget stays high and a round trip never touches the kernel;
+ * with more runnable threads than cores spinning mostly fails, the budget
+ * collapses, and threads park at once instead of burning the slices their
+ * peers need. The waiter's budget is per thread (no shared cache line).
+ */
+#define SPIN_WAIT_MIN 32
+#define SPIN_WAIT_MAX 4096
+#define SPIN_EXEC_MIN 64
+#define SPIN_EXEC_MAX 8192
+
+static __thread uint32_t tls_spin_wait = 2048;
+
+static uint32_t spin_adapt(uint32_t budget, int success, uint32_t lo, uint32_t hi)
+{
+    if (success)
+        return budget + budget / 8 + 1 > hi ? hi : budget + budget / 8 + 1;
+    return budget / 2 < lo ? lo : budget / 2;
+}
+
 static void wait_req(em_core *c, em_req *r)
 {
-    for (uint32_t i = 0; i < c->spin_wait; i++) {
-        if (atomic_load_explicit(&r->state, memory_order_acquire) == EM_REQ_DONE)
+    (void)c;
+    uint32_t budget = tls_spin_wait;
+    for (uint32_t i = 0; i < budget; i++) {
+        if (atomic_load_explicit(&r->state, memory_order_acquire) == EM_REQ_DONE) {
+            tls_spin_wait = spin_adapt(budget, 1, SPIN_WAIT_MIN, SPIN_WAIT_MAX);
             return;
+        }
         ember__cpu_relax();
     }
+    tls_spin_wait = spin_adapt(budget, 0, SPIN_WAIT_MIN, SPIN_WAIT_MAX);
     uint32_t expect = EM_REQ_PENDING;
     if (atomic_compare_exchange_strong(&r->state, &expect, EM_REQ_PARKED)) {
         while (atomic_load_explicit(&r->state, memory_order_acquire) != EM_REQ_DONE)
@@ -344,6 +368,7 @@ static void *exec_main(void *arg)
             }
             ember__cpu_relax();
         }
+        c->spin_exec = spin_adapt(c->spin_exec, found, SPIN_EXEC_MIN, SPIN_EXEC_MAX);
         if (found)
             continue;
         uint32_t e = atomic_load_explicit(&c->epoch, memory_order_seq_cst);
