@@ -182,9 +182,10 @@ size_t ember__d_to_str_store(char *buf, size_t cap, double v)
     return l < 0 ? 0 : (size_t)l;
 }
 
+/* ASCII-only case folding: Redis runs with the C locale's tolower(). */
 static int fold(int c, int nocase)
 {
-    return nocase ? tolower(c) : c;
+    return nocase && c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
 /*
@@ -244,17 +245,22 @@ static int glob_impl(const unsigned char *p, size_t plen, const unsigned char *s
                 if (p[0] == '\\' && plen >= 2) {
                     p++;
                     plen--;
-                    if (fold(p[0], nocase) == fold(s[0], nocase))
+                    if (p[0] == s[0]) /* Redis: an escaped class member ignores nocase */
                         match = 1;
                 } else if (p[0] == ']') {
                     break;
                 } else if (plen >= 3 && p[1] == '-') {
-                    int lo = fold(p[0], nocase), hi = fold(p[2], nocase), c = fold(s[0], nocase);
+                    /* As Redis: bounds compare as signed chars ([a-\xff] is the
+                     * range \xff..a) and case folds after ordering them. */
+                    int lo = (signed char)p[0], hi = (signed char)p[2], c = (signed char)s[0];
                     if (lo > hi) {
                         int t = lo;
                         lo = hi;
                         hi = t;
                     }
+                    lo = fold(lo, nocase);
+                    hi = fold(hi, nocase);
+                    c = fold(c, nocase);
                     p += 2;
                     plen -= 2;
                     if (c >= lo && c <= hi)

@@ -145,6 +145,7 @@ int ember__store_init(em_store *st, const em_alloc_hooks *hooks, int ndb, uint64
         st->rng = 1;
     st->ndb = ndb;
     st->active_expire = 1;
+    st->lru_clock = (uint32_t)(ember__clock_ms(&st->clock) / 1000) & 0xFFFFFF;
     st->dbs = ember__mem_calloc(&st->mem, (size_t)ndb * sizeof(em_keyspace));
     if (!st->dbs)
         return -1;
@@ -181,8 +182,10 @@ static void vol_add(em_store *st, em_keyspace *ks, em_obj *o)
 {
     if (ks->nvol == ks->volcap) {
         size_t cap = ks->volcap ? ks->volcap * 2 : 16;
-        em_obj **nv = ember__mem_realloc(&st->mem, ks->vol, cap * sizeof *nv);
-        if (!nv || cap > VOL_NONE) {
+        /* The bound is checked before realloc: a moved array must be kept. */
+        em_obj **nv =
+            cap > VOL_NONE ? NULL : ember__mem_realloc(&st->mem, ks->vol, cap * sizeof *nv);
+        if (!nv) {
             /* Lazy expiry still works; only active expiry misses this key. */
             ember__obj_set_volidx(o, VOL_NONE);
             return;
@@ -221,18 +224,24 @@ static void free_maybe_lazy(em_store *st, em_obj *o, int lazy)
     ember__obj_free(&st->mem, o);
 }
 
-void ember__ks_delete(em_store *st, em_keyspace *ks, const em_dpos *pos, int lazy, int why)
+em_obj *ember__ks_detach(em_store *st, em_keyspace *ks, const em_dpos *pos)
 {
     em_obj *o = *pos->link;
     ember__ks_prewrite(st, ks, o);
     ember__dict_unlink(&ks->dict, pos);
     if (ember__obj_has_expire(o))
         vol_remove(ks, o);
+    st->dirty++;
+    return o;
+}
+
+void ember__ks_delete(em_store *st, em_keyspace *ks, const em_dpos *pos, int lazy, int why)
+{
+    em_obj *o = ember__ks_detach(st, ks, pos);
     if (why == EM_DEL_EXPIRED)
         st->stats.expired_keys++;
     else if (why == EM_DEL_EVICTED)
         st->stats.evicted_keys++;
-    st->dirty++;
     free_maybe_lazy(st, o, lazy);
 }
 
@@ -241,6 +250,7 @@ em_obj *ember__ks_lookup(em_store *st, em_keyspace *ks, const void *key, size_t 
 {
     em_dpos p;
     uint64_t h = ember__dict_hash(&ks->dict, key, klen);
+    st->lru_clock = (uint32_t)(now_ms / 1000) & 0xFFFFFF;
     if (!ember__dict_find(&ks->dict, key, klen, h, &p)) {
         if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS)))
             st->stats.keyspace_misses++;
@@ -258,7 +268,7 @@ em_obj *ember__ks_lookup(em_store *st, em_keyspace *ks, const void *key, size_t 
     if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS)))
         st->stats.keyspace_hits++;
     if (!(flags & EM_LK_NOTOUCH))
-        ember__obj_set_lru(o, (uint32_t)(now_ms / 1000) & 0xFFFFFF);
+        ember__obj_set_lru(o, st->lru_clock);
     if (pos)
         *pos = p;
     return o;
@@ -269,6 +279,7 @@ int ember__ks_add(em_store *st, em_keyspace *ks, em_obj *o)
     size_t kl;
     const char *k = ember__obj_key(o, &kl);
     int rc = ember__dict_add(&ks->dict, o, ember__dict_hash(&ks->dict, k, kl));
+    ember__obj_set_lru(o, st->lru_clock); /* a new value starts its idle time now */
     if (ember__obj_has_expire(o))
         vol_add(st, ks, o);
     st->dirty++;
@@ -280,6 +291,7 @@ em_obj *ember__ks_replace(em_store *st, em_keyspace *ks, const em_dpos *pos, em_
     em_obj *o = *pos->link;
     ember__ks_prewrite(st, ks, o);
     ember__dict_replace(&ks->dict, pos, n);
+    ember__obj_set_lru(n, st->lru_clock);
     int oe = ember__obj_has_expire(o), ne = ember__obj_has_expire(n);
     if (oe && ne) {
         uint32_t i = ember__obj_volidx(o);
@@ -389,6 +401,7 @@ size_t ember__ks_active_expire(em_store *st, int64_t now_ms, int64_t budget_us)
     int64_t end = ember__mono_ns() + budget_us * 1000;
     if (!st->active_expire)
         return 0;
+    st->lru_clock = (uint32_t)(now_ms / 1000) & 0xFFFFFF;
     st->stats.expire_cycles++;
     for (int d = 0; d < st->ndb; d++) {
         em_keyspace *ks = &st->dbs[d];

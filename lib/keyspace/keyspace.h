@@ -59,6 +59,7 @@ typedef struct em_store {
     em_prewrite_fn prewrite;
     void *prewrite_ud;
     em_lazyfree *lazy;
+    uint32_t lru_clock; /* 24-bit seconds clock of the latest lookup; new keys start at it */
 } em_store;
 
 /* Lookup flags. */
@@ -88,6 +89,10 @@ em_obj *ember__ks_replace(em_store *st, em_keyspace *ks, const em_dpos *pos, em_
 /* Deletes the object at pos and frees it (in the background if `lazy` and
  * the value is large). */
 void ember__ks_delete(em_store *st, em_keyspace *ks, const em_dpos *pos, int lazy, int why);
+/* Removes the object at pos from the database without freeing it and hands
+ * it to the caller (RENAME re-adds its value under another key). Calls the
+ * prewrite hook first, as a delete would. */
+em_obj *ember__ks_detach(em_store *st, em_keyspace *ks, const em_dpos *pos);
 /* Sets (when >= 0) or removes (when < 0) the expire time of the object at
  * pos, rebuilding it if the field must appear or disappear. Returns the
  * object now at pos, or NULL on OOM (nothing changed). */
