@@ -14,6 +14,10 @@
  *   EMBER_DIFF_TRACE=1 print every command and both replies
  *   EMBER_DIFF_MODE=inline  run ember in inline mode (default: executor)
  *
+ * Even seeds send each command with ember_command() on a view of its database;
+ * odd seeds send the plain commands of each chunk as one ember_batch_exec()
+ * pipeline on the root handle, with SELECT where the database changes.
+ *
  * Nondeterminism, and how it is handled without hiding differences:
  *  - Relative expiries (EX, PX, EXPIRE...) start from each server's own clock:
  *    TTL/PTTL and (P)EXPIRETIME of such keys compare within EMBER_DIFF_TOL_MS.
@@ -287,9 +291,9 @@ static const char *const float_pool[] = {"1.5",
                                          "Infinity",
                                          "2.5e+2"};
 
-static const char *const odd_pool[] = {"",    "abc", "hello world", " 12", "12 ", "+5",
-                                       "-0",  "00",  "-",           "+",   " ",   "\t1",
-                                       "1\n", "x",   "foo bar baz", "0x1", "1,5", "\r\n"};
+static const char *const odd_pool[] = {
+    "NX", "ex", "GET", "KEEPTTL", "",    "abc", "hello world", " 12",         "12 ", "+5",  "-0",
+    "00", "-",  "+",   " ",       "\t1", "1\n", "x",           "foo bar baz", "0x1", "1,5", "\r\n"};
 
 static void add_rand_letters(gen *g, gcmd *c, size_t n)
 {
@@ -1328,6 +1332,7 @@ typedef struct runner {
     int redis_db;
     int64_t tol_ms;
     int trace;
+    int use_batch; /* ember side through ember_batch_exec (odd seeds) */
     long ncompared;
     /* Relative-time comparisons per kind (TTL, PTTL, EXPIRETIME, PEXPIRETIME):
      * samples, samples that differed, largest difference. */
@@ -1625,6 +1630,54 @@ static int run_scan(runner *r, const gcmd *c, tc_buf *why)
 
 #define PIPE_MAX 64
 
+/* Runs n plain commands on ember as one ember_batch (PIPELINE) on the root
+ * handle, with a SELECT before each change of database; the SELECT replies
+ * must be OK. out[k] receives command k's reply. Returns 0 or -1 (why). */
+static int ember_run_batch(runner *r, gcmd *const *cmds, size_t n, tc_resp **out, tc_buf *why)
+{
+    ember_batch *b = NULL;
+    if (ember_batch_new(&b) != EMBER_OK) {
+        tc_buf_puts(why, "harness: ember_batch_new failed\n");
+        return -1;
+    }
+    size_t idx[PIPE_MAX];
+    int cur = -1;
+    size_t pos = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (cmds[k]->db != cur) {
+            char num[16];
+            snprintf(num, sizeof num, "%d", cmds[k]->db);
+            const char *sel[] = {"SELECT", num};
+            ember_batch_add(b, 2, sel, NULL);
+            cur = cmds[k]->db;
+            pos++;
+        }
+        ember_batch_add(b, cmds[k]->argc, (const char *const *)cmds[k]->argv, cmds[k]->len);
+        idx[k] = pos++;
+    }
+    int rc = ember_batch_exec(r->db, b, EMBER_BATCH_PIPELINE);
+    if (rc != EMBER_OK || ember_batch_count(b) != pos) {
+        tc_buf_printf(why, "ember_batch_exec failed: %s\n", ember_strerror(rc));
+        ember_batch_free(b);
+        return -1;
+    }
+    for (size_t p = 0, k = 0; p < pos; p++) {
+        const ember_reply *rep = ember_batch_reply(b, p);
+        if (k < n && idx[k] == p) {
+            out[k++] = tc_from_ember(rep);
+        } else if (ember_reply_type(rep) != EMBER_REPLY_STATUS) {
+            tc_buf_printf(why, "ember batch: SELECT failed: %s\n",
+                          ember_reply_str(rep, NULL) ? ember_reply_str(rep, NULL) : "?");
+            for (size_t m = 0; m < k; m++)
+                tc_resp_free(out[m]);
+            ember_batch_free(b);
+            return -1;
+        }
+    }
+    ember_batch_free(b);
+    return 0;
+}
+
 /* Runs cmds[0..n) on both sides, comparing each reply. Returns the index of
  * the first mismatch (explained in why), or -1. */
 static long run_cmds(runner *r, gcmd *const *cmds, size_t n, tc_buf *why)
@@ -1660,9 +1713,15 @@ static long run_cmds(runner *r, gcmd *const *cmds, size_t n, tc_buf *why)
                 return (long)k;
             }
         }
+        tc_resp *batched[PIPE_MAX];
+        if (r->use_batch && ember_run_batch(r, cmds + i, j - i, batched, why) != 0) {
+            for (size_t k = i; k < j; k++)
+                tc_resp_free(red[k - i]);
+            return (long)i;
+        }
         long bad = -1;
         for (size_t k = i; k < j; k++) {
-            tc_resp *emb = ember_run_cmd(r, cmds[k]);
+            tc_resp *emb = r->use_batch ? batched[k - i] : ember_run_cmd(r, cmds[k]);
             if (r->trace)
                 trace_pair(cmds[k], red[k - i], emb);
             r->ncompared++;
@@ -1671,8 +1730,11 @@ static long run_cmds(runner *r, gcmd *const *cmds, size_t n, tc_buf *why)
             tc_resp_free(emb);
             tc_resp_free(red[k - i]);
             if (bad >= 0) {
-                for (size_t m = k + 1; m < j; m++)
+                for (size_t m = k + 1; m < j; m++) {
                     tc_resp_free(red[m - i]);
+                    if (r->use_batch)
+                        tc_resp_free(batched[m - i]);
+                }
                 return bad;
             }
         }
@@ -2012,15 +2074,20 @@ static void test_harness_selfcheck(void **state)
 
 static void fail_report(failure *fails, size_t nfails, tc_buf *rep)
 {
-    uint64_t per_gen[NGENS] = {0};
-    for (size_t i = 0; i < nfails; i++)
+    uint64_t per_gen[NGENS] = {0}, other = 0;
+    for (size_t i = 0; i < nfails; i++) {
         if (fails[i].gen >= 0)
             per_gen[fails[i].gen]++;
+        else
+            other++;
+    }
     tc_buf_printf(rep,
                   "\n%zu seed(s) diverged. First mismatch per seed by command family:", nfails);
     for (size_t g = 0; g < NGENS; g++)
         if (per_gen[g])
             tc_buf_printf(rep, " %s=%llu", gens[g].name, (unsigned long long)per_gen[g]);
+    if (other)
+        tc_buf_printf(rep, " final-dump/follow-up=%llu", (unsigned long long)other);
     tc_buf_puts(rep, "\n");
 }
 
@@ -2070,6 +2137,7 @@ static void test_diff_random_streams(void **state)
         memset(g, 0, sizeof *g);
         g->s = seed * 0x2545F4914F6CDD1DULL + 1;
         g->other_types = other;
+        R.use_batch = (int)(seed & 1);
         assert_true(reset_both(&R));
         tc_buf why = {0};
         long bad = -1;
@@ -2102,9 +2170,12 @@ static void test_diff_random_streams(void **state)
         }
         if (bad >= 0) {
             tc_buf_printf(&report,
-                          "\n=== seed %llu: mismatch at op %ld%s (replay: "
-                          "EMBER_DIFF_SEED=%llu EMBER_DIFF_OPS=%d)\n%s",
-                          seed, bad, in_dump ? " (final dump)" : "", seed, nops, tc_buf_cstr(&why));
+                          "\n=== seed %llu: mismatch at op %ld%s, ember via %s (replay: "
+                          "EMBER_DIFF_SEED=%llu EMBER_DIFF_OPS=%d%s%s)\n%s",
+                          seed, bad, in_dump ? " (final dump)" : "",
+                          R.use_batch ? "ember_batch" : "ember_command", seed, nops,
+                          skip && *skip ? " EMBER_DIFF_SKIP=" : "", skip && *skip ? skip : "",
+                          tc_buf_cstr(&why));
             if (shrink_left > 0) {
                 shrink_left--;
                 size_t n = (size_t)bad + 1;
@@ -2138,7 +2209,8 @@ static void test_diff_random_streams(void **state)
             nfails++;
         }
         tc_buf_free(&why);
-        fprintf(stderr, "diff: seed %llu: %s (%d ops)\n", seed, bad >= 0 ? "MISMATCH" : "ok", ops);
+        fprintf(stderr, "diff: seed %llu: %s (%d ops, ember via %s)\n", seed,
+                bad >= 0 ? "MISMATCH" : "ok", ops, R.use_batch ? "ember_batch" : "ember_command");
         vec_clear(&hist);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
