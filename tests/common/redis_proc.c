@@ -293,7 +293,9 @@ static int start_once(tc_redis *r, const char *server, const char *const *extra,
             close(devnull);
         }
         execv(server, (char *const *)argv);
-        fprintf(stderr, "exec %s failed: %s\n", server, strerror(errno));
+        static const char msg[] = "redis_proc: execv of redis-server failed\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
         _exit(127);
     }
     r->pid = pid;
