@@ -2157,6 +2157,161 @@ static void fail_report(failure *fails, size_t nfails, tc_buf *rep)
     tc_buf_puts(rep, "\n");
 }
 
+/* ------------------------------------------------------------------ directed cases */
+
+/* Parses one command line: arguments separated by spaces; "..." quotes an
+ * argument and understands \xHH \n \r \t \\ \" escapes. */
+static gcmd *parse_line(int db, const char *line)
+{
+    gcmd *c = cmd_new(db, CK_PLAIN, -1);
+    const char *p = line;
+    char buf[1024];
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        size_t n = 0;
+        if (*p == '"') {
+            p++;
+            while (*p && *p != '"' && n < sizeof buf) {
+                if (*p == '\\' && p[1]) {
+                    p++;
+                    if (*p == 'x' && p[1] && p[2]) {
+                        char hex[3] = {p[1], p[2], 0};
+                        buf[n++] = (char)strtol(hex, NULL, 16);
+                        p += 3;
+                        continue;
+                    }
+                    buf[n++] = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p == 't' ? '\t' : *p;
+                    p++;
+                } else {
+                    buf[n++] = *p++;
+                }
+            }
+            if (*p == '"')
+                p++;
+        } else {
+            while (*p && *p != ' ' && n < sizeof buf)
+                buf[n++] = *p++;
+        }
+        add_arg(c, buf, n);
+    }
+    /* The comparison kind follows from the command, as in the random streams. */
+    const char *name = c->argc ? c->argv[0] : "";
+    if (!strcasecmp(name, "TTL"))
+        c->kind = CK_TTL_S;
+    else if (!strcasecmp(name, "PTTL"))
+        c->kind = CK_TTL_MS;
+    else if (!strcasecmp(name, "EXPIRETIME"))
+        c->kind = CK_ETIME_S;
+    else if (!strcasecmp(name, "PEXPIRETIME"))
+        c->kind = CK_ETIME_MS;
+    else if (!strcasecmp(name, "KEYS"))
+        c->kind = CK_UNORDERED;
+    else if (!strcasecmp(name, "RANDOMKEY"))
+        c->kind = CK_RANDOMKEY;
+    else if (!strcasecmp(name, "SCAN") && c->argc >= 2 && !strcmp(c->argv[1], "0"))
+        c->kind = CK_SCAN;
+    else if (!strcasecmp(name, "OBJECT") && c->argc == 3 && !strcasecmp(c->argv[1], "IDLETIME"))
+        c->kind = CK_IDLE;
+    return c;
+}
+
+/* Each case runs on fresh databases; "@N" switches the database (0..3). */
+static const char *const directed[][12] = {
+    /* error texts: user bytes, trailing CR/LF trimmed, inner ones become spaces */
+    {"SET a 1", "PEXPIRE a 1000000 XX \"1\\n\""},
+    {"SET a 1", "EXPIRE a 1000000 \"\\r\\n\""},
+    {"SET a 1", "EXPIRE a 1000000 \"x\\r\\ny\"", "EXPIREAT a 1 \"\\x00z\"",
+     "FOO \"a\\r\\nb\" \"c\\n\"", "SET a v \"x\\n\"", "GETEX a \"\\r\\n\""},
+    {"FOO aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbb cccc",
+     "\"\" x", "\"GET\\x00\" a", "OBJECT", "OBJECT FOO", "OBJECT help", "OBJECT ENCODING", "GET",
+     "SET a", "PING a b", "ECHO"},
+    /* object encodings and refcounts */
+    {"SET a 15", "COPY a b", "OBJECT REFCOUNT b"},
+    {"SET a 15", "OBJECT REFCOUNT a", "INCR a", "OBJECT REFCOUNT a", "SET c 123456",
+     "OBJECT REFCOUNT c", "OBJECT FREQ a", "OBJECT ENCODING nokey", "OBJECT REFCOUNT nokey",
+     "OBJECT IDLETIME a", "RENAME a b", "OBJECT REFCOUNT b"},
+    {"APPEND a xyz", "OBJECT ENCODING a", "APPEND a 123", "OBJECT ENCODING a", "APPEND n 12",
+     "OBJECT ENCODING n", "SETRANGE s 0 12", "OBJECT ENCODING s", "SET e 12345678901234567890",
+     "OBJECT ENCODING e", "INCRBYFLOAT f 1", "OBJECT ENCODING f"},
+    {"SET a aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "OBJECT ENCODING a",
+     "SET b aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "OBJECT ENCODING b", "SET c -0",
+     "OBJECT ENCODING c", "SET d \" 1\"", "OBJECT ENCODING d", "SET e 007", "OBJECT ENCODING e"},
+    /* ranges */
+    {"SET a hello", "GETRANGE a 0 100", "GETRANGE a -100 -1", "GETRANGE a 3 1", "GETRANGE a -1 -5",
+     "GETRANGE a 4 4", "GETRANGE a 5 5", "SUBSTR a 1 -2", "GETRANGE a 0 9223372036854775807",
+     "GETRANGE a -9223372036854775808 2", "GETRANGE n 0 -1"},
+    {"SETRANGE a 536870911 ab", "SETRANGE a 536870912 \"\"", "SETRANGE a -1 x", "STRLEN a",
+     "SETRANGE a 3 x", "GET a", "SETRANGE a 1 \"\"", "SETRANGE b 0 \"\"", "EXISTS b"},
+    /* counters at the edges */
+    {"SET a 9223372036854775807", "INCR a", "INCRBY a 0", "DECRBY a -9223372036854775808",
+     "SET a -9223372036854775808", "DECR a", "DECRBY a 1", "INCRBY a -1", "INCRBY b abc",
+     "INCRBY b 9223372036854775808", "DECRBY b -9223372036854775807", "GET b"},
+    {"SET a 1.5", "INCRBYFLOAT a 1e308", "INCRBYFLOAT a 1e308", "INCRBYFLOAT a inf",
+     "INCRBYFLOAT a -0.0", "GET a", "SET b 0", "INCRBYFLOAT b -0.0", "INCRBYFLOAT b 0.1",
+     "INCRBYFLOAT b 0.2", "INCRBYFLOAT b 5e-324", "INCRBYFLOAT c \" 1\""},
+    /* expiry: lazy deletion, options */
+    {"SET a v EXAT 1", "GET a", "EXISTS a", "SET b v PXAT 1", "TTL b", "EXISTS b",
+     "SET c v EX 1000", "EXPIRE c 100 GT", "EXPIRE c 2000 LT", "EXPIRE c 3000 GT", "TTL c",
+     "PERSIST c"},
+    {"SET a v", "EXPIRE a 1000 XX", "EXPIRE a 1000 NX", "EXPIRE a 2000 NX", "EXPIRE a 100 LT",
+     "TTL a", "EXPIRE a 100 NX XX", "EXPIRE a 100 GT LT", "EXPIRE a 100 NX GT",
+     "EXPIRE a 9223372036854775807", "PEXPIRE a 9223372036854775807", "EXPIRE a -1"},
+    {"SET a v PXAT 9223372036854775807", "PEXPIRETIME a", "EXPIRETIME a",
+     "SET b v EXAT 9223372036854775", "PEXPIRETIME b", "SET c v EXAT 9223372036854776",
+     "SET d v EX 0", "SET d v KEEPTTL EX 100", "SET d v GET NX", "GETEX d PERSIST EX 10",
+     "GETEX d EXAT 1", "EXISTS d"},
+    /* keyspace across databases */
+    {"SET a 1", "SET b 2", "@1", "SET a x", "@0", "KEYS *", "SCAN 0", "RANDOMKEY", "SWAPDB 0 1",
+     "GET a", "MOVE a 1", "COPY b a DB 1 REPLACE"},
+    {"SET a 1 EX 5000", "MOVE a 2", "@2", "TTL a", "COPY a a", "COPY a a DB 3", "@3", "TTL a",
+     "RENAME a b", "TTL b", "RENAMENX b b", "RENAME b b"},
+    {"MSET a 1 b 2 c 3", "SCAN 0 TYPE foo", "SCAN 0 TYPE string COUNT 1", "SCAN 0 MATCH [ab]",
+     "SCAN abc", "SCAN 0 COUNT 0", "KEYS [", "KEYS \\\\", "FLUSHDB ASYNC", "DBSIZE", "FLUSHALL FOO",
+     "RANDOMKEY"},
+};
+
+static void test_diff_directed(void **state)
+{
+    (void)state;
+    size_t ncases = sizeof directed / sizeof directed[0];
+    int failed = 0;
+    R.use_batch = 0;
+    for (size_t ci = 0; ci < ncases; ci++) {
+        assert_true(reset_both(&R));
+        cmdvec v = {0};
+        int db = 0;
+        for (size_t li = 0; li < 12 && directed[ci][li]; li++) {
+            if (directed[ci][li][0] == '@') {
+                db = atoi(directed[ci][li] + 1);
+                continue;
+            }
+            vec_push(&v, parse_line(db, directed[ci][li]));
+        }
+        tc_buf why = {0};
+        long bad = run_cmds(&R, v.v, v.n, &why);
+        if (bad >= 0) {
+            failed++;
+            fprintf(stderr, "directed case %zu: mismatch at command %ld:\n%s", ci, bad,
+                    tc_buf_cstr(&why));
+            fprintf(stderr, "  case commands:\n");
+            for (long i = 0; i <= bad; i++) {
+                tc_buf b = {0};
+                tc_format_command(&b, v.v[i]->argc, (const char *const *)v.v[i]->argv, v.v[i]->len);
+                fprintf(stderr, "    [db%d] %s\n", v.v[i]->db, tc_buf_cstr(&b));
+                tc_buf_free(&b);
+            }
+        }
+        tc_buf_free(&why);
+        vec_clear(&v);
+        free(v.v);
+    }
+    assert_int_equal(failed, 0);
+}
+
 static void test_diff_random_streams(void **state)
 {
     (void)state;
@@ -2331,6 +2486,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_harness_selfcheck),
+        cmocka_unit_test(test_diff_directed),
         cmocka_unit_test(test_diff_random_streams),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
