@@ -1,7 +1,7 @@
 /*
  * t_string.c — the string commands: GET SET SETNX SETEX PSETEX GETSET GETDEL
  * GETEX MGET MSET MSETNX APPEND STRLEN GETRANGE SUBSTR SETRANGE INCR DECR
- * INCRBY DECRBY INCRBYFLOAT.
+ * INCRBY DECRBY INCRBYFLOAT LCS.
  *
  * Invariants this module keeps:
  *  - Encodings as Redis chooses them: SET-like writes use EM_STRENC_AUTO (int,
@@ -118,6 +118,11 @@ static void put(em_ctx *c, em_obj *old, const em_dpos *pos, em_obj *n)
         ember__ks_add(c->st, c->ks, n);
 }
 
+static void err_too_big(em_ctx *c)
+{
+    em_add_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+}
+
 /* The largest string APPEND/SETRANGE may build. */
 static uint64_t str_limit(const em_ctx *c)
 {
@@ -131,7 +136,7 @@ static int check_len(em_ctx *c, uint64_t base, uint64_t extra)
 {
     uint64_t lim = str_limit(c);
     if (base > lim || extra > lim - base) {
-        em_add_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        err_too_big(c);
         return -1;
     }
     return 0;
@@ -371,7 +376,7 @@ static void set_generic(em_ctx *c, uint32_t flags, size_t vi, int64_t when, int 
     if ((flags & OPT_KEEPTTL) && old)
         when = ember__obj_expire(old);
     if ((uint64_t)c->argvlen[vi] > STR_HARD_MAX) {
-        em_add_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        err_too_big(c);
         return;
     }
     em_obj *n = str_new(c, c->argv[vi], c->argvlen[vi], EM_STRENC_AUTO, when);
@@ -547,7 +552,7 @@ static void cmd_append(em_ctx *c)
     if (!o) {
         /* A new key gets the argument as SET would store it (int/embstr/raw). */
         if ((uint64_t)c->argvlen[2] > STR_HARD_MAX) {
-            em_add_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+            err_too_big(c);
             return;
         }
         em_obj *n = str_new(c, c->argv[2], c->argvlen[2], EM_STRENC_AUTO, -1);
@@ -734,6 +739,153 @@ static void cmd_incrbyfloat(em_ctx *c)
     put(c, o, &pos, n);
 }
 
+/* ------------------------------------------------------------ LCS */
+
+/* Reports one run of matching bytes found by the LCS walk:
+ * [[a_start, a_end], [b_start, b_end]] and, with WITHMATCHLEN, its length. */
+static void add_lcs_match(em_ctx *c, size_t a0, size_t a1, size_t b0, size_t b1, int withlen)
+{
+    em_add_array(c, withlen ? 3 : 2);
+    em_add_array(c, 2);
+    em_add_int(c, (int64_t)a0);
+    em_add_int(c, (int64_t)a1);
+    em_add_array(c, 2);
+    em_add_int(c, (int64_t)b0);
+    em_add_int(c, (int64_t)b1);
+    if (withlen)
+        em_add_int(c, (int64_t)(a1 - a0 + 1));
+}
+
+/* LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] */
+static void cmd_lcs(em_ctx *c)
+{
+    em_obj *oa = em_lookup_read(c, 1, NULL), *ob = em_lookup_read(c, 2, NULL);
+    if ((oa && ember__obj_type(oa) != EM_T_STRING) || (ob && ember__obj_type(ob) != EM_T_STRING)) {
+        em_add_error(c, "ERR The specified keys must contain string values");
+        return;
+    }
+    int want_len = 0, want_idx = 0, withlen = 0;
+    long long minlen = 0;
+    for (size_t i = 3; i < c->argc; i++) {
+        if (em_arg_is(c, i, "len")) {
+            want_len = 1;
+        } else if (em_arg_is(c, i, "idx")) {
+            want_idx = 1;
+        } else if (em_arg_is(c, i, "withmatchlen")) {
+            withlen = 1;
+        } else if (em_arg_is(c, i, "minmatchlen") && i + 1 < c->argc) {
+            if (!em_arg_ll(c, ++i, &minlen))
+                return;
+            if (minlen < 0)
+                minlen = 0;
+        } else {
+            em_err_syntax(c);
+            return;
+        }
+    }
+    if (want_len && want_idx) {
+        em_add_error(c, "ERR If you want both the length and indexes, please just use IDX.");
+        return;
+    }
+    char ia[EM_LLSTR_SIZE], ib[EM_LLSTR_SIZE];
+    em_strview a = {"", 0}, b = {"", 0};
+    if (oa)
+        ember__obj_str_view(oa, ia, &a);
+    if (ob)
+        ember__obj_str_view(ob, ib, &b);
+    /* The table has (|a|+1) x (|b|+1) cells of 4 bytes; Redis refuses to
+     * build one larger than proto-max-bulk-len. Tested without overflow. */
+    uint64_t rows = (uint64_t)a.len + 1, cols = (uint64_t)b.len + 1;
+    uint64_t max_cells = (uint64_t)c->srv->cfg.proto_max_bulk_len / sizeof(uint32_t);
+    if (rows > max_cells || cols > max_cells / rows) {
+        em_add_error(c, "ERR Insufficient memory, transient memory for LCS exceeds "
+                        "proto-max-bulk-len");
+        return;
+    }
+    em_mem *m = &c->st->mem;
+    uint32_t *dp = ember__mem_alloc(m, (size_t)(rows * cols) * sizeof *dp);
+    if (!dp) {
+        em_err_oom(c);
+        return;
+    }
+    /* dp[i][j] = length of the LCS of a's first i bytes and b's first j. */
+#define DP(i, j) dp[(size_t)(i)*cols + (j)]
+    for (size_t i = 0; i < rows; i++) {
+        for (size_t j = 0; j < cols; j++) {
+            if (i == 0 || j == 0)
+                DP(i, j) = 0;
+            else if (a.ptr[i - 1] == b.ptr[j - 1])
+                DP(i, j) = DP(i - 1, j - 1) + 1;
+            else
+                DP(i, j) = DP(i - 1, j) > DP(i, j - 1) ? DP(i - 1, j) : DP(i, j - 1);
+        }
+    }
+    size_t total = DP(a.len, b.len);
+    if (want_len) {
+        em_add_int(c, (int64_t)total);
+        ember__mem_free(m, dp);
+        return;
+    }
+    char *out = NULL;
+    if (!want_idx && total && !(out = ember__mem_alloc(m, total))) {
+        ember__mem_free(m, dp);
+        em_err_oom(c);
+        return;
+    }
+    if (want_idx) {
+        em_add_map(c, 2);
+        em_add_cstr(c, "matches");
+        em_add_deferred(c, EMBER_REPLY_ARRAY);
+    }
+    /* Walk back from the end. On a mismatch step toward the larger
+     * neighbour, preferring to drop a byte of b on ties (this choice decides
+     * which LCS is returned, and matches Redis). Consecutive matches form a
+     * run; a run ends at a mismatch or when it reaches the start of a or b,
+     * and is reported (last runs first) if at least MINMATCHLEN long. A run
+     * always ends before the walk does, so none is left unreported. */
+    size_t i = a.len, j = b.len, k = total, nmatch = 0;
+    size_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    int in_run = 0;
+    while (i > 0 && j > 0) {
+        int end_run = 0;
+        if (a.ptr[i - 1] == b.ptr[j - 1]) {
+            if (out)
+                out[--k] = a.ptr[i - 1];
+            if (!in_run) {
+                in_run = 1;
+                a1 = i - 1;
+                b1 = j - 1;
+            }
+            a0 = --i;
+            b0 = --j;
+            end_run = i == 0 || j == 0;
+        } else {
+            if (DP(i - 1, j) > DP(i, j - 1))
+                i--;
+            else
+                j--;
+            end_run = in_run;
+        }
+        if (end_run) {
+            if (want_idx && (minlen == 0 || (long long)(a1 - a0 + 1) >= minlen)) {
+                add_lcs_match(c, a0, a1, b0, b1, withlen);
+                nmatch++;
+            }
+            in_run = 0;
+        }
+    }
+#undef DP
+    if (want_idx) {
+        em_end_deferred(c, nmatch);
+        em_add_cstr(c, "len");
+        em_add_int(c, (int64_t)total);
+    } else {
+        em_add_bulk(c, out ? out : "", total);
+    }
+    ember__mem_free(m, out);
+    ember__mem_free(m, dp);
+}
+
 /* ------------------------------------------------------------ table */
 
 #define W_FAST (EM_CMD_WRITE | EM_CMD_DENYOOM | EM_CMD_FAST)
@@ -762,5 +914,6 @@ const em_cmd ember__string_cmds[] = {
     {"incrby", cmd_incrby, 3, W_FAST, 1, 1, 1, NULL},
     {"decrby", cmd_decrby, 3, W_FAST, 1, 1, 1, NULL},
     {"incrbyfloat", cmd_incrbyfloat, 3, W_FAST, 1, 1, 1, NULL},
+    {"lcs", cmd_lcs, -3, EM_CMD_READONLY, 1, 2, 1, NULL},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL},
 };
