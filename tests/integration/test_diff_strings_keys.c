@@ -18,21 +18,31 @@
  * odd seeds send the plain commands of each chunk as one ember_batch_exec()
  * pipeline on the root handle, with SELECT where the database changes.
  *
+ * Each seed ends with a dump compared on both sides: DBSIZE and KEYS * of all
+ * 16 databases, then TYPE, PTTL, PEXPIRETIME, GET, STRLEN and OBJECT ENCODING
+ * of every key. A failing seed is replayed and shrunk to a minimal command
+ * sequence that still mismatches on its last command. test_diff_directed runs
+ * fixed edge cases (error texts, encodings, counters, expiry options, dbs).
+ *
  * Nondeterminism, and how it is handled without hiding differences:
  *  - Relative expiries (EX, PX, EXPIRE...) start from each server's own clock:
  *    TTL/PTTL and (P)EXPIRETIME of such keys compare within EMBER_DIFF_TOL_MS.
  *    Every relative TTL the generator uses is unique and at least 100 s, spaced
  *    10 s apart, so no NX/XX/GT/LT decision and no expiry depends on the few ms
- *    between the two servers.
+ *    between the two servers. A systematic error the tolerance could hide (TTL
+ *    truncated instead of rounded...) is caught statistically: the seconds
+ *    values may differ in at most 20% of the samples.
  *  - Absolute expiries (EXAT, PXAT, EXPIREAT, PEXPIREAT) lie in a window ~10
  *    years ahead (or in the past, or at INT64 edges): (P)EXPIRETIME values there
  *    must match exactly.
  *  - SET ... EXAT/PXAT in the past leaves a logically expired key that only
  *    DBSIZE can see until active expiry runs (timing-dependent on both sides):
- *    the generator follows such a SET with EXISTS on the key (compared too).
+ *    the generator follows such a SET with a command that looks the key up
+ *    (its lazy-expiry path) and EXISTS key, both compared.
  *  - RANDOMKEY: both nil, or each side's key exists on both sides.
  *  - SCAN: a full iteration on each side, the sets of keys compared; errors exact.
  *  - KEYS: compared as sorted multisets.
+ *  - OBJECT IDLETIME: each server's own LRU clock, compared within 1 s.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -2157,6 +2167,85 @@ static void fail_report(failure *fails, size_t nfails, tc_buf *rep)
     tc_buf_puts(rep, "\n");
 }
 
+/* The RESP client on every reply type redis-server can send: RESP2 nulls on a
+ * second connection, then RESP3 verbatim, double, boolean, big number, set,
+ * map and push replies. */
+static void test_resp_client_types(void **state)
+{
+    (void)state;
+    tc_conn *c2 = tc_conn_open(R.srv.port);
+    assert_non_null(c2);
+    static const char *const watch[] = {"WATCH", "wk", NULL};
+    static const char *const touchk[] = {"SET", "wk", "1", NULL};
+    static const char *const multi[] = {"MULTI", NULL};
+    static const char *const exec[] = {"EXEC", NULL};
+    static const char *const getm[] = {"GET", "missing", NULL};
+    tc_resp *p = tc_conn_commandv(c2, getm);
+    assert_non_null(p);
+    assert_int_equal(p->type, TC_RESP_NIL);
+    assert_int_equal(p->null_kind, '$');
+    tc_resp_free(p);
+    tc_resp_free(tc_conn_commandv(c2, watch));
+    tc_resp_free(tc_conn_commandv(R.rc, touchk)); /* another client breaks the WATCH */
+    tc_resp_free(tc_conn_commandv(c2, multi));
+    p = tc_conn_commandv(c2, exec);
+    assert_non_null(p);
+    assert_int_equal(p->type, TC_RESP_NIL);
+    assert_int_equal(p->null_kind, '*');
+    tc_resp_free(p);
+
+    assert_int_equal(tc_conn_hello3(c2), 0);
+    static const char *const info[] = {"CLIENT", "INFO", NULL};
+    p = tc_conn_commandv(c2, info);
+    assert_non_null(p);
+    assert_int_equal(p->type, TC_RESP_VERBATIM);
+    assert_memory_equal(p->str, "txt:", 4);
+    tc_resp_free(p);
+    static const char *const zadd[] = {"ZADD", "z", "1.5", "m", NULL};
+    static const char *const zscore[] = {"ZSCORE", "z", "m", NULL};
+    tc_resp_free(tc_conn_commandv(c2, zadd));
+    p = tc_conn_commandv(c2, zscore);
+    assert_non_null(p);
+    assert_int_equal(p->type, TC_RESP_DOUBLE);
+    assert_string_equal(p->str, "1.5");
+    tc_resp_free(p);
+    static const char *const etrue[] = {"EVAL", "redis.setresp(3); return true", "0", NULL};
+    p = tc_conn_commandv(c2, etrue);
+    assert_non_null(p);
+    assert_int_equal(p->type, TC_RESP_BOOL);
+    assert_int_equal(p->integer, 1);
+    tc_resp_free(p);
+    static const char *const ebig[] = {"EVAL", "redis.setresp(3); return {big_number='123'}", "0",
+                                       NULL};
+    p = tc_conn_commandv(c2, ebig);
+    assert_non_null(p);
+    assert_int_equal(p->type, TC_RESP_BIGNUM);
+    assert_string_equal(p->str, "123");
+    tc_resp_free(p);
+    static const char *const sadd[] = {"SADD", "s", "a", "b", NULL};
+    static const char *const smembers[] = {"SMEMBERS", "s", NULL};
+    tc_resp_free(tc_conn_commandv(c2, sadd));
+    p = tc_conn_commandv(c2, smembers);
+    assert_non_null(p);
+    assert_int_equal(p->type, TC_RESP_SET);
+    assert_int_equal(p->n, 2);
+    tc_resp_free(p);
+    static const char *const sub[] = {"SUBSCRIBE", "ch", NULL};
+    static const char *const unsub[] = {"UNSUBSCRIBE", "ch", NULL};
+    p = tc_conn_commandv(c2, sub);
+    assert_non_null(p);
+    assert_int_equal(p->type, TC_RESP_PUSH);
+    assert_int_equal(p->n, 3);
+    assert_string_equal(p->elem[0]->str, "subscribe");
+    tc_resp_free(p);
+    p = tc_conn_commandv(c2, unsub);
+    assert_non_null(p);
+    assert_int_equal(p->type, TC_RESP_PUSH);
+    tc_resp_free(p);
+    tc_conn_close(c2);
+    assert_true(reset_both(&R));
+}
+
 /* ------------------------------------------------------------------ directed cases */
 
 /* Parses one command line: arguments separated by spaces; "..." quotes an
@@ -2486,6 +2575,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_harness_selfcheck),
+        cmocka_unit_test(test_resp_client_types),
         cmocka_unit_test(test_diff_directed),
         cmocka_unit_test(test_diff_random_streams),
     };
