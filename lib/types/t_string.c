@@ -258,11 +258,12 @@ static void cmd_getex(em_ctx *c)
         return;
     em_dpos pos;
     em_obj *o = em_lookup_read(c, 1, &pos);
-    if (!o || wrong_type(c, o)) {
-        if (!o)
-            em_add_nil(c);
+    if (!o) {
+        em_add_nil(c);
         return;
     }
+    if (wrong_type(c, o))
+        return;
     /* Redis validates the time only once the key is known to be a string. */
     int64_t when = -1;
     if ((flags & OPT_EXPIRE) && expire_at(c, ei, flags & OPT_EXPIRE, &when) < 0)
