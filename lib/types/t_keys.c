@@ -585,9 +585,12 @@ static void expire_generic(em_ctx *c, int64_t base, int seconds)
         } else if (em_arg_is(c, i, "lt")) {
             flags |= EXP_LT;
         } else {
-            /* Redis prints the option as a C string: it ends at a NUL byte. */
-            em_add_errorf(c, "ERR Unsupported option %.*s", (int)strnlen(c->argv[i], c->argvlen[i]),
-                          c->argv[i]);
+            /* Redis prints the option as a C string (it ends at a NUL byte)
+             * and trims CR/LF from the end of an error message. */
+            size_t n = strnlen(c->argv[i], c->argvlen[i]);
+            while (n && (c->argv[i][n - 1] == '\r' || c->argv[i][n - 1] == '\n'))
+                n--;
+            em_add_errorf(c, "ERR Unsupported option %.*s", (int)n, c->argv[i]);
             return;
         }
     }

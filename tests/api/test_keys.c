@@ -877,6 +877,9 @@ static void test_expire_errors_and_options(void **state)
         bcmd(db, 4, (const char *[]){"EXPIRE", "k", "1", "fo\0o"}, (const size_t[]){6, 1, 1, 4}),
         "ERR Unsupported option fo");
     expect_error(CMD(db, "EXPIRE", "k", "1", "fo\r\no"), "ERR Unsupported option fo  o");
+    expect_error(CMD(db, "EXPIRE", "k", "1", "\r\n"), "ERR Unsupported option ");
+    expect_error(CMD(db, "EXPIRE", "k", "1", "x\n\r\n"), "ERR Unsupported option x");
+    expect_error(CMD(db, "EXPIRE", "k", "1", "\nx"), "ERR Unsupported option  x");
     expect_int(CMD(db, "EXPIRE", "k", "100", "nx", "nx"), 1);
     expect_error(CMD(db, "EXPIRE", "k", "abc"), "ERR value is not an integer or out of range");
     expect_error(CMD(db, "EXPIRE", "nokey", "abc"), "ERR value is not an integer or out of range");
