@@ -61,7 +61,6 @@
 #include "redis_proc.h"
 #include "resp_client.h"
 
-#define MAXARGS 40
 #define NDBS 16     /* databases compared in the final dump */
 #define STREAMDBS 4 /* databases the streams work in */
 #define NKEYS 8
@@ -84,9 +83,9 @@ typedef struct gcmd {
     int db;
     int kind;
     int gen; /* index of the generator that made it, -1 for harness commands */
-    size_t argc;
-    char *argv[MAXARGS];
-    size_t len[MAXARGS];
+    size_t argc, cap;
+    char **argv;
+    size_t *len;
 } gcmd;
 
 static void *xmalloc(size_t n)
@@ -101,6 +100,8 @@ static void cmd_free(gcmd *c)
 {
     for (size_t i = 0; i < c->argc; i++)
         free(c->argv[i]);
+    free(c->argv);
+    free(c->len);
     free(c);
 }
 
@@ -116,8 +117,13 @@ static gcmd *cmd_new(int db, int kind, int gen)
 
 static void add_arg(gcmd *c, const void *p, size_t n)
 {
-    if (c->argc >= MAXARGS)
-        return;
+    if (c->argc == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 8;
+        c->argv = realloc(c->argv, c->cap * sizeof *c->argv);
+        c->len = realloc(c->len, c->cap * sizeof *c->len);
+        if (!c->argv || !c->len)
+            abort();
+    }
     c->argv[c->argc] = xmalloc(n + 1);
     if (n)
         memcpy(c->argv[c->argc], p, n);
@@ -1289,6 +1295,31 @@ static void g_other_type(gen *g)
     add_str(c, "member");
 }
 
+/* Many keys at once, so SCAN, KEYS, RANDOMKEY, SWAPDB and FLUSH* also run on
+ * tables that grow, rehash and shrink: MSET/DEL/EXISTS of a run of "bulk:N"
+ * keys, or absolute expiries on some of them. */
+static void g_bulk(gen *g)
+{
+    int r = (int)rn(g, 10);
+    long first = (long)rn(g, 1000);
+    long n = 20 + (long)rn(g, 200);
+    char k[32];
+    gcmd *c = begin(g, CK_PLAIN, r < 5 ? "MSET" : r < 8 ? "DEL" : r < 9 ? "EXISTS" : "PEXPIREAT");
+    if (r == 9) {
+        snprintf(k, sizeof k, "bulk:%ld", first);
+        add_str(c, k);
+        int past = 0;
+        add_abs_time(g, c, 1, &past);
+        return;
+    }
+    for (long i = first; i < first + n; i++) {
+        snprintf(k, sizeof k, "bulk:%ld", i % 1000);
+        add_str(c, k);
+        if (r < 5)
+            add_ll(c, i);
+    }
+}
+
 typedef void (*gen_fn)(gen *g);
 
 static const struct {
@@ -1349,6 +1380,7 @@ static const struct {
     {"ECHO", g_echo, 5},
     {"UNKNOWN", g_unknown, 5},
     {"OTHERTYPE", g_other_type, 6},
+    {"BULK", g_bulk, 2},
 };
 
 #define NGENS (sizeof gens / sizeof gens[0])
