@@ -2001,8 +2001,7 @@ static size_t shrink(runner *r, gcmd **seq, size_t n, int budget)
 typedef struct failure {
     unsigned long long seed;
     long op;
-    char *text;
-    int gen;
+    int gen; /* generator of the mismatching command, -1 for dump/follow-up */
 } failure;
 
 static int probe_other_types(runner *r)
@@ -2550,7 +2549,6 @@ static void test_diff_random_streams(void **state)
             fails[nfails].seed = seed;
             fails[nfails].op = bad;
             fails[nfails].gen = hist.v[bad]->gen;
-            fails[nfails].text = NULL;
             nfails++;
         }
         tc_buf_free(&why);
