@@ -27,13 +27,21 @@ static const size_t *arg_lens(size_t argc, const char *const *argv, const size_t
     return l;
 }
 
+/* Stored lengths are 32-bit (keys, values): anything longer is refused
+ * before it reaches a command. Redis's own ceiling (proto-max-bulk-len) is
+ * 512 MB by default and is checked by the commands that build strings. */
+#define EM_ARG_MAX ((size_t)UINT32_MAX - 1)
+
 static int args_ok(size_t argc, const char *const *argv, const size_t *argvlen)
 {
     if (argc == 0 || !argv)
         return 0;
-    for (size_t i = 0; i < argc; i++)
+    for (size_t i = 0; i < argc; i++) {
         if (!argv[i] && (!argvlen || argvlen[i]))
             return 0;
+        if (argvlen && argvlen[i] > EM_ARG_MAX)
+            return 0;
+    }
     return 1;
 }
 

@@ -313,38 +313,21 @@ EMBER_API int ember_decr(ember_db *db, const void *key, size_t klen, int64_t *re
     return ember__typed_int(db, &a, result);
 }
 
-/* Writes the shortest %g text (15 to 17 digits) that reads back as exactly v,
- * so 0.1 is sent as "0.1" (as a person would type it) rather than as
- * 0.10000000000000001, which the command's long double arithmetic would
- * carry into the result. 17 digits always round-trip. NaN becomes "nan"
- * (the command rejects it as not a valid float), infinities "inf"/"-inf". */
-static size_t shortest_double(char *buf, size_t cap, double v)
-{
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(buf, cap, "%.*g", prec, v);
-        if (isnan(v) || strtod(buf, NULL) == v)
-            break;
-    }
-    return n < 0 ? 0 : (size_t)n;
-}
-
 EMBER_API int ember_incrbyfloat(ember_db *db, const void *key, size_t klen, double delta,
                                 double *result)
 {
     if (!key_ok(db, key, klen))
         return EMBER_EINVAL;
     char num[32];
-    size_t nlen = shortest_double(num, sizeof num, delta);
     em_argv a;
     ember__argv_init(&a, 3);
     ember__argv_add_cstr(&a, "INCRBYFLOAT");
     ember__argv_add(&a, key, klen);
-    ember__argv_add(&a, num, nlen);
+    ember__argv_add_double(&a, delta, num, sizeof num);
     void *txt = NULL;
     int rc = ember__typed_bulk(db, &a, result ? &txt : NULL, NULL);
     if (rc == EMBER_OK && result)
-        *result = strtod(txt, NULL); /* the reply is a decimal without exponent */
+        *result = ember__parse_double_c(txt); /* a decimal without exponent */
     free(txt);
     return rc;
 }

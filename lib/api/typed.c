@@ -3,10 +3,12 @@
  */
 #include "typed.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/clocale.h"
 #include "../common/util.h"
 
 void ember__argv_init(em_argv *a, size_t total)
@@ -68,10 +70,30 @@ void ember__argv_add_ll(em_argv *a, long long v)
     ember__argv_add(a, b, n);
 }
 
+/* Sends the shortest %g text (15 to 17 digits) that reads back as exactly v,
+ * so 0.1 travels as "0.1" (as a person would type it) rather than as
+ * 0.10000000000000001, which a command's long double arithmetic would carry
+ * into its result. 17 digits always round-trip. Formatting uses the C locale
+ * whatever the host's LC_NUMERIC. */
 void ember__argv_add_double(em_argv *a, double v, char *buf, size_t cap)
 {
-    int n = snprintf(buf, cap, "%.17g", v);
+    locale_t old = ember__locale_enter();
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(buf, cap, "%.*g", prec, v);
+        if (isnan(v) || strtod(buf, NULL) == v)
+            break;
+    }
+    ember__locale_leave(old);
     ember__argv_add(a, buf, n < 0 ? 0 : (size_t)n);
+}
+
+double ember__parse_double_c(const char *s)
+{
+    locale_t old = ember__locale_enter();
+    double d = strtod(s, NULL);
+    ember__locale_leave(old);
+    return d;
 }
 
 void ember__argv_add_keys(em_argv *a, size_t n, const void *const *keys, const size_t *klens,

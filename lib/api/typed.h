@@ -31,8 +31,11 @@ void ember__argv_add(em_argv *a, const void *p, size_t n);
 void ember__argv_add_cstr(em_argv *a, const char *s);
 /* Adds an int64 formatted in decimal (at most four per argv). */
 void ember__argv_add_ll(em_argv *a, long long v);
-/* Adds a double formatted with %.17g. */
+/* Adds a double as the shortest text that reads back exactly (C locale);
+ * buf (>= 32 bytes) must outlive the call that uses the argv. */
 void ember__argv_add_double(em_argv *a, double v, char *buf, size_t cap);
+/* strtod in the C locale. */
+double ember__parse_double_c(const char *s);
 /* Adds n keys (or key/value pairs when vals != NULL). */
 void ember__argv_add_keys(em_argv *a, size_t n, const void *const *keys, const size_t *klens,
                           const void *const *vals, const size_t *vlens);

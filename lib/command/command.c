@@ -181,7 +181,10 @@ void em_add_errorf(em_ctx *c, const char *fmt, ...)
             va_end(ap);
         }
     }
-    /* An error is one line: user bytes must not break the protocol. */
+    /* An error is one line: as Redis, drop trailing CR/LF, then turn any
+     * inner ones into spaces so user bytes cannot break the protocol. */
+    while (n > 0 && (buf[n - 1] == '\r' || buf[n - 1] == '\n'))
+        n--;
     for (int i = 0; i < n; i++)
         if (buf[i] == '\r' || buf[i] == '\n')
             buf[i] = ' ';

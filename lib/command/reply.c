@@ -408,6 +408,8 @@ int ember__error_code_for(const char *msg, size_t len)
         {"ERR value is not an integer", EMBER_ENOTINT},
         {"ERR value is not a valid float", EMBER_ENOTFLOAT},
         {"ERR increment or decrement would overflow", EMBER_EOVERFLOW},
+        {"ERR decrement would overflow", EMBER_EOVERFLOW},
+        {"OOM ", EMBER_ENOMEM},
         {"ERR syntax error", EMBER_ESYNTAX},
         {"ERR no such key", EMBER_ENOKEY},
         {"EXECABORT", EMBER_EABORT},

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/clocale.h"
 #include "futex.h"
 
 #define EXEC_BATCH 64
@@ -325,6 +326,7 @@ static void *exec_main(void *arg)
     em_core *c = arg;
     em_req *batch[EXEC_BATCH];
     tls_exec = c;
+    ember__locale_enter(); /* for the thread's whole life */
     c->next_tick_ns = ember__mono_ns();
     while (!c->stop) {
         size_t n = 0;
@@ -432,8 +434,10 @@ int ember__exec_command(em_core *c, int32_t dbid, size_t argc, const char *const
     if (direct(c)) {
         if (atomic_load_explicit(&c->closing, memory_order_relaxed))
             return EMBER_ECLOSED;
+        locale_t old = ember__locale_enter();
         inline_cron(c);
         run_command(c, dbid, argc, argv, argvlen, so, sink);
+        ember__locale_leave(old);
         return EMBER_OK;
     }
     em_req r;
@@ -455,8 +459,11 @@ int ember__exec_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags
     if (direct(c)) {
         if (atomic_load_explicit(&c->closing, memory_order_relaxed))
             return EMBER_ECLOSED;
+        locale_t old = ember__locale_enter();
         inline_cron(c);
-        return run_batch(c, dbid, b, flags);
+        int rc = run_batch(c, dbid, b, flags);
+        ember__locale_leave(old);
+        return rc;
     }
     em_req r;
     req_init(&r, EM_REQ_BATCH, dbid);
@@ -501,7 +508,9 @@ int ember__exec_tick(em_core *c)
     if (c->mode == EMBER_MODE_INLINE) {
         if (atomic_load_explicit(&c->closing, memory_order_relaxed))
             return EMBER_ECLOSED;
+        locale_t old = ember__locale_enter();
         tick(c);
+        ember__locale_leave(old);
         return EMBER_OK;
     }
     em_req r;
@@ -521,8 +530,10 @@ int ember__exec_async(em_core *c, em_req *r)
     if (c->mode == EMBER_MODE_INLINE) {
         if (atomic_load_explicit(&c->closing, memory_order_relaxed))
             return EMBER_ECLOSED;
+        locale_t old = ember__locale_enter();
         inline_cron(c);
         execute(c, r);
+        ember__locale_leave(old);
         const em_core *saved = tls_exec;
         tls_exec = c;
         finish_async(r);

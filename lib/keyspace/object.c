@@ -197,8 +197,12 @@ em_obj *ember__obj_dup_as(em_mem *m, const em_obj *o, const void *key, size_t kl
 {
     int type = ember__obj_type(o), enc = ember__obj_enc(o);
     if (type == EM_T_STRING) {
-        if (enc == EM_ENC_INT)
-            return ember__obj_new_int(m, key, klen, ember__obj_int(o));
+        if (enc == EM_ENC_INT) {
+            em_obj *n = ember__obj_new_int(m, key, klen, ember__obj_int(o));
+            if (n) /* a copy is a new object in Redis, never the shared one */
+                n->hdr[0] |= EM_OBJ_UNSHARED;
+            return n;
+        }
         char ibuf[EM_LLSTR_SIZE];
         em_strview v;
         ember__obj_str_view(o, ibuf, &v);
@@ -227,6 +231,7 @@ em_obj *ember__obj_rebuild_expire(em_mem *m, const em_obj *o, int64_t when)
     if (!n)
         return NULL;
     memcpy(n->hdr + 1, o->hdr + 1, 3);
+    n->hdr[0] |= (uint8_t)(o->hdr[0] & EM_OBJ_UNSHARED);
     memcpy(va, ember__obj_value_area(o), vbytes);
     return n;
 }

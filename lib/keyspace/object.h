@@ -4,7 +4,7 @@
  * Layout of an em_obj (one malloc per key, no separate dict entry):
  *
  *   next      8  hash-chain link of the keyspace table (intrusive)
- *   hdr[0]    1  type (bits 0-2) | encoding (bits 3-6) | has-expire (bit 7)
+ *   hdr[0]    1  type (bits 0-2) | encoding (bits 3-5) | unshared (bit 6) | has-expire (bit 7)
  *   hdr[1..3] 3  24-bit LRU clock (seconds) or LFU counter, as Redis
  *   [expire   8  absolute Unix ms, only when has-expire]
  *   [volidx   4  index in the keyspace's array of volatile keys, same condition]
@@ -39,8 +39,12 @@ enum {
     EM_ENC_LISTPACK = 5,
     EM_ENC_QUICKLIST = 6,
     EM_ENC_SKIPLIST = 7,
-    EM_ENC__COUNT = 16
+    EM_ENC__COUNT = 8
 };
+
+/* hdr[0] bit 6: a small integer that Redis would hold as its own object rather
+ * than the shared one (a COPY of it), for OBJECT REFCOUNT's sake. */
+#define EM_OBJ_UNSHARED 0x40
 
 /* Redis's limits for choosing string encodings. */
 #define EM_EMBSTR_MAX 44
@@ -78,7 +82,11 @@ static inline int ember__obj_type(const em_obj *o)
 }
 static inline int ember__obj_enc(const em_obj *o)
 {
-    return (o->hdr[0] >> 3) & 15;
+    return (o->hdr[0] >> 3) & 7;
+}
+static inline int ember__obj_unshared(const em_obj *o)
+{
+    return (o->hdr[0] & EM_OBJ_UNSHARED) != 0;
 }
 static inline int ember__obj_has_expire(const em_obj *o)
 {
@@ -199,6 +207,7 @@ static inline int64_t ember__obj_int(const em_obj *o)
 static inline void ember__obj_set_int(em_obj *o, int64_t v)
 {
     memcpy(ember__obj_value_area(o), &v, 8);
+    o->hdr[0] &= (uint8_t)~EM_OBJ_UNSHARED; /* a new value: Redis would share it again */
 }
 
 /* How a new string value should be encoded. */

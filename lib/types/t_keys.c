@@ -807,8 +807,8 @@ static void cmd_object_refcount(em_ctx *c)
     int lru_lfu = p == EM_POLICY_ALLKEYS_LRU || p == EM_POLICY_VOLATILE_LRU ||
                   p == EM_POLICY_ALLKEYS_LFU || p == EM_POLICY_VOLATILE_LFU;
     int shared = ember__obj_type(o) == EM_T_STRING && ember__obj_enc(o) == EM_ENC_INT &&
-                 ember__obj_int(o) >= 0 && ember__obj_int(o) < SHARED_INTEGERS &&
-                 (c->srv->cfg.maxmemory == 0 || !lru_lfu);
+                 !ember__obj_unshared(o) && ember__obj_int(o) >= 0 &&
+                 ember__obj_int(o) < SHARED_INTEGERS && (c->srv->cfg.maxmemory == 0 || !lru_lfu);
     em_add_int(c, shared ? SHARED_REFCOUNT : 1);
 }
 
