@@ -259,7 +259,9 @@ EMBER_API int ember_clock_now(ember_db *db, int64_t *unix_ms)
     return EMBER_OK;
 }
 
-EMBER_API int ember_clock_set(ember_db *db, int64_t unix_ms)
+/* Moves the virtual clock (to `value` ms, or by it when `relative`) and lets
+ * the executor run its timed work at the new time. */
+static int clock_move(ember_db *db, int64_t value, int relative)
 {
     if (!em_db_ok(db))
         return EMBER_EINVAL;
@@ -270,24 +272,21 @@ EMBER_API int ember_clock_set(ember_db *db, int64_t unix_ms)
         return EMBER_ECLOSED;
     if (!c->srv.st.clock.is_virtual)
         return EMBER_ENOTSUP;
-    if (unix_ms < 0 || ember__clock_set_us(&c->srv.st.clock, unix_ms * 1000) != 0)
+    if (value < 0 || value > INT64_MAX / 1000)
+        return EMBER_EINVAL;
+    int rc = relative ? ember__clock_advance_us(&c->srv.st.clock, value * 1000)
+                      : ember__clock_set_us(&c->srv.st.clock, value * 1000);
+    if (rc != 0)
         return EMBER_EINVAL;
     return ember__exec_tick(c);
 }
 
+EMBER_API int ember_clock_set(ember_db *db, int64_t unix_ms)
+{
+    return clock_move(db, unix_ms, 0);
+}
+
 EMBER_API int ember_clock_advance(ember_db *db, int64_t ms)
 {
-    if (!em_db_ok(db))
-        return EMBER_EINVAL;
-    em_core *c = &db->box->core;
-    if (ember__core_on_executor(c))
-        return EMBER_EMISUSE;
-    if (atomic_load(&c->closing))
-        return EMBER_ECLOSED;
-    if (!c->srv.st.clock.is_virtual)
-        return EMBER_ENOTSUP;
-    if (ms < 0)
-        return EMBER_EINVAL;
-    ember__clock_advance_us(&c->srv.st.clock, ms * 1000);
-    return ember__exec_tick(c);
+    return clock_move(db, ms, 1);
 }

@@ -84,22 +84,27 @@ static const char *terminated(const char *s, size_t len, char *buf, size_t cap)
     return buf;
 }
 
+/* The text Redis hands to strtod/strtold: non-empty, at most EM_MAX_LD_CHARS,
+ * no leading space; copied so it is NUL-terminated. NULL if unacceptable. */
+static const char *float_text(const char *s, size_t len, char *buf, size_t cap)
+{
+    if (len == 0 || len > EM_MAX_LD_CHARS)
+        return NULL;
+    const char *t = terminated(s, len, buf, cap);
+    return t && !isspace((unsigned char)t[0]) ? t : NULL;
+}
+
 int ember__str_to_ld(const char *s, size_t len, long double *out)
 {
-    char buf[EM_MAX_LD_CHARS + 1];
-    char *end;
-    if (len == 0 || len > EM_MAX_LD_CHARS)
-        return 0;
-    const char *t = terminated(s, len, buf, sizeof buf);
-    if (!t || isspace((unsigned char)t[0]))
+    char buf[EM_MAX_LD_CHARS + 1], *end;
+    const char *t = float_text(s, len, buf, sizeof buf);
+    if (!t)
         return 0;
     errno = 0;
     long double v = strtold(t, &end);
-    if ((size_t)(end - t) != len)
-        return 0;
-    if (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO))
-        return 0;
-    if (isnan(v))
+    /* Whole text used; overflow and underflow to zero rejected; no NaN. */
+    if ((size_t)(end - t) != len || isnan(v) ||
+        (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)))
         return 0;
     *out = v;
     return 1;
@@ -107,20 +112,14 @@ int ember__str_to_ld(const char *s, size_t len, long double *out)
 
 int ember__str_to_d(const char *s, size_t len, double *out)
 {
-    char buf[EM_MAX_LD_CHARS + 1];
-    char *end;
-    if (len == 0 || len > EM_MAX_LD_CHARS)
-        return 0;
-    const char *t = terminated(s, len, buf, sizeof buf);
-    if (!t || isspace((unsigned char)t[0]))
+    char buf[EM_MAX_LD_CHARS + 1], *end;
+    const char *t = float_text(s, len, buf, sizeof buf);
+    if (!t)
         return 0;
     errno = 0;
     double v = strtod(t, &end);
-    if ((size_t)(end - t) != len)
-        return 0;
-    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO))
-        return 0;
-    if (isnan(v))
+    if ((size_t)(end - t) != len || isnan(v) ||
+        (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)))
         return 0;
     *out = v;
     return 1;
