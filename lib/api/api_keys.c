@@ -282,67 +282,6 @@ EMBER_API int ember_keys(ember_db *db, const void *pattern, size_t plen, ember_r
     return EMBER_OK;
 }
 
-/*
- * SCAN's reply is [cursor, [key ...]]. The wrapper returns the key array as
- * a reply tree of its own, so it runs the command into a filtering sink: the
- * outer array and the cursor are consumed here, and the key array, from its
- * header on, is forwarded to an ordinary tree sink whose root it becomes.
- * The caller therefore owns exactly one tree and frees it with
- * ember_reply_free(); nothing is copied twice.
- */
-enum { SCAN_TOP = 0, SCAN_CURSOR, SCAN_KEYS, SCAN_FORWARD, SCAN_BAD };
-
-typedef struct scan_sink {
-    em_tree_sink tree;
-    int stage;
-    int errcode; /* an ERROR reply's code, else 0 */
-    uint64_t cursor;
-} scan_sink;
-
-static void ss_unexpected(scan_sink *s)
-{
-    if (s->stage != SCAN_FORWARD)
-        s->stage = SCAN_BAD;
-}
-
-static void ss_status(void *p, const char *t, size_t n)
-{
-    scan_sink *s = p;
-    if (s->stage == SCAN_FORWARD)
-        ember__tree_sink_ops.status(&s->tree, t, n);
-    else
-        ss_unexpected(s);
-}
-
-static void ss_error(void *p, int code, const char *t, size_t n)
-{
-    scan_sink *s = p;
-    if (s->stage == SCAN_TOP && !s->errcode)
-        s->errcode = code ? code : EMBER_EREPLY;
-    else if (s->stage == SCAN_FORWARD)
-        ember__tree_sink_ops.error(&s->tree, code, t, n);
-    else
-        ss_unexpected(s);
-}
-
-static void ss_integer(void *p, int64_t v)
-{
-    scan_sink *s = p;
-    if (s->stage == SCAN_FORWARD)
-        ember__tree_sink_ops.integer(&s->tree, v);
-    else
-        ss_unexpected(s);
-}
-
-static void ss_dbl(void *p, double v)
-{
-    scan_sink *s = p;
-    if (s->stage == SCAN_FORWARD)
-        ember__tree_sink_ops.dbl(&s->tree, v);
-    else
-        ss_unexpected(s);
-}
-
 /* The cursor is the decimal text of an unsigned 64-bit number. */
 static int parse_u64(const char *t, size_t n, uint64_t *out)
 {
@@ -360,61 +299,6 @@ static int parse_u64(const char *t, size_t n, uint64_t *out)
     *out = v;
     return 1;
 }
-
-static void ss_bulk(void *p, const char *t, size_t n)
-{
-    scan_sink *s = p;
-    if (s->stage == SCAN_CURSOR)
-        s->stage = parse_u64(t, n, &s->cursor) ? SCAN_KEYS : SCAN_BAD;
-    else if (s->stage == SCAN_FORWARD)
-        ember__tree_sink_ops.bulk(&s->tree, t, n);
-    else
-        ss_unexpected(s);
-}
-
-static void ss_nil(void *p)
-{
-    scan_sink *s = p;
-    if (s->stage == SCAN_FORWARD)
-        ember__tree_sink_ops.nil(&s->tree);
-    else
-        ss_unexpected(s);
-}
-
-static void ss_bool(void *p, int v)
-{
-    scan_sink *s = p;
-    if (s->stage == SCAN_FORWARD)
-        ember__tree_sink_ops.boolean(&s->tree, v);
-    else
-        ss_unexpected(s);
-}
-
-static void ss_agg(void *p, int type, size_t n)
-{
-    scan_sink *s = p;
-    if (s->stage == SCAN_TOP && !s->errcode && type == EMBER_REPLY_ARRAY && n == 2) {
-        s->stage = SCAN_CURSOR;
-    } else if (s->stage == SCAN_KEYS && type == EMBER_REPLY_ARRAY) {
-        s->stage = SCAN_FORWARD;
-        ember__tree_sink_ops.agg(&s->tree, type, n);
-    } else if (s->stage == SCAN_FORWARD) {
-        ember__tree_sink_ops.agg(&s->tree, type, n);
-    } else {
-        ss_unexpected(s);
-    }
-}
-
-static void ss_agg_end(void *p, size_t n)
-{
-    scan_sink *s = p;
-    /* Only deferred aggregates inside the key array are settled by the tree. */
-    if (s->stage == SCAN_FORWARD && s->tree.depth > 0)
-        ember__tree_sink_ops.agg_end(&s->tree, n);
-}
-
-static const em_sink_ops scan_sink_ops = {ss_status, ss_error, ss_integer, ss_dbl,    ss_bulk,
-                                          ss_nil,    ss_bool,  ss_agg,     ss_agg_end};
 
 EMBER_API int ember_scan(ember_db *db, uint64_t cursor, const void *pattern, size_t plen,
                          uint32_t count, const char *type, uint64_t *next_cursor,
@@ -448,28 +332,25 @@ EMBER_API int ember_scan(ember_db *db, uint64_t cursor, const void *pattern, siz
         ember__argv_add_cstr(&a, "TYPE");
         ember__argv_add_cstr(&a, type);
     }
-    scan_sink s;
-    memset(&s, 0, sizeof s);
-    ember__tree_sink_init(&s.tree);
-    int rc = a.oom ? EMBER_ENOMEM
-                   : ember__exec_command(&db->box->core, db->dbid, a.argc, a.argv, a.lens,
-                                         &scan_sink_ops, &s);
-    ember__argv_free(&a);
-    if (rc == EMBER_OK && s.errcode)
-        rc = s.errcode;
-    else if (rc == EMBER_OK && s.tree.oom)
-        rc = EMBER_ENOMEM;
-    else if (rc == EMBER_OK && (s.stage != SCAN_FORWARD || s.tree.depth != 0))
-        rc = EMBER_EREPLY; /* not the [cursor, keys] shape */
-    ember_reply *r = ember__tree_sink_take(&s.tree);
-    if (rc == EMBER_OK && !r)
-        rc = EMBER_ENOMEM;
-    if (rc != EMBER_OK) {
+    /* SCAN answers [cursor, [key ...]]: take the key array out of the tree
+     * (its nodes are independent blocks) and free the rest. */
+    ember_reply *r = NULL;
+    int rc = ember__typed_reply(db, &a, &r);
+    if (rc != EMBER_OK)
+        return rc;
+    if (r->type == EMBER_REPLY_ERROR) {
+        rc = ember_reply_error_code(r);
         ember_reply_free(r);
         return rc;
     }
-    *next_cursor = s.cursor;
-    *keys = r;
+    if (r->type != EMBER_REPLY_ARRAY || r->len != 2 || r->u.elems[1]->type != EMBER_REPLY_ARRAY ||
+        !parse_u64(r->u.elems[0]->str, r->u.elems[0]->len, next_cursor)) {
+        ember_reply_free(r);
+        return EMBER_EREPLY;
+    }
+    *keys = r->u.elems[1];
+    r->len = 1; /* the root no longer owns the key array */
+    ember_reply_free(r);
     return EMBER_OK;
 }
 
