@@ -6,6 +6,10 @@
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer build, the whole suite
 #   tsan     ThreadSanitizer build, the tests labelled "concurrency"
 #
+# -Werror applies to the release stage, the warnings gate. The sanitizer builds
+# use -O1, where GCC's flow-dependent warnings differ; they list their warnings
+# but still run their tests.
+#
 # Builds go to build-ci/<stage>/ (EMBER_BUILD_ROOT overrides build-ci/). Every
 # stage runs even if an earlier one failed; the script exits 1 if any failed.
 #
@@ -68,7 +72,12 @@ build_tree() {
         note "build failed; full log: $log"
         return 1
     fi
-    note "build ok ($(grep -c 'warning:' "$log" || true) warnings)"
+    local warnings
+    warnings=$(grep -c 'warning:' "$log" || true)
+    note "build ok ($warnings warnings)"
+    if ((warnings > 0)); then
+        grep -A3 'warning:' "$log" | head -n 40
+    fi
 }
 
 # Runs ctest in a build tree (extra arguments are passed on) and records its
@@ -145,7 +154,7 @@ stage_asan() {
     local dir=$build_root/asan
     # -O1 keeps sanitized tests fast; Debug keeps assert() on.
     build_tree asan "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \
-        -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DEMBER_WERROR=ON \
+        -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DEMBER_WERROR=OFF \
         -DEMBER_SANITIZE=address,undefined -DEMBER_BUILD_BENCH=OFF || return 1
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_ctest asan "$dir"
@@ -214,7 +223,7 @@ stage_tsan() {
     local dir=$build_root/tsan
     tsan_probe "$build_root/tsan-probe" || return 1
     build_tree tsan "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \
-        -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DEMBER_WERROR=ON \
+        -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DEMBER_WERROR=OFF \
         -DEMBER_SANITIZE=thread -DEMBER_BUILD_BENCH=OFF || return 1
     TSAN_OPTIONS=halt_on_error=1 run_ctest tsan "$dir" -L concurrency
 }
