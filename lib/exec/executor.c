@@ -213,16 +213,15 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
         x.so = &ember__tree_sink_ops;
         x.sink = &t;
         if (bad) {
+            static const char abort_msg[] =
+                "EXECABORT Transaction discarded because of previous errors.";
             for (size_t i = 0; i < b->ncmds; i++) {
                 ember__tree_sink_init(&t);
+                t.arena = &b->arena;
                 batch_args(b, i, &x);
-                if (ember__cmd_resolve(&x)) {
-                    b->replies[i] = ember__reply_new_error(
-                        EMBER_EABORT,
-                        "EXECABORT Transaction discarded because of previous errors.");
-                } else {
-                    b->replies[i] = ember__tree_sink_take(&t);
-                }
+                if (ember__cmd_resolve(&x))
+                    ember__tree_sink_ops.error(&t, EMBER_EABORT, abort_msg, sizeof abort_msg - 1);
+                b->replies[i] = ember__tree_sink_take(&t);
             }
             b->nreplies = b->ncmds;
             return EMBER_EABORT;

@@ -970,7 +970,7 @@ static void test_typed_multi(void **state)
 
     /* Many keys: the argv outgrows the wrapper's stack storage. */
     enum { N = 300 };
-    static char names[N][8];
+    static char names[N][16];
     const void *mk[N], *mv[N];
     size_t mkl[N], mvl[N];
     for (int i = 0; i < N; i++) {
