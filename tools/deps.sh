@@ -22,6 +22,7 @@ packages=(
     redis-server # reference server for the integration tests
     redis-tools
     clang-format
+    locales # localedef data: tests/api/test_locale builds a comma-decimal locale
 )
 
 sudo=() # prefix for commands that need root, set by main()
