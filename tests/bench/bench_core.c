@@ -322,6 +322,15 @@ static void resetstat(ember_db *db)
 
 static int g_typed;
 
+/* The workload of the worker threads: which keys, which value. Section 1 uses
+ * the P.keys keys `key:<n>` with 16-byte values; section 3 swaps in the one
+ * key and 3-byte value that redis-benchmark uses. */
+static char (*g_wkeys)[KEY_CAP];
+static uint8_t *g_wklen;
+static size_t g_wn;
+static const char *g_val = VAL16;
+static size_t g_vlen = 16;
+
 static int cmd_status(ember_db *db, size_t argc, const char *const *argv, const size_t *lens,
                       int64_t *ival)
 {
@@ -341,9 +350,9 @@ static int cmd_status(ember_db *db, size_t argc, const char *const *argv, const 
 static int b_set(ember_db *db, const char *key, size_t klen)
 {
     if (g_typed)
-        return ember_set(db, key, klen, VAL16, 16);
-    const char *argv[3] = {"SET", key, VAL16};
-    size_t lens[3] = {3, klen, 16};
+        return ember_set(db, key, klen, g_val, g_vlen);
+    const char *argv[3] = {"SET", key, g_val};
+    size_t lens[3] = {3, klen, g_vlen};
     return cmd_status(db, 3, argv, lens, NULL);
 }
 
@@ -394,6 +403,9 @@ static void keys_init(size_t n)
         g_klen[i] = (uint8_t)fmt_key(g_keys[i], "key:", i);
         g_clen[i] = (uint8_t)fmt_key(g_ctrs[i], "ctr:", i);
     }
+    g_wkeys = g_keys;
+    g_wklen = g_klen;
+    g_wn = n;
 }
 
 static void preload(ember_db *db, size_t n)
@@ -438,9 +450,9 @@ static inline int one_op(ember_db *db, int op, size_t i)
 {
     switch (op) {
     case OP_GET:
-        return b_get(db, g_keys[i], g_klen[i]);
+        return b_get(db, g_wkeys[i], g_wklen[i]);
     case OP_SET:
-        return b_set(db, g_keys[i], g_klen[i]);
+        return b_set(db, g_wkeys[i], g_wklen[i]);
     default:
         return b_incr(db, g_ctrs[i], g_clen[i]);
     }
@@ -450,11 +462,11 @@ static void op_argv(int op, size_t i, const char **argv, size_t *lens, size_t *a
 {
     switch (op) {
     case OP_GET:
-        argv[0] = "GET", lens[0] = 3, argv[1] = g_keys[i], lens[1] = g_klen[i], *argc = 2;
+        argv[0] = "GET", lens[0] = 3, argv[1] = g_wkeys[i], lens[1] = g_wklen[i], *argc = 2;
         break;
     case OP_SET:
-        argv[0] = "SET", lens[0] = 3, argv[1] = g_keys[i], lens[1] = g_klen[i];
-        argv[2] = VAL16, lens[2] = 16, *argc = 3;
+        argv[0] = "SET", lens[0] = 3, argv[1] = g_wkeys[i], lens[1] = g_wklen[i];
+        argv[2] = g_val, lens[2] = g_vlen, *argc = 3;
         break;
     default:
         argv[0] = "INCR", lens[0] = 4, argv[1] = g_ctrs[i], lens[1] = g_clen[i], *argc = 2;
@@ -476,7 +488,7 @@ static void worker_sync(worker *w)
 {
     run_shared *sh = w->sh;
     uint64_t seed = 0x9E3779B97F4A7C15ull * (uint64_t)(w->id + 1);
-    size_t nkeys = P.keys;
+    size_t nkeys = g_wn;
     while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
         for (int k = 0; k < 64; k++) {
             if (one_op(sh->db, sh->op, rng_below(&seed, nkeys)) != EMBER_OK)
@@ -499,7 +511,7 @@ static void worker_batch(worker *w)
         for (int k = 0; k < BATCH_N; k++) {
             const char *argv[3];
             size_t lens[3], argc;
-            op_argv(sh->op, rng_below(&seed, P.keys), argv, lens, &argc);
+            op_argv(sh->op, rng_below(&seed, g_wn), argv, lens, &argc);
             if (ember_batch_add(b, argc, argv, lens) != EMBER_OK)
                 w->errors++;
         }
@@ -527,7 +539,7 @@ static void worker_async(worker *w, int use_cq)
         while (atomic_load_explicit(&w->outstanding, memory_order_acquire) < ASYNC_WINDOW) {
             const char *argv[3];
             size_t lens[3], argc;
-            op_argv(sh->op, rng_below(&seed, P.keys), argv, lens, &argc);
+            op_argv(sh->op, rng_below(&seed, g_wn), argv, lens, &argc);
             atomic_fetch_add_explicit(&w->outstanding, 1, memory_order_relaxed);
             if (ember_command_async(sh->db, argc, argv, lens, cq, async_cb, w) != EMBER_OK) {
                 atomic_fetch_sub_explicit(&w->outstanding, 1, memory_order_relaxed);
@@ -590,6 +602,7 @@ typedef struct result {
     uint64_t stalls, parks, batches, requests; /* executor INFO stats, summed over reps */
     long vcsw, ivcsw;                          /* process context switches, summed */
     uint64_t total_ops;                        /* summed over reps */
+    double spread;                             /* (max - min) / median over reps */
 } result;
 
 static void run_once(ember_db *db, int mode, int op, int nprod, double secs, result *res)
@@ -675,8 +688,9 @@ static const char *g_best_batched_name[OP__N];
 
 static void print_row_header(void)
 {
-    printf("%-19s %4s %-4s %10s %8s | %7s %9s %9s %9s %9s %8s\n", "mode", "prod", "cmd", "ops/s",
-           "x inline", "errors", "stalls", "stall/Mop", "parks/Mop", "vcsw/Mop", "ivcsw/Mop");
+    printf("%-19s %4s %-4s %9s %7s %8s | %6s %8s %9s %9s %9s %8s\n", "mode", "prod", "cmd", "ops/s",
+           "spread", "x inline", "errors", "stalls", "stall/Mop", "parks/Mop", "vcsw/Mop",
+           "ivcsw/Mop");
 }
 
 static void print_row(const tput_row *row, int op)
@@ -687,13 +701,13 @@ static void print_row(const tput_row *row, int op)
     double mops = (double)r->total_ops / 1e6;
     if (mops <= 0)
         mops = 1e-9;
-    printf("%-19s %4d %-4s %10s %8.3f | %7" PRIu64, mode_name[row->mode], row->nprod, op_name[op],
-           rate, r->ops_s / g_inline_ops[op], r->errors);
+    printf("%-19s %4d %-4s %9s %6.0f%% %8.3f | %6" PRIu64, mode_name[row->mode], row->nprod,
+           op_name[op], rate, 100 * r->spread, r->ops_s / g_inline_ops[op], r->errors);
     if (row->mode == M_INLINE) {
-        printf(" %9s %9s %9s %9.0f %8.0f\n", "-", "-", "-", (double)r->vcsw / mops,
+        printf(" %8s %9s %9s %9.0f %8.0f\n", "-", "-", "-", (double)r->vcsw / mops,
                (double)r->ivcsw / mops);
     } else {
-        printf(" %9" PRIu64 " %9.1f %9.1f %9.0f %8.0f\n", r->stalls, (double)r->stalls / mops,
+        printf(" %8" PRIu64 " %9.1f %9.1f %9.0f %8.0f\n", r->stalls, (double)r->stalls / mops,
                (double)r->parks / mops, (double)r->vcsw / mops, (double)r->ivcsw / mops);
     }
     fflush(stdout);
@@ -701,14 +715,17 @@ static void print_row(const tput_row *row, int op)
 
 static void section_throughput(void)
 {
-    printf("\n== 1. Throughput: inline vs executor (median of %d runs of %.2f s after a "
-           "warm-up;\n      %zu keys of 16 bytes, uniform random keys; typed wrappers "
-           "ember_get/ember_set/ember_incr\n      for inline and sync, ember_batch of %d "
-           "for batch64, ember_command_async with %d in flight)\n",
-           P.reps, P.run_s, P.keys, BATCH_N, ASYNC_WINDOW);
-    printf("   stalls = executor_queue_stalls (sum over the timed runs), parks = "
-           "executor_parks,\n   vcsw/ivcsw = voluntary/involuntary context switches of the "
-           "whole process\n\n");
+    printf("\n== 1. Throughput: inline vs executor (median of %d interleaved runs of %.2f s after "
+           "a warm-up;\n      %zu keys `key:<n>` of 16 bytes (INCR: %zu counters), uniform "
+           "random keys;\n      %s for inline and sync, ember_batch of %d for batch64,\n"
+           "      ember_command_async with up to %d in flight for async)\n",
+           P.reps, P.run_s, P.keys, P.keys,
+           g_typed ? "typed wrappers ember_get/ember_set/ember_incr" : "ember_command", BATCH_N,
+           ASYNC_WINDOW);
+    printf("   spread = (max - min) / median of the runs; stalls = executor_queue_stalls (sum "
+           "over the\n   timed runs; one per pop that found a push midway, retries included), "
+           "parks =\n   executor_parks; vcsw/ivcsw = voluntary/involuntary context switches "
+           "of the whole process\n\n");
     ember_db *idb = open_db(EMBER_MODE_INLINE);
     ember_db *edb = open_db(EMBER_MODE_EXECUTOR);
     preload(idb, P.keys);
@@ -721,13 +738,35 @@ static void section_throughput(void)
                 {M_ASYNC_CQ, 1}, {M_ASYNC_CB, 1}, {M_ASYNC_CQ, 2}};
     enum { NCFG = sizeof cfgs / sizeof cfgs[0] };
     tput_row rows[NCFG];
+    static double samples[NCFG][OP__N][16];
+    memset(rows, 0, sizeof rows);
+    /* Warm-up, then P.reps rounds over every configuration: a burst of noise
+     * from the rest of the machine hits one round of each, not every run of one. */
+    for (int op = 0; op < OP__N; op++) {
+        for (size_t c = 0; c < NCFG; c++) {
+            result warm;
+            memset(&warm, 0, sizeof warm);
+            run_once(cfgs[c].mode == M_INLINE ? idb : edb, cfgs[c].mode, op, cfgs[c].nprod,
+                     P.run_s / 4, &warm);
+        }
+    }
+    for (int r = 0; r < P.reps; r++) {
+        for (int op = 0; op < OP__N; op++) {
+            for (size_t c = 0; c < NCFG; c++) {
+                run_once(cfgs[c].mode == M_INLINE ? idb : edb, cfgs[c].mode, op, cfgs[c].nprod,
+                         P.run_s, &rows[c].r[op]);
+                samples[c][op][r] = rows[c].r[op].ops_s;
+            }
+        }
+    }
     print_row_header();
     for (int op = 0; op < OP__N; op++) {
         for (size_t c = 0; c < NCFG; c++) {
             rows[c].mode = cfgs[c].mode;
             rows[c].nprod = cfgs[c].nprod;
-            measure(cfgs[c].mode == M_INLINE ? idb : edb, cfgs[c].mode, op, cfgs[c].nprod,
-                    &rows[c].r[op]);
+            double *v = samples[c][op];
+            rows[c].r[op].ops_s = median(v, P.reps); /* sorts v */
+            rows[c].r[op].spread = (v[P.reps - 1] - v[0]) / rows[c].r[op].ops_s;
             double ops = rows[c].r[op].ops_s;
             if (cfgs[c].mode == M_INLINE)
                 g_inline_ops[op] = ops;
@@ -841,6 +880,7 @@ static void section_rtt(void)
 /* ------------------------------------------------------------------ redis */
 
 static volatile pid_t g_redis_pid = -1;
+static int g_redis_port = -1;
 
 static void redis_stop(void)
 {
@@ -1060,13 +1100,14 @@ static int redis_start(void)
     return -1;
 }
 
-/* Runs redis-benchmark and returns SET and GET requests per second. */
-static int redis_benchmark(int port, long n, double *set_rps, double *get_rps)
+/* Runs redis-benchmark and returns SET and GET requests per second. `extra`
+ * holds more options (e.g. "-r 100000 -d 16"). */
+static int redis_benchmark(int port, long n, const char *extra, double *set_rps, double *get_rps)
 {
     char cmd[256];
     snprintf(cmd, sizeof cmd,
-             "redis-benchmark -h 127.0.0.1 -p %d -P 16 -t set,get -n %ld --csv 2>/dev/null", port,
-             n);
+             "redis-benchmark -h 127.0.0.1 -p %d -P 16 -t set,get -n %ld %s --csv 2>/dev/null",
+             port, n, extra);
     FILE *f = popen(cmd, "r");
     if (!f)
         return -1;
@@ -1083,43 +1124,83 @@ static int redis_benchmark(int port, long n, double *set_rps, double *get_rps)
     return (st == 0 && *set_rps > 0 && *get_rps > 0) ? 0 : -1;
 }
 
-static int g_redis_port = -1;
+/* Median SET and GET rates of P.redis_reps redis-benchmark runs. */
+static int redis_rates(const char *extra, double *set_rps, double *get_rps)
+{
+    double sv[8], gv[8];
+    for (int r = 0; r < P.redis_reps; r++) {
+        if (redis_benchmark(g_redis_port, P.redis_n, extra, &sv[r], &gv[r]) != 0)
+            return -1;
+    }
+    *set_rps = median(sv, P.redis_reps);
+    *get_rps = median(gv, P.redis_reps);
+    return 0;
+}
+
+static void cmp_row(const char *label, double set_rps, double get_rps)
+{
+    char a[16], b[16];
+    fmt_rate(a, sizeof a, set_rps);
+    fmt_rate(b, sizeof b, get_rps);
+    printf("%-58s %10s %10s\n", label, a, b);
+}
 
 static void section_redis(void)
 {
-    printf("\n== 3. ember batched (in process) vs redis-server on loopback (redis-benchmark "
-           "-P 16 -t set,get\n      -n %ld, 50 clients, 3-byte values, one key; median of %d "
-           "runs)\n\n",
+    printf("\n== 3. ember batched (in process) vs redis-server on loopback: redis-benchmark -P 16 "
+           "-t set,get\n      -n %ld (50 clients; median of %d runs) against ember_batch of 64, "
+           "1 producer\n\n",
            P.redis_n, P.redis_reps);
-    double set_v[8], get_v[8];
-    int ok = g_redis_port > 0;
-    for (int r = 0; ok && r < P.redis_reps; r++) {
-        if (redis_benchmark(g_redis_port, P.redis_n, &set_v[r], &get_v[r]) != 0) {
-            printf("redis-benchmark failed\n");
-            ok = 0;
-        }
-    }
-    if (!ok) {
-        printf("redis-server/redis-benchmark unavailable: no comparison\n");
+    double rset, rget, mset, mget;
+    if (g_redis_port <= 0 || redis_rates("", &rset, &rget) != 0) {
+        printf("redis-server/redis-benchmark unavailable or failed: no comparison\n");
         target("batched_vs_redis_P16", 0, 10, 1);
         return;
     }
-    double rset = median(set_v, P.redis_reps), rget = median(get_v, P.redis_reps);
-    char a[16], b[16], c[16], d[16];
-    fmt_rate(a, sizeof a, rset);
-    fmt_rate(b, sizeof b, rget);
-    fmt_rate(c, sizeof c, g_batch_ops[OP_SET]);
-    fmt_rate(d, sizeof d, g_batch_ops[OP_GET]);
-    printf("%-44s %10s %10s\n", "", "SET ops/s", "GET ops/s");
-    printf("%-44s %10s %10s\n", "redis-server + redis-benchmark -P 16", a, b);
-    printf("%-44s %10s %10s\n", "ember batch64, 1 producer (section 1)", c, d);
-    fmt_rate(c, sizeof c, g_best_batched[OP_SET]);
-    fmt_rate(d, sizeof d, g_best_batched[OP_GET]);
-    printf("%-44s %10s %10s\n", "ember best batched/async config (section 1)", c, d);
-    double rs = g_batch_ops[OP_SET] / rset, rg = g_batch_ops[OP_GET] / rget;
-    printf("ratio ember batch64 / redis P16: SET %.2f  GET %.2f\n", rs, rg);
+    /* ember on redis-benchmark's own workload: one key, 3-byte values. */
+    static char one_key[1][KEY_CAP] = {"key:__rand_int__"};
+    static uint8_t one_len[1] = {16};
+    ember_db *edb = open_db(EMBER_MODE_EXECUTOR);
+    g_wkeys = one_key;
+    g_wklen = one_len;
+    g_wn = 1;
+    g_val = "xxx";
+    g_vlen = 3;
+    if (b_set(edb, one_key[0], one_len[0]) != EMBER_OK)
+        die("SET", 0);
+    result es, eg;
+    measure(edb, M_BATCH, OP_SET, 1, &es);
+    measure(edb, M_BATCH, OP_GET, 1, &eg);
+    g_wkeys = g_keys;
+    g_wklen = g_klen;
+    g_wn = P.keys;
+    g_val = VAL16;
+    g_vlen = 16;
+    ember_db_close(edb);
+    char extra[64];
+    snprintf(extra, sizeof extra, "-r %zu -d 16", P.keys);
+    int matched = redis_rates(extra, &mset, &mget) == 0;
+
+    printf("%-58s %10s %10s\n", "", "SET ops/s", "GET ops/s");
+    printf("a) redis-benchmark's workload: one key, 3-byte values\n");
+    cmp_row("   redis-server + redis-benchmark -P 16", rset, rget);
+    cmp_row("   ember batch64, 1 producer, same key and value", es.ops_s, eg.ops_s);
+    double rs = es.ops_s / rset, rg = eg.ops_s / rget;
+    printf("   ratio ember / redis: SET %.2f  GET %.2f\n", rs, rg);
+    printf("b) section 1's workload: %zu random keys, 16-byte values (%s)\n", P.keys, extra);
+    if (matched) {
+        cmp_row("   redis-server + redis-benchmark -P 16 -r N -d 16", mset, mget);
+        cmp_row("   ember batch64, 1 producer (section 1)", g_batch_ops[OP_SET],
+                g_batch_ops[OP_GET]);
+        cmp_row("   ember best batched/async config (section 1)", g_best_batched[OP_SET],
+                g_best_batched[OP_GET]);
+        printf("   ratio ember batch64 / redis: SET %.2f  GET %.2f\n", g_batch_ops[OP_SET] / mset,
+               g_batch_ops[OP_GET] / mget);
+    } else {
+        printf("   redis-benchmark -r failed\n");
+    }
     target("batched_vs_redis_P16", rs < rg ? rs : rg, 10, 1);
-    printf("  (the smaller of the SET and GET ratios; ember = batch64, 1 producer)\n");
+    printf("  (the smaller of the SET and GET ratios of a): the command as specified)\n");
 }
 
 /* ------------------------------------------------------------------ 4. memory */
@@ -1414,7 +1495,7 @@ int main(int argc, char **argv)
     if (P.quick) {
         P.run_s = 0.04;
         P.reps = 3;
-        P.keys = 10000;
+        P.keys = 100000;
         P.rtt_samples = 20000;
         P.rtt_sparse = 300;
         P.mem_keys = 1000000;
