@@ -2,6 +2,7 @@
  * api_call.c — ember_command, replies, async submission, completion queues,
  * batches and closures.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -208,6 +209,7 @@ EMBER_API int ember_cq_open(ember_db *db, ember_cq **out)
     }
     ember__mpsc_init(&cq->q);
     atomic_init(&cq->signaled, 0);
+    atomic_init(&cq->completing, 0);
     cq->core = &db->box->core;
     cq->magic = EM_CQ_MAGIC;
     *out = cq;
@@ -258,6 +260,8 @@ EMBER_API void ember_cq_close(ember_cq *cq)
 {
     if (!cq || cq->magic != EM_CQ_MAGIC)
         return;
+    while (atomic_load_explicit(&cq->completing, memory_order_acquire) != 0)
+        sched_yield(); /* the executor is finishing a hand-over: a few instructions */
     em_mpsc_node *node;
     while ((node = ember__mpsc_pop(&cq->q)) && node != EM_MPSC_STALL)
         ember__req_free_async((em_req *)node);

@@ -37,6 +37,18 @@ static const param params[] = {
     {"lazyfree-lazy-user-del", P_BOOL, OFF(lazyfree_lazy_user_del), 0, 1, 0, NULL},
     {"lazyfree-lazy-user-flush", P_BOOL, OFF(lazyfree_lazy_user_flush), 0, 1, 0, NULL},
     {"lazyfree-lazy-expire", P_BOOL, OFF(lazyfree_lazy_expire), 0, 1, 0, NULL},
+    {"list-max-listpack-size", P_INT, OFF(list_max_listpack_size), -5, INT32_MAX, 0, NULL},
+    {"list-max-ziplist-size", P_INT, OFF(list_max_listpack_size), -5, INT32_MAX, 0, NULL},
+    {"list-compress-depth", P_INT, OFF(list_compress_depth), 0, INT32_MAX, 0, NULL},
+    {"hash-max-listpack-entries", P_INT, OFF(hash_max_listpack_entries), 0, INT32_MAX, 0, NULL},
+    {"hash-max-ziplist-entries", P_INT, OFF(hash_max_listpack_entries), 0, INT32_MAX, 0, NULL},
+    {"hash-max-listpack-value", P_INT, OFF(hash_max_listpack_value), 0, INT32_MAX, 0, NULL},
+    {"hash-max-ziplist-value", P_INT, OFF(hash_max_listpack_value), 0, INT32_MAX, 0, NULL},
+    {"set-max-intset-entries", P_INT, OFF(set_max_intset_entries), 0, INT32_MAX, 0, NULL},
+    {"zset-max-listpack-entries", P_INT, OFF(zset_max_listpack_entries), 0, INT32_MAX, 0, NULL},
+    {"zset-max-ziplist-entries", P_INT, OFF(zset_max_listpack_entries), 0, INT32_MAX, 0, NULL},
+    {"zset-max-listpack-value", P_INT, OFF(zset_max_listpack_value), 0, INT32_MAX, 0, NULL},
+    {"zset-max-ziplist-value", P_INT, OFF(zset_max_listpack_value), 0, INT32_MAX, 0, NULL},
 };
 
 void ember__settings_defaults(em_settings *s)
@@ -52,6 +64,13 @@ void ember__settings_defaults(em_settings *s)
     s->lazyfree_lazy_user_del = 0;
     s->lazyfree_lazy_user_flush = 0;
     s->lazyfree_lazy_expire = 0;
+    s->list_max_listpack_size = -2;
+    s->list_compress_depth = 0;
+    s->hash_max_listpack_entries = 512;
+    s->hash_max_listpack_value = 64;
+    s->set_max_intset_entries = 512;
+    s->zset_max_listpack_entries = 128;
+    s->zset_max_listpack_value = 64;
 }
 
 size_t ember__settings_count(void)

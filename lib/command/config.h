@@ -34,6 +34,14 @@ typedef struct em_settings {
     int64_t lazyfree_lazy_user_del;
     int64_t lazyfree_lazy_user_flush;
     int64_t lazyfree_lazy_expire;
+    /* Compact-encoding thresholds (Redis 7.0 names; "ziplist" aliases too). */
+    int64_t list_max_listpack_size; /* > 0 entries per node; -1..-5: 4..64 KB */
+    int64_t list_compress_depth;
+    int64_t hash_max_listpack_entries;
+    int64_t hash_max_listpack_value;
+    int64_t set_max_intset_entries;
+    int64_t zset_max_listpack_entries;
+    int64_t zset_max_listpack_value;
 } em_settings;
 
 void ember__settings_defaults(em_settings *s);

@@ -75,6 +75,10 @@ struct ember_cq {
     em_mpsc q;
     int fd;
     _Atomic uint32_t signaled;
+    /* Completions being handed over right now: the executor still touches
+     * the queue after the host can already see (and pop) the entry, so
+     * ember_cq_close waits for this to drop to zero before freeing. */
+    _Atomic uint32_t completing;
     em_core *core;
 };
 

@@ -554,10 +554,13 @@ void ember__req_free_async(em_req *r)
 
 void ember__cq_complete(struct ember_cq *cq, em_req *r)
 {
+    /* Raised before the entry becomes visible, dropped after the last touch. */
+    atomic_fetch_add_explicit(&cq->completing, 1, memory_order_seq_cst);
     ember__mpsc_push(&cq->q, &r->node);
     if (atomic_exchange_explicit(&cq->signaled, 1, memory_order_seq_cst) == 0) {
         uint64_t one = 1;
         ssize_t w = write(cq->fd, &one, sizeof one);
         (void)w; /* an eventfd write can only fail on counter overflow */
     }
+    atomic_fetch_sub_explicit(&cq->completing, 1, memory_order_release);
 }

@@ -50,6 +50,8 @@ const char *ember__enc_name(int enc)
 /* Bytes of the value area for an object's type/encoding (excluding key). */
 static size_t value_area_len(const em_obj *o)
 {
+    if (ember__obj_type(o) == EM_T_SCORED)
+        return 8;
     if (ember__obj_type(o) == EM_T_STRING) {
         switch (ember__obj_enc(o)) {
         case EM_ENC_INT:
@@ -151,6 +153,20 @@ em_obj *ember__obj_new_string(em_mem *m, const void *key, size_t klen, const voi
     return o;
 }
 
+em_obj *ember__obj_new_member(em_mem *m, const void *key, size_t klen)
+{
+    return ember__obj_new_string(m, key, klen, NULL, 0, EM_STRENC_NOINT);
+}
+
+em_obj *ember__obj_new_scored(em_mem *m, const void *key, size_t klen, double score)
+{
+    uint8_t *va;
+    em_obj *o = alloc_obj(m, key, klen, EM_T_SCORED, 0, -1, 8, &va);
+    if (o)
+        memcpy(va, &score, 8);
+    return o;
+}
+
 em_obj *ember__obj_new_int(em_mem *m, const void *key, size_t klen, int64_t v)
 {
     uint8_t *va;
@@ -209,6 +225,8 @@ em_obj *ember__obj_dup_as(em_mem *m, const em_obj *o, const void *key, size_t kl
         return ember__obj_new_string(m, key, klen, v.ptr, v.len,
                                      enc == EM_ENC_RAW ? EM_STRENC_RAW : EM_STRENC_NOINT);
     }
+    if (type == EM_T_SCORED)
+        return ember__obj_new_scored(m, key, klen, ember__obj_score(o));
     const em_value_ops *ops = type_ops[type];
     if (!ops || !ops->dup_body)
         return NULL;
@@ -247,7 +265,7 @@ void ember__obj_free(em_mem *m, em_obj *o)
     if (type == EM_T_STRING) {
         if (enc == EM_ENC_RAW)
             ember__mem_free(m, ember__obj_body(o));
-    } else if (type_ops[type] && type_ops[type]->free_body) {
+    } else if (type < EM_T__COUNT && type_ops[type] && type_ops[type]->free_body) {
         type_ops[type]->free_body(m, ember__obj_body(o), enc);
     }
     ember__mem_free(m, o);
@@ -256,7 +274,7 @@ void ember__obj_free(em_mem *m, em_obj *o)
 size_t ember__obj_items(const em_obj *o)
 {
     int type = ember__obj_type(o);
-    if (type == EM_T_STRING)
+    if (type == EM_T_STRING || type == EM_T_SCORED)
         return 1;
     const em_value_ops *ops = type_ops[type];
     return ops && ops->body_items ? ops->body_items(ember__obj_body(o), ember__obj_enc(o)) : 1;

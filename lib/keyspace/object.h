@@ -29,6 +29,17 @@
 /* Type numbers match Redis's OBJ_* so persistence can map them directly. */
 enum { EM_T_STRING = 0, EM_T_LIST = 1, EM_T_SET = 2, EM_T_ZSET = 3, EM_T_HASH = 4, EM_T__COUNT };
 
+/*
+ * Member entries. The big encodings of sets, hashes and sorted sets are an
+ * em_dict of em_obj entries (never with an expire), so they share the
+ * keyspace's table code (incremental rehash, scan cursor, random pick):
+ *   set member   a string object whose value is empty (ember__obj_new_member)
+ *   hash field   a string object holding the field's value (ember__obj_new_string)
+ *   zset member  type EM_T_SCORED: the member and an 8-byte double score
+ * EM_T_SCORED is never a key's type.
+ */
+#define EM_T_SCORED 5
+
 /* In-memory encodings (never persisted as such). Names: ember__enc_name(). */
 enum {
     EM_ENC_RAW = 0,    /* string body in an em_sds */
@@ -223,6 +234,20 @@ em_obj *ember__obj_new_string(em_mem *m, const void *key, size_t klen, const voi
                               int how);
 /* Builds an INT-encoded string object. */
 em_obj *ember__obj_new_int(em_mem *m, const void *key, size_t klen, int64_t v);
+/* A set member: key only (an empty string value). */
+em_obj *ember__obj_new_member(em_mem *m, const void *key, size_t klen);
+/* A sorted-set member with its score. */
+em_obj *ember__obj_new_scored(em_mem *m, const void *key, size_t klen, double score);
+static inline double ember__obj_score(const em_obj *o)
+{
+    double d;
+    memcpy(&d, ember__obj_value_area(o), 8);
+    return d;
+}
+static inline void ember__obj_set_score(em_obj *o, double d)
+{
+    memcpy(ember__obj_value_area(o), &d, 8);
+}
 /* Builds an object of another type holding `body` (ownership moves in). */
 em_obj *ember__obj_new_body(em_mem *m, const void *key, size_t klen, int type, int enc, void *body);
 /* A copy of `o` under another key (values deep-copied), without expire. */
