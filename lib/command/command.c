@@ -242,6 +242,43 @@ void em_err_expire(em_ctx *c)
     em_add_errorf(c, "ERR invalid expire time in '%s' command", name);
 }
 
+void em_block(em_ctx *c, size_t first, size_t count, size_t step, int64_t deadline_ms)
+{
+    if (!(c->flags & EM_CTX_MAY_BLOCK)) {
+        em_add_nil(c);
+        return;
+    }
+    c->blocked = 1;
+    c->block_first = first;
+    c->block_count = count;
+    c->block_step = step ? step : 1;
+    c->block_deadline = deadline_ms;
+}
+
+int em_arg_timeout(em_ctx *c, size_t i, int64_t *deadline_ms)
+{
+    long double secs;
+    if (!ember__str_to_ld(c->argv[i], c->argvlen[i], &secs)) {
+        em_add_error(c, "ERR timeout is not a float or out of range");
+        return 0;
+    }
+    /* Redis truncates to whole milliseconds (0.0001 means "forever"), and a
+     * value too large for int64 (inf, 1e400) converts to a negative number
+     * on its platforms, hence "negative" rather than "out of range". */
+    long double ms = secs * 1000.0L;
+    if (ms < 0 || ms >= 9223372036854775808.0L) {
+        em_add_error(c, "ERR timeout is negative");
+        return 0;
+    }
+    int64_t t = (int64_t)ms;
+    if (t > 0 && t > INT64_MAX - em_now(c)) {
+        em_add_error(c, "ERR timeout is out of range");
+        return 0;
+    }
+    *deadline_ms = t > 0 ? em_now(c) + t : 0;
+    return 1;
+}
+
 int em_arg_is(const em_ctx *c, size_t i, const char *lit)
 {
     return i < c->argc && name_eq(lit, c->argv[i], c->argvlen[i]);

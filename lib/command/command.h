@@ -44,10 +44,15 @@ typedef struct em_ctx {
     const em_cmd *cmd;
     const em_cmd *parent; /* container of a subcommand, else NULL */
     uint32_t flags;       /* EM_CTX_* */
+    /* Set by em_block(): the command did not reply and waits on keys. */
+    int blocked;
+    size_t block_first, block_count, block_step;
+    int64_t block_deadline; /* store-clock ms; 0 = no timeout */
 } em_ctx;
 
 enum {
     EM_CTX_MAY_SELECT = 1, /* SELECT allowed (batches, closures, connections) */
+    EM_CTX_MAY_BLOCK = 2,  /* the caller can wait (sync and async requests) */
 };
 
 /* Command flags (as Redis's command table). */
@@ -167,6 +172,21 @@ void em_err_arity(em_ctx *c);
 void em_err_oom(em_ctx *c);
 /* "ERR invalid expire time in '<cmd>' command" */
 void em_err_expire(em_ctx *c);
+
+/*
+ * Blocking commands (BLPOP, BLMOVE, BZPOPMIN...). A handler that finds
+ * nothing to pop calls em_block() instead of replying. The caller then waits
+ * until one of the keys argv[first], argv[first + step], ... (count of them)
+ * is written — the command then runs again, waiters on a key served in the
+ * order they blocked — or until deadline_ms on the store's clock (0 = never),
+ * when it gets a nil reply. Where waiting is impossible (inside a batch or a
+ * closure, as inside MULTI in Redis) em_block replies nil at once.
+ */
+void em_block(em_ctx *c, size_t first, size_t count, size_t step, int64_t deadline_ms);
+/* Parses a blocking timeout in seconds (fractions allowed) as Redis does,
+ * replying with its error on failure (returns 0). *deadline_ms gets the
+ * absolute store-clock deadline, or 0 for "wait forever" (timeout 0). */
+int em_arg_timeout(em_ctx *c, size_t i, int64_t *deadline_ms);
 
 /* Argument helpers: case-insensitive equality with a lower-case literal. */
 int em_arg_is(const em_ctx *c, size_t i, const char *lit);
