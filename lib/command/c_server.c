@@ -147,6 +147,11 @@ static void cmd_info(em_ctx *c)
                   st->clock.is_virtual ? "virtual" : "real");
         sections++;
     }
+    if (section_wanted(c, "clients", 1)) {
+        sb_printf(&b, "%s# Clients\r\nblocked_clients:%llu\r\n", sections ? "\r\n" : "",
+                  (unsigned long long)s->blocked_clients);
+        sections++;
+    }
     if (section_wanted(c, "memory", 1)) {
         size_t used = ember__mem_used(&st->mem);
         size_t peak = atomic_load_explicit(&st->mem.peak, memory_order_relaxed);

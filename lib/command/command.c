@@ -135,8 +135,11 @@ void ember__cmd_call(em_ctx *c, const em_cmd *cmd)
 {
     c->cmd = cmd;
     c->now = -1;
+    c->blocked = 0;
     cmd->proc(c);
     c->st->stats.total_commands++;
+    if ((cmd->flags & EM_CMD_WRITE) && c->srv->after_write && !c->blocked)
+        c->srv->after_write(c);
 }
 
 void ember__cmd_exec(em_ctx *c)

@@ -16,6 +16,8 @@
 #include "config.h"
 #include "reply.h"
 
+struct em_ctx;
+
 /* The server-side state a store's commands share. */
 typedef struct em_server {
     em_store st;
@@ -26,6 +28,10 @@ typedef struct em_server {
     int inline_mode;
     /* Executor counters, written by lib/exec, read by INFO. */
     uint64_t exec_batches, exec_requests, exec_parks, exec_stalls;
+    uint64_t blocked_clients;
+    /* Called after every write command (set by lib/exec: wakes waiters). */
+    void (*after_write)(struct em_ctx *c);
+    void *after_write_ud;
 } em_server;
 
 typedef struct em_cmd em_cmd;

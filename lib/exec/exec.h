@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "../command/command.h"
+#include "blocking.h"
 #include "mpsc.h"
 
 typedef struct em_core em_core;
@@ -102,6 +103,7 @@ struct em_core {
     pthread_t thread;
     int thread_started;
     int64_t next_tick_ns;
+    em_blocking blk;    /* callers waiting on keys */
     uint32_t spin_exec; /* executor's idle-spin budget (adaptive) */
 };
 

@@ -44,6 +44,8 @@
 
 static __thread const em_core *tls_exec;
 
+static void signal_written_keys(em_ctx *x);
+
 int ember__core_on_executor(const em_core *c)
 {
     return tls_exec == c;
@@ -60,6 +62,9 @@ static unsigned shard_index(void)
 
 int ember__core_init(em_core *c, int mode)
 {
+    ember__blk_init(&c->blk, &c->srv.st.mem, c->srv.st.seed);
+    c->srv.after_write = signal_written_keys;
+    c->srv.after_write_ud = c;
     ember__mpsc_init(&c->q);
     atomic_init(&c->epoch, 0);
     atomic_init(&c->parked, 0);
@@ -165,19 +170,178 @@ static void ctx_init(em_core *c, em_ctx *x, int32_t dbid, uint32_t flags)
     x->cmd = NULL;
     x->parent = NULL;
     x->flags = flags;
+    x->blocked = 0;
 }
 
+/* Runs one command; `x` receives the context afterwards (x->blocked says
+ * whether it is waiting on keys instead of having replied). */
 static void run_command(em_core *c, int32_t dbid, size_t argc, const char *const *argv,
-                        const size_t *argvlen, const em_sink_ops *so, void *sink)
+                        const size_t *argvlen, const em_sink_ops *so, void *sink, uint32_t flags,
+                        em_ctx *x)
+{
+    ctx_init(c, x, dbid, flags);
+    x->argc = argc;
+    x->argv = argv;
+    x->argvlen = argvlen;
+    x->so = so;
+    x->sink = sink;
+    ember__cmd_exec(x);
+}
+
+/* ------------------------------------------------------------ blocking */
+
+/* after_write hook: a write to a key someone waits on makes it ready. */
+static void signal_written_keys(em_ctx *x)
+{
+    em_core *c = x->srv->after_write_ud;
+    const em_cmd *cmd = x->cmd;
+    if (!c->blk.nwaiters)
+        return;
+    /* Commands that move data between databases: re-check every waiter. */
+    if (!strcmp(cmd->name, "swapdb") || !strcmp(cmd->name, "move") || !strcmp(cmd->name, "copy")) {
+        ember__blk_signal_all(&c->blk);
+        if (strcmp(cmd->name, "copy"))
+            return;
+    }
+    if (cmd->first_key <= 0)
+        return;
+    int last = cmd->last_key < 0 ? (int)x->argc + cmd->last_key : cmd->last_key;
+    int step = cmd->key_step > 0 ? cmd->key_step : 1;
+    for (int k = cmd->first_key; k <= last && k < (int)x->argc; k += step)
+        ember__blk_signal(&c->blk, x->dbid, x->argv[k], x->argvlen[k]);
+}
+
+static void finish_async(em_req *r);
+static void complete(em_req *r);
+
+/* Parks request r whose command blocked in x. Returns 1 if parked, 0 if it
+ * could not be (out of memory: it got an error reply instead). */
+static int park_request(em_core *c, em_req *r, const em_ctx *x)
+{
+    int want = x->cmd->name[1] == 'z' ? EM_T_ZSET : EM_T_LIST; /* BZ... or BL/BR... */
+    if (ember__blk_add(&c->blk, r, x->dbid, x->argv, x->argvlen, x->block_first, x->block_count,
+                       x->block_step, want, x->block_deadline)) {
+        c->srv.blocked_clients = c->blk.nwaiters;
+        return 1;
+    }
+    static const char msg[] = "OOM command not allowed when used memory > 'maxmemory'.";
+    x->so->error(x->sink, EMBER_ENOMEM, msg, sizeof msg - 1);
+    return 0;
+}
+
+/* Runs a parked request's command again. Returns 1 if it replied (served). */
+static int retry_request(em_core *c, em_req *r)
 {
     em_ctx x;
-    ctx_init(c, &x, dbid, 0);
-    x.argc = argc;
-    x.argv = argv;
-    x.argvlen = argvlen;
-    x.so = so;
-    x.sink = sink;
-    ember__cmd_exec(&x);
+    if (r->kind == EM_REQ_CMD) {
+        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, r->so, r->sink, EM_CTX_MAY_BLOCK, &x);
+        if (x.blocked)
+            return 0;
+        complete(r);
+        return 1;
+    }
+    em_tree_sink t;
+    ember__tree_sink_init(&t);
+    run_command(c, r->dbid, r->argc, r->argv, r->argvlen, &ember__tree_sink_ops, &t,
+                EM_CTX_MAY_BLOCK, &x);
+    if (x.blocked) {
+        ember__reply_tree_free(ember__tree_sink_take(&t));
+        return 0;
+    }
+    r->reply = ember__tree_sink_take(&t);
+    if (!r->reply)
+        r->reply = ember__reply_new_error(EMBER_ENOMEM, "ERR out of memory building reply");
+    finish_async(r);
+    return 1;
+}
+
+/*
+ * Serves ready keys, as Redis does after each command: for each key, waiters
+ * in the order they blocked run their command again until one finds the key
+ * empty (later ones would too). A waiter for another type (a BZPOPMIN waiter
+ * on a key that is now a list) stays blocked, as in Redis 7.0. A served
+ * command may write other keys (BLMOVE's destination), which queues them:
+ * the loop runs until no key is ready.
+ */
+static void serve_ready(em_core *c)
+{
+    em_store *st = &c->srv.st;
+    em_bkey *bk;
+    while ((bk = ember__blk_next_ready(&c->blk))) {
+        size_t klen;
+        const char *key = ember__blk_key(bk, &klen);
+        bk->serving = 1;
+        for (em_bnode *n = bk->head; n;) {
+            em_bnode *next = n->next;
+            em_bwait *w = n->w;
+            em_obj *o =
+                ember__ks_lookup(st, &st->dbs[w->dbid], key, klen, ember__clock_ms(&st->clock),
+                                 EM_LK_NOSTATS | EM_LK_NOTOUCH, NULL);
+            if (!o)
+                break;
+            if (ember__obj_type(o) != w->want_type) {
+                n = next;
+                continue;
+            }
+            /* The retry may write keys (BLMOVE's destination, maybe this very
+             * key): they are queued as ready and served by this same loop. */
+            if (!retry_request(c, w->req))
+                break;
+            ember__blk_remove(&c->blk, w);
+            n = next;
+        }
+        bk->serving = 0;
+        ember__blk_release_key(&c->blk, bk);
+    }
+    c->srv.blocked_clients = c->blk.nwaiters;
+}
+
+/* Replies nil to waiters whose deadline passed (Redis: deadline < now). */
+static void expire_waiters(em_core *c)
+{
+    if (!c->blk.nwaiters)
+        return;
+    int64_t now = ember__clock_ms(&c->srv.st.clock);
+    em_bwait *w = c->blk.head;
+    while (w) {
+        em_bwait *next = w->next;
+        if (w->deadline && w->deadline < now) {
+            em_req *r = w->req;
+            ember__blk_remove(&c->blk, w);
+            if (r->kind == EM_REQ_CMD) {
+                r->so->nil(r->sink);
+                complete(r);
+            } else {
+                em_tree_sink t;
+                ember__tree_sink_init(&t);
+                ember__tree_sink_ops.nil(&t);
+                r->reply = ember__tree_sink_take(&t);
+                if (!r->reply)
+                    r->reply = ember__reply_new_error(EMBER_ENOMEM, "ERR out of memory");
+                finish_async(r);
+            }
+        }
+        w = next;
+    }
+    c->srv.blocked_clients = c->blk.nwaiters;
+}
+
+/* Close: every waiter is released with EMBER_ECLOSED. */
+static void release_waiters(em_core *c)
+{
+    while (c->blk.head) {
+        em_bwait *w = c->blk.head;
+        em_req *r = w->req;
+        ember__blk_remove(&c->blk, w);
+        if (r->kind == EM_REQ_CMD) {
+            r->status = EMBER_ECLOSED;
+            complete(r);
+        } else {
+            r->cb(r->ud, EMBER_ECLOSED, NULL);
+            ember__req_free_async(r);
+        }
+    }
+    c->srv.blocked_clients = 0;
 }
 
 static void batch_args(struct ember_batch *b, size_t i, em_ctx *x)
@@ -254,6 +418,7 @@ static void tick(em_core *c)
     /* Active expiry may use 5% of the period; rehashing 1 ms per database. */
     ember__ks_active_expire(st, ember__clock_ms(&st->clock), period_us / 20);
     ember__ks_cron(st, 1000);
+    expire_waiters(c);
 }
 
 static void maybe_tick(em_core *c)
@@ -266,12 +431,15 @@ static void maybe_tick(em_core *c)
 }
 
 /* Runs one request; returns 1 if it must be completed as a sync request. */
+/* Runs one request. Returns 1 if it must be completed as a sync request, 0
+ * if it is an async one to finish, 2 if it is parked (waiting on keys). */
 static int execute(em_core *c, em_req *r)
 {
+    em_ctx x;
     switch (r->kind) {
     case EM_REQ_CMD:
-        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, r->so, r->sink);
-        return 1;
+        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, r->so, r->sink, EM_CTX_MAY_BLOCK, &x);
+        return x.blocked && park_request(c, r, &x) ? 2 : 1;
     case EM_REQ_BATCH:
         r->status = run_batch(c, r->dbid, r->batch, r->batch_flags);
         return 1;
@@ -282,12 +450,22 @@ static int execute(em_core *c, em_req *r)
         tick(c);
         return 1;
     case EM_REQ_CLOSE:
+        release_waiters(c);
         c->stop = 1;
         return 1;
     case EM_REQ_ASYNC: {
         em_tree_sink t;
         ember__tree_sink_init(&t);
-        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, &ember__tree_sink_ops, &t);
+        /* Inline mode has no other thread to wake a waiter: no blocking. */
+        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, &ember__tree_sink_ops, &t,
+                    c->mode == EMBER_MODE_EXECUTOR ? EM_CTX_MAY_BLOCK : 0, &x);
+        if (x.blocked) {
+            ember__reply_tree_free(ember__tree_sink_take(&t));
+            if (park_request(c, r, &x))
+                return 2;
+            ember__tree_sink_init(&t);
+            ember__tree_sink_ops.error(&t, EMBER_ENOMEM, "OOM", 3);
+        }
         r->reply = ember__tree_sink_take(&t);
         if (!r->reply)
             r->reply = ember__reply_new_error(EMBER_ENOMEM, "ERR out of memory building reply");
@@ -345,14 +523,19 @@ static void *exec_main(void *arg)
         }
         if (n) {
             int sync[EXEC_BATCH];
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < n; i++) {
                 sync[i] = execute(c, batch[i]);
+                /* Waiters woken by this request are served right after it
+                 * (after the whole batch or closure, which are one request). */
+                if (c->blk.ready)
+                    serve_ready(c);
+            }
             /* Replies are released only after the whole batch ran: the point
              * where a group commit of the append log will go. */
             for (size_t i = 0; i < n; i++) {
-                if (sync[i])
+                if (sync[i] == 1)
                     complete(batch[i]);
-                else
+                else if (sync[i] == 0)
                     finish_async(batch[i]);
             }
             c->srv.exec_batches++;
@@ -376,6 +559,13 @@ static void *exec_main(void *arg)
         atomic_store_explicit(&c->parked, 1, memory_order_seq_cst);
         if (ember__mpsc_idle(&c->q)) {
             int64_t wait = c->next_tick_ns - ember__mono_ns();
+            int64_t dl = c->srv.st.clock.is_virtual ? 0 : ember__blk_earliest(&c->blk);
+            if (dl) {
+                /* Wake for the earliest blocking timeout, not just the tick. */
+                int64_t until = (dl + 1 - ember__clock_ms(&c->srv.st.clock)) * 1000000;
+                if (until < wait)
+                    wait = until;
+            }
             c->srv.exec_parks++;
             ember__futex_wait(&c->epoch, e, wait > 0 ? wait : 0);
         }
@@ -411,6 +601,7 @@ int ember__core_close(em_core *c)
         pthread_join(c->thread, NULL);
         c->thread_started = 0;
     }
+    ember__blk_free(&c->blk);
     return EMBER_OK;
 }
 
@@ -434,8 +625,9 @@ int ember__exec_command(em_core *c, int32_t dbid, size_t argc, const char *const
         if (atomic_load_explicit(&c->closing, memory_order_relaxed))
             return EMBER_ECLOSED;
         locale_t old = ember__locale_enter();
+        em_ctx x;
         inline_cron(c);
-        run_command(c, dbid, argc, argv, argvlen, so, sink);
+        run_command(c, dbid, argc, argv, argvlen, so, sink, 0, &x);
         ember__locale_leave(old);
         return EMBER_OK;
     }
@@ -450,7 +642,7 @@ int ember__exec_command(em_core *c, int32_t dbid, size_t argc, const char *const
     if (rc)
         return rc;
     wait_req(c, &r);
-    return EMBER_OK;
+    return r.status; /* EMBER_ECLOSED if it was waiting on keys at close */
 }
 
 int ember__exec_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
@@ -518,7 +710,7 @@ int ember__exec_tick(em_core *c)
     if (rc)
         return rc;
     wait_req(c, &r);
-    return EMBER_OK;
+    return r.status; /* EMBER_ECLOSED if it was waiting on keys at close */
 }
 
 int ember__exec_async(em_core *c, em_req *r)
