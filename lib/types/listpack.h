@@ -62,8 +62,8 @@ uint8_t *ember__lp_find(uint8_t *lp, uint8_t *p, const void *s, size_t len, unsi
 /* Inserts s (a string; stored as an integer when it is one) BEFORE/AFTER p,
  * or REPLACEs p. *newp (may be NULL) receives the new element. Returns the
  * (possibly moved) buffer, or NULL on OOM with the old buffer unchanged. */
-uint8_t *ember__lp_insert(em_mem *m, uint8_t *lp, const void *s, size_t len, uint8_t *p,
-                          int where, uint8_t **newp);
+uint8_t *ember__lp_insert(em_mem *m, uint8_t *lp, const void *s, size_t len, uint8_t *p, int where,
+                          uint8_t **newp);
 uint8_t *ember__lp_insert_int(em_mem *m, uint8_t *lp, int64_t v, uint8_t *p, int where,
                               uint8_t **newp);
 uint8_t *ember__lp_append(em_mem *m, uint8_t *lp, const void *s, size_t len);
