@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "../command/command.h"
+#include "coll.h"
 #include "../common/util.h"
 
 /* Redis's OBJ_SHARED_INTEGERS: values 0..9999 are shared objects. */
@@ -422,53 +423,6 @@ static void cmd_keys(em_ctx *c)
     em_end_deferred(c, w.n);
 }
 
-/* Parses a SCAN cursor as Redis does with strtoul: optional sign, decimal
- * digits, no leading space, nothing after (the argument ends at a NUL byte as
- * a C string would), no overflow; "-n" wraps; the empty string is 0. */
-static int parse_cursor(const char *p, size_t len, uint64_t *out)
-{
-    size_t i = 0, end = strnlen(p, len);
-    int neg = 0;
-    uint64_t v = 0;
-    if (i < end && (p[i] == '+' || p[i] == '-'))
-        neg = p[i++] == '-';
-    size_t digits = i;
-    for (; i < end && p[i] >= '0' && p[i] <= '9'; i++) {
-        unsigned d = (unsigned)(p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return 0;
-        v = v * 10 + d;
-    }
-    if (i != end)
-        return 0;
-    if (i == digits && end > 0) /* a sign alone: strtoul stops before it */
-        return 0;
-    *out = neg ? (uint64_t)0 - v : v;
-    return 1;
-}
-
-typedef struct scan_vec {
-    em_obj **v;
-    size_t n, cap;
-    int oom;
-} scan_vec;
-
-static void scan_cb(void *ud, em_obj *o)
-{
-    scan_vec *s = ud;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 32;
-        em_obj **nv = realloc(s->v, cap * sizeof *nv);
-        if (!nv) {
-            s->oom = 1;
-            return;
-        }
-        s->v = nv;
-        s->cap = cap;
-    }
-    s->v[s->n++] = o;
-}
-
 /* Type names compare as C strings, ignoring case (Redis's strcasecmp). */
 static int type_is(const char *want, size_t wlen, const char *name)
 {
@@ -488,42 +442,13 @@ static int type_is(const char *want, size_t wlen, const char *name)
 static void cmd_scan(em_ctx *c)
 {
     uint64_t cursor;
-    if (!parse_cursor(c->argv[1], c->argvlen[1], &cursor)) {
-        em_add_error(c, "ERR invalid cursor");
+    em_scan_opts so;
+    if (!ember__scan_cursor(c, 1, &cursor) || !ember__scan_opts(c, 2, 1, &so))
         return;
-    }
-    long long count = 10;
-    const char *pat = NULL, *type = NULL;
-    size_t plen = 0, tlen = 0;
-    for (size_t i = 2; i < c->argc; i += 2) {
-        int more = i + 1 < c->argc;
-        if (em_arg_is(c, i, "count") && more) {
-            if (!em_arg_ll(c, i + 1, &count))
-                return;
-            if (count < 1) {
-                em_err_syntax(c);
-                return;
-            }
-        } else if (em_arg_is(c, i, "match") && more) {
-            pat = c->argv[i + 1];
-            plen = c->argvlen[i + 1];
-        } else if (em_arg_is(c, i, "type") && more) {
-            type = c->argv[i + 1];
-            tlen = c->argvlen[i + 1];
-        } else {
-            em_err_syntax(c);
-            return;
-        }
-    }
-    int use_pattern = pat && !(plen == 1 && pat[0] == '*');
-
-    scan_vec s = {NULL, 0, 0, 0};
-    long long budget = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
-    do
-        cursor = ember__dict_scan(&c->ks->dict, cursor, scan_cb, &s);
-    while (cursor && budget-- && s.n < (unsigned long long)count && !s.oom);
+    em_objvec s = {NULL, 0, 0, 0};
+    ember__scan_collect(&c->ks->dict, &cursor, so.count, &s);
     if (s.oom) {
-        free(s.v);
+        ember__objvec_free(&s);
         reply_oom(c);
         return;
     }
@@ -534,13 +459,13 @@ static void cmd_scan(em_ctx *c)
         em_obj *o = s.v[i];
         size_t kl;
         const char *k = ember__obj_key(o, &kl);
-        if (use_pattern && !ember__glob_match(pat, plen, k, kl, 0))
+        if (!ember__scan_match(&so, k, kl))
             continue;
-        if (type) {
+        if (so.type) {
             /* A read lookup, as Redis's filter does: it counts a hit and
              * expires the key if it is due (then o is gone). */
             o = ember__ks_lookup(c->st, c->ks, k, kl, now, EM_LK_READ | EM_LK_NOTOUCH, NULL);
-            if (!o || !type_is(type, tlen, ember__type_name(ember__obj_type(o))))
+            if (!o || !type_is(so.type, so.tlen, ember__type_name(ember__obj_type(o))))
                 continue;
         }
         if (ember__ks_expired(o, now)) {
@@ -553,17 +478,14 @@ static void cmd_scan(em_ctx *c)
         s.v[kept++] = o;
     }
 
-    char buf[EM_LLSTR_SIZE];
-    int bl = snprintf(buf, sizeof buf, "%llu", (unsigned long long)cursor);
-    em_add_array(c, 2);
-    em_add_bulk(c, buf, (size_t)bl);
+    ember__scan_reply_cursor(c, cursor);
     em_add_array(c, kept);
     for (size_t i = 0; i < kept; i++) {
         size_t kl;
         const char *k = ember__obj_key(s.v[i], &kl);
         em_add_bulk(c, k, kl);
     }
-    free(s.v);
+    ember__objvec_free(&s);
 }
 
 /* ------------------------------------------------------------------ expiry */
