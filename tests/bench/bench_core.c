@@ -20,29 +20,20 @@
  *   --no-redis  skip everything that needs redis-server / redis-benchmark
  *   --only LIST comma-separated sections to run: tput,rtt,redis,mem,grow
  */
-#include <errno.h>
-#include <malloc.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
+#include "bench_util.h"
 #include "ember.h"
 
 /* ------------------------------------------------------------------ basics */
@@ -82,83 +73,10 @@ static int want(const char *section)
     return 0;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void die(const char *what, int rc)
-{
-    fprintf(stderr, "bench_core: %s failed: %s\n", what, rc ? ember_strerror(rc) : strerror(errno));
-    exit(1);
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n);
-    if (!p) {
-        fprintf(stderr, "bench_core: out of memory (%zu bytes)\n", n);
-        exit(1);
-    }
-    return p;
-}
-
-static inline uint64_t rng_next(uint64_t *s)
-{
-    /* xorshift64* */
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
-
-static inline size_t rng_below(uint64_t *s, size_t n)
-{
-    return (size_t)(((unsigned __int128)rng_next(s) * n) >> 64);
-}
-
-static size_t fmt_key(char *buf, const char *prefix, size_t n)
-{
-    char tmp[24];
-    size_t l = 0, p = strlen(prefix);
-    do {
-        tmp[l++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
-    memcpy(buf, prefix, p);
-    for (size_t i = 0; i < l; i++)
-        buf[p + i] = tmp[l - 1 - i];
-    buf[p + l] = '\0';
-    return p + l;
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_dbl);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Value at quantile q of a sorted array. */
@@ -168,140 +86,7 @@ static uint32_t quant(const uint32_t *s, size_t n, double q)
     return s[i >= n ? n - 1 : i];
 }
 
-static void fmt_rate(char *buf, size_t cap, double v)
-{
-    if (v >= 1e6)
-        snprintf(buf, cap, "%.2fM", v / 1e6);
-    else if (v >= 1e3)
-        snprintf(buf, cap, "%.1fk", v / 1e3);
-    else
-        snprintf(buf, cap, "%.0f", v);
-}
-
-/* Noise: CPU time the rest of the machine used while a section ran. */
-typedef struct cpu_snap {
-    uint64_t t_ns;
-    double busy_s, own_s;
-} cpu_snap;
-
-static void cpu_snap_take(cpu_snap *c)
-{
-    unsigned long long v[8] = {0};
-    FILE *f = fopen("/proc/stat", "r");
-    if (f) {
-        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                   &v[4], &v[5], &v[6], &v[7]) != 8)
-            memset(v, 0, sizeof v);
-        fclose(f);
-    }
-    /* user nice system idle iowait irq softirq steal */
-    c->busy_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
-    struct rusage a, b;
-    getrusage(RUSAGE_SELF, &a);
-    getrusage(RUSAGE_CHILDREN, &b);
-    c->own_s =
-        (double)(a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec + b.ru_stime.tv_sec) +
-        (double)(a.ru_utime.tv_usec + a.ru_stime.tv_usec + b.ru_utime.tv_usec +
-                 b.ru_stime.tv_usec) /
-            1e6;
-    c->t_ns = now_ns();
-}
-
-static void noise_report(const cpu_snap *a)
-{
-    cpu_snap b;
-    cpu_snap_take(&b);
-    double el = (double)(b.t_ns - a->t_ns) / 1e9;
-    double other = ((b.busy_s - a->busy_s) - (b.own_s - a->own_s)) / el;
-    char la[64] = "?";
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (!fgets(la, sizeof la, f))
-            strcpy(la, "?");
-        fclose(f);
-        la[strcspn(la, "\n")] = '\0';
-    }
-    printf("  [noise: %.1f s; other processes used %.2f of the %ld CPUs; loadavg %s]\n", el,
-           other < 0 ? 0.0 : other, sysconf(_SC_NPROCESSORS_ONLN), la);
-}
-
-/* One TARGET line per goal, collected and printed once, at the very end. */
-static char g_targets[8][160];
-static int g_ntargets;
-
-static void target(const char *name, double value, double goal, int higher_is_better)
-{
-    int met = higher_is_better ? value >= goal : value <= goal;
-    printf("-> %s = %.3f (goal %s %g): %s\n", name, value, higher_is_better ? ">=" : "<=", goal,
-           met ? "met" : "missed");
-    if (g_ntargets < 8)
-        snprintf(g_targets[g_ntargets++], sizeof g_targets[0], "TARGET %s %.3f %g %s", name, value,
-                 goal, met ? "met" : "missed");
-    fflush(stdout);
-}
-
 /* ------------------------------------------------------------------ ember helpers */
-
-static ember_db *open_db(int mode)
-{
-    ember_config *cfg;
-    ember_db *db;
-    int rc = ember_config_new(&cfg);
-    if (rc)
-        die("ember_config_new", rc);
-    if ((rc = ember_config_set_mode(cfg, mode)) != 0)
-        die("ember_config_set_mode", rc);
-    if ((rc = ember_db_open(cfg, &db)) != 0)
-        die("ember_db_open", rc);
-    ember_config_free(cfg);
-    return db;
-}
-
-/* A copy of the INFO text of `section` (free()), NULL on failure. */
-static char *info_text(ember_db *db, const char *section)
-{
-    const char *argv[2] = {"INFO", section};
-    ember_reply *r;
-    if (ember_command(db, 2, argv, NULL, &r) != EMBER_OK)
-        return NULL;
-    size_t len;
-    const char *s = ember_reply_str(r, &len);
-    char *copy = NULL;
-    if (s && ember_reply_type(r) == EMBER_REPLY_STRING) {
-        copy = xmalloc(len + 1);
-        memcpy(copy, s, len);
-        copy[len] = '\0';
-    }
-    ember_reply_free(r);
-    return copy;
-}
-
-/* The numeric field `name` of INFO text (Redis's "name:value\r\n" lines). */
-static uint64_t info_field(const char *text, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-        if (strncmp(p, name, n) == 0 && p[n] == ':')
-            return strtoull(p + n + 1, NULL, 10);
-    }
-    return 0;
-}
-
-static uint64_t ember_used_memory(ember_db *db)
-{
-    char *t = info_text(db, "memory");
-    uint64_t v = t ? info_field(t, "used_memory") : 0;
-    free(t);
-    return v;
-}
-
-static void resetstat(ember_db *db)
-{
-    const char *argv[2] = {"CONFIG", "RESETSTAT"};
-    ember_reply *r;
-    if (ember_command(db, 2, argv, NULL, &r) == EMBER_OK)
-        ember_reply_free(r);
-}
 
 /* The typed wrappers are referenced weakly: while a build of the library does
  * not export them yet, the benchmark falls back to ember_command with the same
@@ -320,22 +105,6 @@ static uint8_t *g_wklen;
 static size_t g_wn;
 static const char *g_val = VAL16;
 static size_t g_vlen = 16;
-
-static int cmd_status(ember_db *db, size_t argc, const char *const *argv, const size_t *lens,
-                      int64_t *ival)
-{
-    ember_reply *r;
-    int rc = ember_command(db, argc, argv, lens, &r);
-    if (rc)
-        return rc;
-    int t = ember_reply_type(r);
-    rc = t == EMBER_REPLY_ERROR ? ember_reply_error_code(r)
-                                : (t == EMBER_REPLY_NIL ? EMBER_ENOTFOUND : EMBER_OK);
-    if (ival)
-        *ival = ember_reply_integer(r);
-    ember_reply_free(r);
-    return rc;
-}
 
 static int b_set(ember_db *db, const char *key, size_t klen)
 {
@@ -869,249 +638,22 @@ static void section_rtt(void)
 
 /* ------------------------------------------------------------------ redis */
 
-static volatile pid_t g_redis_pid = -1;
-static int g_redis_port = -1;
-
-static void redis_stop(void)
-{
-    pid_t pid = g_redis_pid;
-    if (pid <= 0)
-        return;
-    g_redis_pid = -1;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 200; i++) {
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            return;
-        sleep_ns(10000000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-}
-
-static void on_signal(int sig)
-{
-    pid_t pid = g_redis_pid;
-    if (pid > 0)
-        kill(pid, SIGKILL);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    socklen_t al = sizeof a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static int tcp_connect(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
-/* A minimal RESP client: buffered reader over a socket. */
-typedef struct resp {
-    int fd;
-    char buf[65536];
-    size_t pos, len;
-} resp;
-
-static int resp_fill(resp *c)
-{
-    if (c->pos < c->len)
-        return 0;
-    ssize_t n;
-    do {
-        n = read(c->fd, c->buf, sizeof c->buf);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0)
-        return -1;
-    c->pos = 0;
-    c->len = (size_t)n;
-    return 0;
-}
-
-/* Reads one line (without CRLF) into out (truncated to cap). */
-static int resp_line(resp *c, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (;;) {
-        if (resp_fill(c))
-            return -1;
-        char ch = c->buf[c->pos++];
-        if (ch == '\n') {
-            if (o && out[o - 1] == '\r')
-                o--;
-            out[o < cap ? o : cap - 1] = '\0';
-            return 0;
-        }
-        if (o + 1 < cap)
-            out[o++] = ch;
-    }
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static size_t resp_encode(char *out, size_t argc, const char *const *argv, const size_t *lens)
-{
-    size_t o = (size_t)sprintf(out, "*%zu\r\n", argc);
-    for (size_t i = 0; i < argc; i++) {
-        o += (size_t)sprintf(out + o, "$%zu\r\n", lens[i]);
-        memcpy(out + o, argv[i], lens[i]);
-        o += lens[i];
-        out[o++] = '\r';
-        out[o++] = '\n';
-    }
-    return o;
-}
-
-/* Sends a command and returns its reply as text (bulk body, status or error
- * line, or the integer), malloc'd; NULL on I/O failure. */
-static char *resp_call(resp *c, size_t argc, const char *const *argv)
-{
-    char out[1024];
-    size_t lens[8];
-    for (size_t i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    size_t n = resp_encode(out, argc, argv, lens);
-    if (write_all(c->fd, out, n))
-        return NULL;
-    char line[256];
-    if (resp_line(c, line, sizeof line))
-        return NULL;
-    if (line[0] != '$')
-        return strdup(line);
-    long len = strtol(line + 1, NULL, 10);
-    if (len < 0)
-        return strdup("(nil)");
-    char *body = xmalloc((size_t)len + 3);
-    for (long i = 0; i < len + 2; i++) {
-        if (resp_fill(c)) {
-            free(body);
-            return NULL;
-        }
-        body[i] = c->buf[c->pos++];
-    }
-    body[len] = '\0';
-    return body;
-}
-
-static uint64_t redis_used_memory(resp *c)
-{
-    const char *argv[2] = {"INFO", "memory"};
-    char *t = resp_call(c, 2, argv);
-    uint64_t v = t ? info_field(t, "used_memory") : 0;
-    free(t);
-    return v;
-}
-
-/* Starts redis-server on a free loopback port; returns the port or -1. */
-static int redis_start(void)
-{
-    for (int attempt = 0; attempt < 3; attempt++) {
-        int port = free_port();
-        if (port <= 0)
-            return -1;
-        char ports[16];
-        snprintf(ports, sizeof ports, "%d", port);
-        pid_t pid = fork();
-        if (pid < 0)
-            return -1;
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the benchmark */
-            int dn = open("/dev/null", O_RDWR);
-            if (dn >= 0) {
-                dup2(dn, 0);
-                dup2(dn, 1);
-                dup2(dn, 2);
-            }
-            execlp("redis-server", "redis-server", "--port", ports, "--bind", "127.0.0.1", "--save",
-                   "", "--appendonly", "no", "--daemonize", "no", "--dir", "/tmp", (char *)NULL);
-            _exit(127);
-        }
-        g_redis_pid = pid;
-        for (int i = 0; i < 500; i++) { /* up to 5 s */
-            int fd = tcp_connect(port);
-            if (fd >= 0) {
-                resp c = {.fd = fd};
-                const char *argv[1] = {"PING"};
-                char *r = resp_call(&c, 1, argv);
-                int ok = r && strcmp(r, "+PONG") == 0;
-                free(r);
-                close(fd);
-                if (ok)
-                    return port;
-            }
-            if (waitpid(pid, NULL, WNOHANG) == pid) {
-                g_redis_pid = -1;
-                break; /* died (port taken?): try another port */
-            }
-            sleep_ns(10000000);
-        }
-        redis_stop();
-    }
-    return -1;
-}
-
 /* Runs redis-benchmark and returns SET and GET requests per second. `extra`
  * holds more options (e.g. "-r 100000 -d 16"). */
 static int redis_benchmark(int port, long n, const char *extra, double *set_rps, double *get_rps)
 {
-    char cmd[256];
-    snprintf(cmd, sizeof cmd,
-             "redis-benchmark -h 127.0.0.1 -p %d -P 16 -t set,get -n %ld %s --csv 2>/dev/null",
-             port, n, extra);
-    FILE *f = popen(cmd, "r");
-    if (!f)
-        return -1;
-    char line[512];
+    char args[256], names[4][64] = {{0}};
+    double rps[4];
+    snprintf(args, sizeof args, "-P 16 -t set,get -n %ld %s", n, extra);
+    int rows = redis_benchmark_csv(port, args, 4, names, rps);
     *set_rps = *get_rps = 0;
-    while (fgets(line, sizeof line, f)) {
-        double v;
-        if (sscanf(line, "\"SET\",\"%lf\"", &v) == 1)
-            *set_rps = v;
-        else if (sscanf(line, "\"GET\",\"%lf\"", &v) == 1)
-            *get_rps = v;
+    for (int i = 0; i < rows && i < 4; i++) {
+        if (strcmp(names[i], "SET") == 0)
+            *set_rps = rps[i];
+        else if (strcmp(names[i], "GET") == 0)
+            *get_rps = rps[i];
     }
-    int st = pclose(f);
-    return (st == 0 && *set_rps > 0 && *get_rps > 0) ? 0 : -1;
+    return (*set_rps > 0 && *get_rps > 0) ? 0 : -1;
 }
 
 /* Median SET and GET rates of P.redis_reps redis-benchmark runs. */
@@ -1197,34 +739,16 @@ static void section_redis(void)
 
 static uint64_t redis_load(resp *c, size_t n)
 {
-    enum { CHUNK = 1000 };
-    char *buf = xmalloc(CHUNK * 96);
+    resp_pipe p;
+    resp_pipe_init(&p, c);
     char key[KEY_CAP];
-    uint64_t errors = 0;
-    for (size_t base = 0; base < n; base += CHUNK) {
-        size_t m = n - base < CHUNK ? n - base : CHUNK, o = 0;
-        for (size_t i = 0; i < m; i++) {
-            size_t kl = fmt_key(key, "key:", base + i);
-            const char *argv[3] = {"SET", key, VAL16};
-            size_t lens[3] = {3, kl, 16};
-            o += resp_encode(buf + o, 3, argv, lens);
-        }
-        if (write_all(c->fd, buf, o)) {
-            free(buf);
-            return n;
-        }
-        for (size_t i = 0; i < m; i++) {
-            char line[128];
-            if (resp_line(c, line, sizeof line)) {
-                free(buf);
-                return n;
-            }
-            if (strcmp(line, "+OK") != 0)
-                errors++;
-        }
+    for (size_t i = 0; i < n; i++) {
+        size_t kl = fmt_key(key, "key:", i);
+        const char *argv[3] = {"SET", key, VAL16};
+        size_t lens[3] = {3, kl, 16};
+        resp_pipe_add(&p, 3, argv, lens);
     }
-    free(buf);
-    return errors;
+    return resp_pipe_finish(&p);
 }
 
 static void section_memory(void)
@@ -1254,15 +778,12 @@ static void section_memory(void)
            ((double)(mi1.uordblks + mi1.hblkhd) - (double)(mi0.uordblks + mi0.hblkhd)) / (double)n);
     ember_db_close(db);
 
-    int fd = g_redis_port > 0 ? tcp_connect(g_redis_port) : -1;
-    if (fd < 0) {
+    resp *c = resp_open(g_redis_port);
+    if (!c) {
         printf("redis-server unavailable: no comparison\n");
         target("mem_per_key_vs_redis", 0, 0.6, 0);
         return;
     }
-    resp *c = xmalloc(sizeof *c);
-    c->fd = fd;
-    c->pos = c->len = 0;
     const char *flush[1] = {"FLUSHALL"};
     free(resp_call(c, 1, flush));
     uint64_t rbase = redis_used_memory(c);
@@ -1277,8 +798,7 @@ static void section_memory(void)
     if (errs)
         printf("redis load: %" PRIu64 " errors\n", errs);
     free(resp_call(c, 1, flush));
-    close(fd);
-    free(c);
+    resp_close(c);
     printf("ember / redis bytes per key: %.3f\n", ember_pk / redis_pk);
     target("mem_per_key_vs_redis", ember_pk / redis_pk, 0.6, 0);
 }
@@ -1481,6 +1001,7 @@ static void section_grow(void)
 
 int main(int argc, char **argv)
 {
+    bench_prog = "bench_core";
     P.redis = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
@@ -1521,20 +1042,14 @@ int main(int argc, char **argv)
         P.redis_reps = 3;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGHUP, on_signal);
-    signal(SIGSEGV, on_signal);
-    signal(SIGABRT, on_signal);
-    signal(SIGPIPE, SIG_IGN);
-    atexit(redis_stop);
+    redis_install_cleanup();
 
     uint64_t t0 = now_ns();
     g_typed = ember_set && ember_get && ember_incr;
-    printf("bench_core: ember %s, %s run, %ld CPUs online; sync calls use %s\n", ember_version(),
-           P.quick ? "quick" : "full", sysconf(_SC_NPROCESSORS_ONLN),
+    printf("bench_core: %s run; sync calls use %s\n", P.quick ? "quick" : "full",
            g_typed ? "the typed wrappers (ember_get/ember_set/ember_incr)"
                    : "ember_command (typed wrappers not exported by this build)");
+    print_machine();
     keys_init(P.keys);
     if (P.redis && (want("redis") || want("mem"))) {
         g_redis_port = redis_start();
@@ -1571,7 +1086,6 @@ int main(int argc, char **argv)
     }
 
     printf("\n== Summary (%.1f s)\n", (double)(now_ns() - t0) / 1e9);
-    for (int i = 0; i < g_ntargets; i++)
-        printf("%s\n", g_targets[i]);
+    targets_print();
     return 0;
 }
