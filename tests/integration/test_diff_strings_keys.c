@@ -56,6 +56,7 @@
 
 #include <cmocka.h>
 
+#include "diff_driver.h"
 #include "diff_util.h"
 #include "ember.h"
 #include "redis_proc.h"
@@ -79,88 +80,6 @@ enum {
     CK_IDLE, /* OBJECT IDLETIME: seconds from each server's LRU clock, +-1 */
 };
 
-typedef struct gcmd {
-    int db;
-    int kind;
-    int gen; /* index of the generator that made it, -1 for harness commands */
-    size_t argc, cap;
-    char **argv;
-    size_t *len;
-} gcmd;
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p)
-        abort();
-    return p;
-}
-
-static void cmd_free(gcmd *c)
-{
-    for (size_t i = 0; i < c->argc; i++)
-        free(c->argv[i]);
-    free(c->argv);
-    free(c->len);
-    free(c);
-}
-
-static gcmd *cmd_new(int db, int kind, int gen)
-{
-    gcmd *c = xmalloc(sizeof *c);
-    memset(c, 0, sizeof *c);
-    c->db = db;
-    c->kind = kind;
-    c->gen = gen;
-    return c;
-}
-
-static void add_arg(gcmd *c, const void *p, size_t n)
-{
-    if (c->argc == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 8;
-        c->argv = realloc(c->argv, c->cap * sizeof *c->argv);
-        c->len = realloc(c->len, c->cap * sizeof *c->len);
-        if (!c->argv || !c->len)
-            abort();
-    }
-    c->argv[c->argc] = xmalloc(n + 1);
-    if (n)
-        memcpy(c->argv[c->argc], p, n);
-    c->argv[c->argc][n] = '\0';
-    c->len[c->argc] = n;
-    c->argc++;
-}
-
-static void add_str(gcmd *c, const char *s)
-{
-    add_arg(c, s, strlen(s));
-}
-
-static void add_ll(gcmd *c, long long v)
-{
-    char b[32];
-    snprintf(b, sizeof b, "%lld", v);
-    add_str(c, b);
-}
-
-static void drop_last(gcmd *c)
-{
-    if (c->argc > 1) {
-        c->argc--;
-        free(c->argv[c->argc]);
-        c->argv[c->argc] = NULL;
-    }
-}
-
-static gcmd *cmd_dup(const gcmd *src)
-{
-    gcmd *c = cmd_new(src->db, src->kind, src->gen);
-    for (size_t i = 0; i < src->argc; i++)
-        add_arg(c, src->argv[i], src->len[i]);
-    return c;
-}
-
 /* ------------------------------------------------------------------ generator */
 
 #define REL_SLOTS 100000
@@ -174,7 +93,7 @@ typedef struct gen {
     unsigned char rel_used[REL_SLOTS];
     unsigned char huge_used[REL_SLOTS];
     unsigned char abs_used[ABS_SLOTS];
-    gcmd *out[4];
+    tc_cmd *out[4];
     int nout;
 } gen;
 
@@ -186,20 +105,17 @@ static int64_t now_s_start; /* wall clock when the test started */
 
 static uint64_t rnd(gen *g)
 {
-    uint64_t z = (g->s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return tc_rnd(&g->s);
 }
 
 static uint64_t rn(gen *g, uint64_t n)
 {
-    return n ? rnd(g) % n : 0;
+    return tc_rn(&g->s, n);
 }
 
 static int chance(gen *g, int pct)
 {
-    return (int)rn(g, 100) < pct;
+    return tc_chance(&g->s, pct);
 }
 
 static long take_slot(gen *g, unsigned char *used, long nslots, long lo)
@@ -220,22 +136,9 @@ static long take_slot(gen *g, unsigned char *used, long nslots, long lo)
     return lo; /* exhausted: cannot happen with the default op counts */
 }
 
-/* A keyword with randomly mixed case (Redis keywords are case-insensitive). */
-static void add_kw(gen *g, gcmd *c, const char *kw)
+static void add_kw(gen *g, tc_cmd *c, const char *kw)
 {
-    char b[64];
-    size_t n = strlen(kw);
-    if (n >= sizeof b)
-        n = sizeof b - 1;
-    int mode = (int)rn(g, 10); /* 0..6 as written, 7 lower, 8-9 mixed */
-    for (size_t i = 0; i < n; i++) {
-        char ch = kw[i];
-        if (mode == 7 || (mode >= 8 && rn(g, 2)))
-            ch = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-        b[i] = ch;
-    }
-    b[n] = '\0';
-    add_arg(c, b, n);
+    tc_kw(&g->s, c, kw);
 }
 
 static const struct {
@@ -252,10 +155,10 @@ static const struct {
     {"counter", 7},
 };
 
-static void add_key(gen *g, gcmd *c)
+static void add_key(gen *g, tc_cmd *c)
 {
     int k = (int)rn(g, NKEYS);
-    add_arg(c, keys[k].p, keys[k].n);
+    tc_arg(c, keys[k].p, keys[k].n);
 }
 
 static const char *const int_pool[] = {"0",
@@ -312,38 +215,38 @@ static const char *const odd_pool[] = {
     "NX", "ex", "GET", "KEEPTTL", "",    "abc", "hello world", " 12",         "12 ", "+5",  "-0",
     "00", "-",  "+",   " ",       "\t1", "1\n", "x",           "foo bar baz", "0x1", "1,5", "\r\n"};
 
-static void add_rand_letters(gen *g, gcmd *c, size_t n)
+static void add_rand_letters(gen *g, tc_cmd *c, size_t n)
 {
-    char *b = xmalloc(n + 1);
+    char *b = tc_xmalloc(n + 1);
     for (size_t i = 0; i < n; i++)
         b[i] = (char)('a' + rn(g, 6));
-    add_arg(c, b, n);
+    tc_arg(c, b, n);
     free(b);
 }
 
-static void add_rand_int(gen *g, gcmd *c)
+static void add_rand_int(gen *g, tc_cmd *c)
 {
     switch (rn(g, 6)) {
     case 0:
     case 1:
-        add_ll(c, (long long)rn(g, 41) - 20);
+        tc_ll(c, (long long)rn(g, 41) - 20);
         break;
     case 2:
-        add_ll(c, (long long)rn(g, 2000001) - 1000000);
+        tc_ll(c, (long long)rn(g, 2000001) - 1000000);
         break;
     case 3:
-        add_ll(c, INT64_MAX - (long long)rn(g, 10));
+        tc_ll(c, INT64_MAX - (long long)rn(g, 10));
         break;
     case 4:
-        add_ll(c, INT64_MIN + (long long)rn(g, 10));
+        tc_ll(c, INT64_MIN + (long long)rn(g, 10));
         break;
     default:
-        add_ll(c, (long long)rnd(g));
+        tc_ll(c, (long long)rnd(g));
         break;
     }
 }
 
-static void add_rand_double(gen *g, gcmd *c)
+static void add_rand_double(gen *g, tc_cmd *c)
 {
     char b[64];
     double d = (double)(int64_t)rn(g, 2000001) - 1000000.0;
@@ -364,23 +267,23 @@ static void add_rand_double(gen *g, gcmd *c)
         snprintf(b, sizeof b, "%d.%d", (int)rn(g, 100) - 50, (int)rn(g, 1000));
         break;
     }
-    add_str(c, b);
+    tc_str(c, b);
 }
 
-static void add_val(gen *g, gcmd *c)
+static void add_val(gen *g, tc_cmd *c)
 {
     int r = (int)rn(g, 100);
     if (r < 20) {
-        add_str(c, int_pool[rn(g, sizeof int_pool / sizeof int_pool[0])]);
+        tc_str(c, int_pool[rn(g, sizeof int_pool / sizeof int_pool[0])]);
     } else if (r < 35) {
         add_rand_int(g, c);
     } else if (r < 45) {
         if (chance(g, 50))
-            add_str(c, float_pool[rn(g, sizeof float_pool / sizeof float_pool[0])]);
+            tc_str(c, float_pool[rn(g, sizeof float_pool / sizeof float_pool[0])]);
         else
             add_rand_double(g, c);
     } else if (r < 55) {
-        add_str(c, odd_pool[rn(g, sizeof odd_pool / sizeof odd_pool[0])]);
+        tc_str(c, odd_pool[rn(g, sizeof odd_pool / sizeof odd_pool[0])]);
     } else if (r < 75) {
         add_rand_letters(g, c, (size_t)rn(g, 11));
     } else if (r < 85) {
@@ -391,41 +294,41 @@ static void add_val(gen *g, gcmd *c)
         size_t n = (size_t)rn(g, 11);
         for (size_t i = 0; i < n; i++)
             b[i] = (char)rn(g, 256);
-        add_arg(c, b, n);
+        tc_arg(c, b, n);
     }
 }
 
 /* An integer argument for INCRBY and friends, including bad ones. */
-static void add_int_arg(gen *g, gcmd *c)
+static void add_int_arg(gen *g, tc_cmd *c)
 {
     int r = (int)rn(g, 100);
     if (r < 45)
-        add_ll(c, (long long)rn(g, 21) - 10);
+        tc_ll(c, (long long)rn(g, 21) - 10);
     else if (r < 65)
-        add_str(c, int_pool[rn(g, sizeof int_pool / sizeof int_pool[0])]);
+        tc_str(c, int_pool[rn(g, sizeof int_pool / sizeof int_pool[0])]);
     else if (r < 85)
         add_rand_int(g, c);
     else if (r < 95)
-        add_str(c, odd_pool[rn(g, sizeof odd_pool / sizeof odd_pool[0])]);
+        tc_str(c, odd_pool[rn(g, sizeof odd_pool / sizeof odd_pool[0])]);
     else
-        add_str(c, float_pool[rn(g, sizeof float_pool / sizeof float_pool[0])]);
+        tc_str(c, float_pool[rn(g, sizeof float_pool / sizeof float_pool[0])]);
 }
 
-static void add_float_arg(gen *g, gcmd *c)
+static void add_float_arg(gen *g, tc_cmd *c)
 {
     int r = (int)rn(g, 100);
     if (r < 40)
-        add_str(c, float_pool[rn(g, sizeof float_pool / sizeof float_pool[0])]);
+        tc_str(c, float_pool[rn(g, sizeof float_pool / sizeof float_pool[0])]);
     else if (r < 70)
         add_rand_double(g, c);
     else if (r < 85)
         add_int_arg(g, c);
     else
-        add_str(c, odd_pool[rn(g, sizeof odd_pool / sizeof odd_pool[0])]);
+        tc_str(c, odd_pool[rn(g, sizeof odd_pool / sizeof odd_pool[0])]);
 }
 
 /* An index for GETRANGE-like commands. */
-static void add_index(gen *g, gcmd *c)
+static void add_index(gen *g, tc_cmd *c)
 {
     static const char *const edge[] = {"9223372036854775807",
                                        "-9223372036854775808",
@@ -437,43 +340,43 @@ static void add_index(gen *g, gcmd *c)
                                        "2147483648",
                                        "-2147483649"};
     if (chance(g, 90))
-        add_ll(c, (long long)rn(g, 91) - 30);
+        tc_ll(c, (long long)rn(g, 91) - 30);
     else
-        add_str(c, edge[rn(g, sizeof edge / sizeof edge[0])]);
+        tc_str(c, edge[rn(g, sizeof edge / sizeof edge[0])]);
 }
 
 /* Relative times (seconds, or ms if unit_ms): unique values >= 100 s, plus
  * past, overflowing and malformed ones. */
-static void add_rel_time(gen *g, gcmd *c, int unit_ms)
+static void add_rel_time(gen *g, tc_cmd *c, int unit_ms)
 {
     int r = (int)rn(g, 100);
     if (r < 80) {
         long s = take_slot(g, g->rel_used, REL_SLOTS, 10) * 10; /* 100 s .. 1e6 s */
-        add_ll(c, unit_ms ? (long long)s * 1000 + (long long)rn(g, 1000) : (long long)s);
+        tc_ll(c, unit_ms ? (long long)s * 1000 + (long long)rn(g, 1000) : (long long)s);
     } else if (r < 85) {
         long long s = HUGE_REL_BASE_S + (long long)take_slot(g, g->huge_used, REL_SLOTS, 0) * 100;
-        add_ll(c, unit_ms ? s * 1000 + (long long)rn(g, 1000) : s);
+        tc_ll(c, unit_ms ? s * 1000 + (long long)rn(g, 1000) : s);
     } else if (r < 93) {
         static const long long past[] = {0, -1, -100, -1000000};
-        add_ll(c, past[rn(g, 4)]);
+        tc_ll(c, past[rn(g, 4)]);
     } else if (r < 97) {
         static const char *const edge[] = {"9223372036854775807", "-9223372036854775808",
                                            "9223372036854776", "9223372036854775",
                                            "-9223372036854775"};
-        add_str(c, edge[rn(g, sizeof edge / sizeof edge[0])]);
+        tc_str(c, edge[rn(g, sizeof edge / sizeof edge[0])]);
     } else {
         static const char *const bad[] = {"abc", "1.5", "", "100 ", "0x10", "1e3"};
-        add_str(c, bad[rn(g, sizeof bad / sizeof bad[0])]);
+        tc_str(c, bad[rn(g, sizeof bad / sizeof bad[0])]);
     }
 }
 
 /* Absolute times (seconds or ms). *past is set when the time is a valid past one. */
-static void add_abs_time(gen *g, gcmd *c, int unit_ms, int *past)
+static void add_abs_time(gen *g, tc_cmd *c, int unit_ms, int *past)
 {
     int r = (int)rn(g, 100);
     if (r < 80) {
         long long s = abs_base_s + (long long)take_slot(g, g->abs_used, ABS_SLOTS, 0) * 10;
-        add_ll(c, unit_ms ? s * 1000 + (long long)rn(g, 1000) : s);
+        tc_ll(c, unit_ms ? s * 1000 + (long long)rn(g, 1000) : s);
     } else if (r < 90) {
         long long v;
         switch (rn(g, 4)) {
@@ -490,7 +393,7 @@ static void add_abs_time(gen *g, gcmd *c, int unit_ms, int *past)
             v = (long long)rn(g, 2) - 1; /* 0 or -1 */
             break;
         }
-        add_ll(c, v);
+        tc_ll(c, v);
         *past = 1;
     } else if (r < 96) {
         static const char *const edge_s[] = {"9223372036854775", "9223372036854775807",
@@ -498,12 +401,12 @@ static void add_abs_time(gen *g, gcmd *c, int unit_ms, int *past)
         static const char *const edge_ms[] = {"9223372036854775807", "9223372036854775000",
                                               "-9223372036854775808"};
         if (unit_ms)
-            add_str(c, edge_ms[rn(g, 3)]);
+            tc_str(c, edge_ms[rn(g, 3)]);
         else
-            add_str(c, edge_s[rn(g, 4)]);
+            tc_str(c, edge_s[rn(g, 4)]);
     } else {
         static const char *const bad[] = {"abc", "1.5", "", " 100", "1e10"};
-        add_str(c, bad[rn(g, sizeof bad / sizeof bad[0])]);
+        tc_str(c, bad[rn(g, sizeof bad / sizeof bad[0])]);
     }
 }
 
@@ -516,21 +419,21 @@ static int exact_time_ms(long long ms)
     return ms == INT64_MAX || ms == 9223372036854775000LL;
 }
 
-static gcmd *begin(gen *g, int kind, const char *name)
+static tc_cmd *begin(gen *g, int kind, const char *name)
 {
-    gcmd *c = cmd_new(g->db, kind, -1);
+    tc_cmd *c = tc_cmd_new(g->db, kind, -1);
     add_kw(g, c, name);
     g->out[g->nout++] = c;
     return c;
 }
 
-static void add_rel_time(gen *g, gcmd *c, int unit_ms);
+static void add_rel_time(gen *g, tc_cmd *c, int unit_ms);
 
 /* Follow-up of a command that may have left a logically expired key (SET with
  * EXAT/PXAT in the past): often a command that looks the key up first (its
  * lazy-expiry path, deterministic on both sides), then always EXISTS key,
  * which deletes the key if it is expired. Only then may DBSIZE see the db. */
-static void follow_exists(gen *g, const gcmd *c)
+static void follow_exists(gen *g, const tc_cmd *c)
 {
     const char *k = c->argv[1];
     size_t kl = c->len[1];
@@ -538,63 +441,63 @@ static void follow_exists(gen *g, const gcmd *c)
         static const char *const one_key[] = {"GET",    "TYPE",  "STRLEN", "PERSIST",
                                               "GETDEL", "GETEX", "TOUCH",  "DEL",
                                               "INCR",   "DECR",  "UNLINK", "EXPIRETIME"};
-        gcmd *f = cmd_new(g->db, CK_PLAIN, -1);
+        tc_cmd *f = tc_cmd_new(g->db, CK_PLAIN, -1);
         int r = (int)rn(g, 22);
         if (r < 12) {
             if (r == 11)
                 f->kind = CK_ETIME_S; /* the key may be alive, with a relative TTL */
-            add_str(f, one_key[r]);
-            add_arg(f, k, kl);
+            tc_str(f, one_key[r]);
+            tc_arg(f, k, kl);
         } else if (r == 12 || r == 13) {
             f->kind = r == 12 ? CK_TTL_S : CK_TTL_MS;
-            add_str(f, r == 12 ? "TTL" : "PTTL");
-            add_arg(f, k, kl);
+            tc_str(f, r == 12 ? "TTL" : "PTTL");
+            tc_arg(f, k, kl);
         } else if (r == 14) {
-            add_str(f, "OBJECT");
-            add_str(f, "ENCODING");
-            add_arg(f, k, kl);
+            tc_str(f, "OBJECT");
+            tc_str(f, "ENCODING");
+            tc_arg(f, k, kl);
         } else if (r == 15) {
-            add_str(f, chance(g, 50) ? "APPEND" : "SETNX");
-            add_arg(f, k, kl);
-            add_str(f, "xyz");
+            tc_str(f, chance(g, 50) ? "APPEND" : "SETNX");
+            tc_arg(f, k, kl);
+            tc_str(f, "xyz");
         } else if (r == 16) {
-            add_str(f, "SETRANGE");
-            add_arg(f, k, kl);
-            add_str(f, "2");
-            add_str(f, "ab");
+            tc_str(f, "SETRANGE");
+            tc_arg(f, k, kl);
+            tc_str(f, "2");
+            tc_str(f, "ab");
         } else if (r == 17) {
-            add_str(f, "GETRANGE");
-            add_arg(f, k, kl);
-            add_str(f, "0");
-            add_str(f, "-1");
+            tc_str(f, "GETRANGE");
+            tc_arg(f, k, kl);
+            tc_str(f, "0");
+            tc_str(f, "-1");
         } else if (r == 18) {
             static const char *const two[] = {"RENAME", "RENAMENX", "COPY", "LCS"};
-            add_str(f, two[rn(g, g->skip_lcs ? 3 : 4)]);
+            tc_str(f, two[rn(g, g->skip_lcs ? 3 : 4)]);
             int swap = chance(g, 50) && strcmp(f->argv[0], "LCS") != 0;
             int o = (int)rn(g, NKEYS);
             if (swap)
-                add_arg(f, keys[o].p, keys[o].n);
-            add_arg(f, k, kl);
+                tc_arg(f, keys[o].p, keys[o].n);
+            tc_arg(f, k, kl);
             if (!swap)
-                add_arg(f, keys[o].p, keys[o].n);
+                tc_arg(f, keys[o].p, keys[o].n);
         } else if (r == 19) {
-            add_str(f, "MOVE");
-            add_arg(f, k, kl);
-            add_ll(f, (g->db + 1) % STREAMDBS);
+            tc_str(f, "MOVE");
+            tc_arg(f, k, kl);
+            tc_ll(f, (g->db + 1) % STREAMDBS);
         } else if (r == 20) {
-            add_str(f, "EXPIRE");
-            add_arg(f, k, kl);
+            tc_str(f, "EXPIRE");
+            tc_arg(f, k, kl);
             add_rel_time(g, f, 0);
         } else {
-            add_str(f, "INCRBYFLOAT");
-            add_arg(f, k, kl);
-            add_str(f, "1.5");
+            tc_str(f, "INCRBYFLOAT");
+            tc_arg(f, k, kl);
+            tc_str(f, "1.5");
         }
         g->out[g->nout++] = f;
     }
-    gcmd *e = cmd_new(g->db, CK_PLAIN, -1);
-    add_str(e, "EXISTS");
-    add_arg(e, k, kl);
+    tc_cmd *e = tc_cmd_new(g->db, CK_PLAIN, -1);
+    tc_str(e, "EXISTS");
+    tc_arg(e, k, kl);
     g->out[g->nout++] = e;
 }
 
@@ -602,13 +505,13 @@ static void follow_exists(gen *g, const gcmd *c)
 
 static void g_get(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "GET");
+    tc_cmd *c = begin(g, CK_PLAIN, "GET");
     add_key(g, c);
 }
 
 static void g_set(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "SET");
+    tc_cmd *c = begin(g, CK_PLAIN, "SET");
     add_key(g, c);
     add_val(g, c);
     int past = 0;
@@ -662,14 +565,14 @@ static void g_set(gen *g)
 
 static void g_setnx(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "SETNX");
+    tc_cmd *c = begin(g, CK_PLAIN, "SETNX");
     add_key(g, c);
     add_val(g, c);
 }
 
 static void g_setex(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "SETEX");
+    tc_cmd *c = begin(g, CK_PLAIN, "SETEX");
     add_key(g, c);
     add_rel_time(g, c, 0);
     add_val(g, c);
@@ -677,7 +580,7 @@ static void g_setex(gen *g)
 
 static void g_psetex(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "PSETEX");
+    tc_cmd *c = begin(g, CK_PLAIN, "PSETEX");
     add_key(g, c);
     add_rel_time(g, c, 1);
     add_val(g, c);
@@ -685,20 +588,20 @@ static void g_psetex(gen *g)
 
 static void g_getset(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "GETSET");
+    tc_cmd *c = begin(g, CK_PLAIN, "GETSET");
     add_key(g, c);
     add_val(g, c);
 }
 
 static void g_getdel(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "GETDEL");
+    tc_cmd *c = begin(g, CK_PLAIN, "GETDEL");
     add_key(g, c);
 }
 
 static void g_getex(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "GETEX");
+    tc_cmd *c = begin(g, CK_PLAIN, "GETEX");
     add_key(g, c);
     int past = 0;
     int r = (int)rn(g, 100);
@@ -736,7 +639,7 @@ static void g_getex(gen *g)
 
 static void g_mget(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "MGET");
+    tc_cmd *c = begin(g, CK_PLAIN, "MGET");
     int n = 1 + (int)rn(g, 5);
     for (int i = 0; i < n; i++)
         add_key(g, c);
@@ -744,7 +647,7 @@ static void g_mget(gen *g)
 
 static void g_mset_like(gen *g, const char *name)
 {
-    gcmd *c = begin(g, CK_PLAIN, name);
+    tc_cmd *c = begin(g, CK_PLAIN, name);
     int n = 1 + (int)rn(g, 4);
     for (int i = 0; i < n; i++) {
         add_key(g, c);
@@ -766,19 +669,19 @@ static void g_msetnx(gen *g)
 
 static void g_append(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "APPEND");
+    tc_cmd *c = begin(g, CK_PLAIN, "APPEND");
     add_key(g, c);
     add_val(g, c);
 }
 
 static void g_strlen(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "STRLEN");
+    tc_cmd *c = begin(g, CK_PLAIN, "STRLEN");
     add_key(g, c);
 }
 
 /* start end for GETRANGE/SUBSTR: half the time a range likely to select bytes. */
-static void add_range(gen *g, gcmd *c)
+static void add_range(gen *g, tc_cmd *c)
 {
     if (chance(g, 50)) {
         add_index(g, c);
@@ -786,88 +689,88 @@ static void add_range(gen *g, gcmd *c)
         return;
     }
     long long start = chance(g, 70) ? (long long)rn(g, 13) : -1 - (long long)rn(g, 12);
-    add_ll(c, start);
+    tc_ll(c, start);
     if (chance(g, 25))
-        add_ll(c, -1 - (long long)rn(g, 4));
+        tc_ll(c, -1 - (long long)rn(g, 4));
     else
-        add_ll(c, (start < 0 ? -1 : start) + (long long)rn(g, 21));
+        tc_ll(c, (start < 0 ? -1 : start) + (long long)rn(g, 21));
 }
 
 static void g_getrange(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "GETRANGE");
+    tc_cmd *c = begin(g, CK_PLAIN, "GETRANGE");
     add_key(g, c);
     add_range(g, c);
 }
 
 static void g_substr(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "SUBSTR");
+    tc_cmd *c = begin(g, CK_PLAIN, "SUBSTR");
     add_key(g, c);
     add_range(g, c);
 }
 
 static void g_setrange(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "SETRANGE");
+    tc_cmd *c = begin(g, CK_PLAIN, "SETRANGE");
     add_key(g, c);
     int r = (int)rn(g, 100);
     if (r < 85) {
-        add_ll(c, (long long)rn(g, 81));
+        tc_ll(c, (long long)rn(g, 81));
         add_val(g, c);
     } else if (r < 88) {
-        add_ll(c, -1 - (long long)rn(g, 3));
+        tc_ll(c, -1 - (long long)rn(g, 3));
         add_val(g, c);
     } else if (r < 92) {
         /* Beyond 512 MB: an error, never an allocation (value of 2+ bytes). */
-        add_str(c, chance(g, 50) ? "536870911" : "536870912");
-        add_str(c, "ab");
+        tc_str(c, chance(g, 50) ? "536870911" : "536870912");
+        tc_str(c, "ab");
     } else if (r < 95) {
-        add_str(c, chance(g, 50) ? "536870911" : "9223372036854775807");
-        add_str(c, ""); /* empty value: no size check, no allocation */
+        tc_str(c, chance(g, 50) ? "536870911" : "9223372036854775807");
+        tc_str(c, ""); /* empty value: no size check, no allocation */
     } else {
         static const char *const bad[] = {"abc", "1.5", "", "9223372036854775808"};
-        add_str(c, bad[rn(g, 4)]);
+        tc_str(c, bad[rn(g, 4)]);
         add_val(g, c);
     }
 }
 
 static void g_incr(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "INCR");
+    tc_cmd *c = begin(g, CK_PLAIN, "INCR");
     add_key(g, c);
 }
 
 static void g_decr(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "DECR");
+    tc_cmd *c = begin(g, CK_PLAIN, "DECR");
     add_key(g, c);
 }
 
 static void g_incrby(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "INCRBY");
+    tc_cmd *c = begin(g, CK_PLAIN, "INCRBY");
     add_key(g, c);
     add_int_arg(g, c);
 }
 
 static void g_decrby(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "DECRBY");
+    tc_cmd *c = begin(g, CK_PLAIN, "DECRBY");
     add_key(g, c);
     add_int_arg(g, c);
 }
 
 static void g_incrbyfloat(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "INCRBYFLOAT");
+    tc_cmd *c = begin(g, CK_PLAIN, "INCRBYFLOAT");
     add_key(g, c);
     add_float_arg(g, c);
 }
 
 static void g_lcs(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "LCS");
+    tc_cmd *c = begin(g, CK_PLAIN, "LCS");
     add_key(g, c);
     add_key(g, c);
     int r = (int)rn(g, 100);
@@ -878,9 +781,9 @@ static void g_lcs(gen *g)
         if (chance(g, 50)) {
             add_kw(g, c, "MINMATCHLEN");
             if (chance(g, 90))
-                add_ll(c, (long long)rn(g, 6) - 1);
+                tc_ll(c, (long long)rn(g, 6) - 1);
             else
-                add_str(c, "abc");
+                tc_str(c, "abc");
         }
         if (chance(g, 50))
             add_kw(g, c, "WITHMATCHLEN");
@@ -896,7 +799,7 @@ static void g_lcs(gen *g)
 
 static void g_multikey(gen *g, const char *name)
 {
-    gcmd *c = begin(g, CK_PLAIN, name);
+    tc_cmd *c = begin(g, CK_PLAIN, name);
     int n = 1 + (int)rn(g, 4);
     for (int i = 0; i < n; i++)
         add_key(g, c);
@@ -924,38 +827,38 @@ static void g_touch(gen *g)
 
 static void g_type(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "TYPE");
+    tc_cmd *c = begin(g, CK_PLAIN, "TYPE");
     add_key(g, c);
 }
 
 static void g_rename(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "RENAME");
+    tc_cmd *c = begin(g, CK_PLAIN, "RENAME");
     add_key(g, c);
     add_key(g, c);
 }
 
 static void g_renamenx(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "RENAMENX");
+    tc_cmd *c = begin(g, CK_PLAIN, "RENAMENX");
     add_key(g, c);
     add_key(g, c);
 }
 
 /* A database index argument: mostly 0..3, sometimes odd. */
-static void add_dbidx(gen *g, gcmd *c)
+static void add_dbidx(gen *g, tc_cmd *c)
 {
     static const char *const odd[] = {
         "15", "16", "-1", "abc", "1.5", "", "9223372036854775808", "2147483648"};
     if (chance(g, 88))
-        add_ll(c, (long long)rn(g, STREAMDBS));
+        tc_ll(c, (long long)rn(g, STREAMDBS));
     else
-        add_str(c, odd[rn(g, sizeof odd / sizeof odd[0])]);
+        tc_str(c, odd[rn(g, sizeof odd / sizeof odd[0])]);
 }
 
 static void g_copy(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "COPY");
+    tc_cmd *c = begin(g, CK_PLAIN, "COPY");
     add_key(g, c);
     add_key(g, c);
     if (chance(g, 45)) {
@@ -970,14 +873,14 @@ static void g_copy(gen *g)
 
 static void g_move(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "MOVE");
+    tc_cmd *c = begin(g, CK_PLAIN, "MOVE");
     add_key(g, c);
     add_dbidx(g, c);
 }
 
 static void g_swapdb(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "SWAPDB");
+    tc_cmd *c = begin(g, CK_PLAIN, "SWAPDB");
     add_dbidx(g, c);
     add_dbidx(g, c);
 }
@@ -994,7 +897,7 @@ static void g_dbsize(gen *g)
 
 static void g_flushdb(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "FLUSHDB");
+    tc_cmd *c = begin(g, CK_PLAIN, "FLUSHDB");
     int r = (int)rn(g, 10);
     if (r < 3)
         add_kw(g, c, "ASYNC");
@@ -1006,7 +909,7 @@ static void g_flushdb(gen *g)
 
 static void g_flushall(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "FLUSHALL");
+    tc_cmd *c = begin(g, CK_PLAIN, "FLUSHALL");
     int r = (int)rn(g, 10);
     if (r < 3)
         add_kw(g, c, "ASYNC");
@@ -1021,33 +924,33 @@ static const char *const patterns[] = {
     "",    "[a-c]", "[c-a]",   "*:*",     "[",      "[a",  "\\",    "?*?",     "*\\",
     "c*r", "[!a]",  "co[^x]*", "*[0-9]*", "{user*", "[]]", "**",    "a[\\]]*", "*e?"};
 
-static void add_pattern(gen *g, gcmd *c)
+static void add_pattern(gen *g, tc_cmd *c)
 {
     if (chance(g, 85)) {
-        add_str(c, patterns[rn(g, sizeof patterns / sizeof patterns[0])]);
+        tc_str(c, patterns[rn(g, sizeof patterns / sizeof patterns[0])]);
     } else if (chance(g, 50)) {
         int k = (int)rn(g, NKEYS);
-        add_arg(c, keys[k].p, keys[k].n); /* literal key as pattern */
+        tc_arg(c, keys[k].p, keys[k].n); /* literal key as pattern */
     } else {
         static const char alphabet[] = "*?[]^\\-abcnk:{}";
         char b[8];
         size_t n = 1 + (size_t)rn(g, 6);
         for (size_t i = 0; i < n; i++)
             b[i] = alphabet[rn(g, sizeof alphabet - 1)];
-        add_arg(c, b, n);
+        tc_arg(c, b, n);
     }
 }
 
 static void g_keys(gen *g)
 {
-    gcmd *c = begin(g, CK_UNORDERED, "KEYS");
+    tc_cmd *c = begin(g, CK_UNORDERED, "KEYS");
     add_pattern(g, c);
 }
 
 static void g_scan(gen *g)
 {
-    gcmd *c = begin(g, CK_SCAN, "SCAN");
-    add_str(c, "0");
+    tc_cmd *c = begin(g, CK_SCAN, "SCAN");
+    tc_str(c, "0");
     if (chance(g, 50)) {
         add_kw(g, c, "MATCH");
         add_pattern(g, c);
@@ -1055,54 +958,54 @@ static void g_scan(gen *g)
     if (chance(g, 50)) {
         add_kw(g, c, "COUNT");
         static const long long counts[] = {1, 2, 3, 5, 10, 100, 1000};
-        add_ll(c, counts[rn(g, 7)]);
+        tc_ll(c, counts[rn(g, 7)]);
     }
     if (chance(g, 30)) {
         static const char *const types[] = {"string", "STRING", "list", "set",
                                             "zset",   "hash",   "none", "foo"};
         add_kw(g, c, "TYPE");
-        add_str(c, types[rn(g, sizeof types / sizeof types[0])]);
+        tc_str(c, types[rn(g, sizeof types / sizeof types[0])]);
     }
 }
 
 /* SCAN calls that must fail before scanning (compared exactly). */
 static void g_scan_bad(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "SCAN");
+    tc_cmd *c = begin(g, CK_PLAIN, "SCAN");
     int r = (int)rn(g, 9);
     static const char *const cursors[] = {"abc", " 1", "1x", "18446744073709551616", "1.5"};
     switch (r) {
     case 0:
     case 1:
-        add_str(c, cursors[rn(g, sizeof cursors / sizeof cursors[0])]);
+        tc_str(c, cursors[rn(g, sizeof cursors / sizeof cursors[0])]);
         break;
     case 2:
-        add_str(c, "0");
+        tc_str(c, "0");
         add_kw(g, c, "COUNT");
-        add_str(c, chance(g, 50) ? "0" : "-1");
+        tc_str(c, chance(g, 50) ? "0" : "-1");
         break;
     case 3:
-        add_str(c, "0");
+        tc_str(c, "0");
         add_kw(g, c, "COUNT");
-        add_str(c, chance(g, 50) ? "abc" : "9223372036854775808");
+        tc_str(c, chance(g, 50) ? "abc" : "9223372036854775808");
         break;
     case 4:
-        add_str(c, "0");
+        tc_str(c, "0");
         add_kw(g, c, chance(g, 50) ? "MATCH" : "COUNT");
         break;
     case 5:
-        add_str(c, "0");
+        tc_str(c, "0");
         add_kw(g, c, "FOO");
-        add_str(c, "bar");
+        tc_str(c, "bar");
         break;
     case 6:
-        add_str(c, "0");
+        tc_str(c, "0");
         add_kw(g, c, "TYPE");
         break;
     case 7:
-        add_str(c, "0");
+        tc_str(c, "0");
         add_kw(g, c, "MATCH");
-        add_str(c, "*");
+        tc_str(c, "*");
         add_kw(g, c, "COUNT");
         break;
     default:
@@ -1110,7 +1013,7 @@ static void g_scan_bad(gen *g)
     }
 }
 
-static void expire_flags(gen *g, gcmd *c)
+static void expire_flags(gen *g, tc_cmd *c)
 {
     int r = (int)rn(g, 100);
     static const char *const one[] = {"NX", "XX", "GT", "LT"};
@@ -1128,7 +1031,7 @@ static void expire_flags(gen *g, gcmd *c)
 
 static void g_expire_rel(gen *g, const char *name, int unit_ms)
 {
-    gcmd *c = begin(g, CK_PLAIN, name);
+    tc_cmd *c = begin(g, CK_PLAIN, name);
     add_key(g, c);
     add_rel_time(g, c, unit_ms);
     expire_flags(g, c);
@@ -1136,7 +1039,7 @@ static void g_expire_rel(gen *g, const char *name, int unit_ms)
 
 static void g_expire_abs(gen *g, const char *name, int unit_ms)
 {
-    gcmd *c = begin(g, CK_PLAIN, name);
+    tc_cmd *c = begin(g, CK_PLAIN, name);
     add_key(g, c);
     int past = 0;
     add_abs_time(g, c, unit_ms, &past);
@@ -1165,7 +1068,7 @@ static void g_pexpireat(gen *g)
 
 static void g_onekey(gen *g, int kind, const char *name)
 {
-    gcmd *c = begin(g, kind, name);
+    tc_cmd *c = begin(g, kind, name);
     add_key(g, c);
 }
 
@@ -1196,7 +1099,7 @@ static void g_persist(gen *g)
 
 static void g_object(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "OBJECT");
+    tc_cmd *c = begin(g, CK_PLAIN, "OBJECT");
     int r = (int)rn(g, 100);
     if (r < 60) {
         add_kw(g, c, "ENCODING");
@@ -1223,7 +1126,7 @@ static void g_object(gen *g)
 
 static void g_ping(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "PING");
+    tc_cmd *c = begin(g, CK_PLAIN, "PING");
     int r = (int)rn(g, 10);
     if (r < 4) {
         add_val(g, c);
@@ -1235,7 +1138,7 @@ static void g_ping(gen *g)
 
 static void g_echo(gen *g)
 {
-    gcmd *c = begin(g, CK_PLAIN, "ECHO");
+    tc_cmd *c = begin(g, CK_PLAIN, "ECHO");
     if (chance(g, 92))
         add_val(g, c);
 }
@@ -1256,8 +1159,8 @@ static void g_unknown(gen *g)
                   5},
                  {"sEt ", 4}};
     int i = (int)rn(g, sizeof names / sizeof names[0]);
-    gcmd *c = cmd_new(g->db, CK_PLAIN, -1);
-    add_arg(c, names[i].p, names[i].n);
+    tc_cmd *c = tc_cmd_new(g->db, CK_PLAIN, -1);
+    tc_arg(c, names[i].p, names[i].n);
     g->out[g->nout++] = c;
     int n = (int)rn(g, 4);
     for (int k = 0; k < n; k++) {
@@ -1282,17 +1185,17 @@ static void g_other_type(gen *g)
         return;
     }
     int t = avail[rn(g, (uint64_t)n)];
-    gcmd *c = begin(g, CK_PLAIN,
-                    t == OT_LIST   ? "RPUSH"
-                    : t == OT_SET  ? "SADD"
-                    : t == OT_HASH ? "HSET"
-                                   : "ZADD");
+    tc_cmd *c = begin(g, CK_PLAIN,
+                      t == OT_LIST   ? "RPUSH"
+                      : t == OT_SET  ? "SADD"
+                      : t == OT_HASH ? "HSET"
+                                     : "ZADD");
     add_key(g, c);
     if (t == OT_HASH)
-        add_str(c, "field");
+        tc_str(c, "field");
     if (t == OT_ZSET)
-        add_str(c, "1");
-    add_str(c, "member");
+        tc_str(c, "1");
+    tc_str(c, "member");
 }
 
 /* Many keys at once, so SCAN, KEYS, RANDOMKEY, SWAPDB and FLUSH* also run on
@@ -1304,19 +1207,19 @@ static void g_bulk(gen *g)
     long first = (long)rn(g, 1000);
     long n = 20 + (long)rn(g, 200);
     char k[32];
-    gcmd *c = begin(g, CK_PLAIN, r < 5 ? "MSET" : r < 8 ? "DEL" : r < 9 ? "EXISTS" : "PEXPIREAT");
+    tc_cmd *c = begin(g, CK_PLAIN, r < 5 ? "MSET" : r < 8 ? "DEL" : r < 9 ? "EXISTS" : "PEXPIREAT");
     if (r == 9) {
         snprintf(k, sizeof k, "bulk:%ld", first);
-        add_str(c, k);
+        tc_str(c, k);
         int past = 0;
         add_abs_time(g, c, 1, &past);
         return;
     }
     for (long i = first; i < first + n; i++) {
         snprintf(k, sizeof k, "bulk:%ld", i % 1000);
-        add_str(c, k);
+        tc_str(c, k);
         if (r < 5)
-            add_ll(c, i);
+            tc_ll(c, i);
     }
 }
 
@@ -1391,27 +1294,19 @@ static uint64_t gen_count[NGENS];
 static const char *const extra_tokens[] = {"x",     "NX",      "XX",  "GT", "0",
                                            "ASYNC", "REPLACE", "GET", ""};
 
+static const char *gen_names[NGENS];
+static int gen_weights[NGENS];
+static tc_gens gen_table = {NGENS, gen_names, gen_weights, gen_skip, gen_count};
+
 /* Produces the next command(s) of the stream into g->out. */
 static void gen_next(gen *g)
 {
     g->nout = 0;
     if (chance(g, 6))
         g->db = (int)rn(g, STREAMDBS);
-    int total = 0;
-    for (size_t i = 0; i < NGENS; i++)
-        total += gen_skip[i] ? 0 : gens[i].weight;
-    int pick = (int)rn(g, (uint64_t)total);
-    size_t gi = 0;
-    for (; gi < NGENS; gi++) {
-        if (gen_skip[gi])
-            continue;
-        if (pick < gens[gi].weight)
-            break;
-        pick -= gens[gi].weight;
-    }
+    size_t gi = tc_gens_pick(&gen_table, &g->s);
     gens[gi].fn(g);
-    gen_count[gi]++;
-    gcmd *c = g->out[0];
+    tc_cmd *c = g->out[0];
     c->gen = (int)gi;
     /* Arity and syntax mistakes: drop the last argument or add one. */
     /* Not on SCAN: a mangled error case could turn into a valid SCAN, whose
@@ -1422,114 +1317,28 @@ static void gen_next(gen *g)
         int after_time_kw = !strcasecmp(last, "EX") || !strcasecmp(last, "PX") ||
                             !strcasecmp(last, "EXAT") || !strcasecmp(last, "PXAT");
         if (chance(g, 50) && c->argc > 1)
-            drop_last(c);
+            tc_drop_last(c);
         else if (!after_time_kw && chance(g, 25))
             add_val(g, c); /* any bytes, e.g. in "Unsupported option ..." errors */
         else
-            add_str(c, extra_tokens[rn(g, sizeof extra_tokens / sizeof extra_tokens[0])]);
+            tc_str(c, extra_tokens[rn(g, sizeof extra_tokens / sizeof extra_tokens[0])]);
     }
 }
 
-/* ------------------------------------------------------------------ runner */
+/* ------------------------------------------------------------------ tc_runner */
 
-typedef struct runner {
-    tc_redis srv;
-    tc_conn *rc;
-    ember_db *db;
-    ember_db *views[NDBS];
-    int redis_db;
+static tc_runner R;
+
+/* What the comparisons of relative times keep (see the header comment). */
+static struct {
     int64_t tol_ms;
-    int trace;
-    int use_batch; /* ember side through ember_batch_exec (odd seeds) */
-    long ncompared;
     /* Relative-time comparisons per kind (TTL, PTTL, EXPIRETIME, PEXPIRETIME):
      * samples, samples that differed, largest difference. */
     struct {
         long n, differed;
         long long maxdiff;
     } tstat[4];
-} runner;
-
-static runner R;
-
-static int env_int(const char *name, int def)
-{
-    const char *v = getenv(name);
-    return v && *v ? atoi(v) : def;
-}
-
-static void trace_pair(const gcmd *c, const tc_resp *red, const tc_resp *emb)
-{
-    tc_buf b = {0};
-    tc_buf_printf(&b, "[db%d] ", c->db);
-    tc_format_command(&b, c->argc, (const char *const *)c->argv, c->len);
-    tc_buf_puts(&b, "\n   redis: ");
-    tc_resp_render(&b, red, 2);
-    tc_buf_puts(&b, "\n   ember: ");
-    tc_resp_render(&b, emb, 2);
-    fprintf(stderr, "%s\n", tc_buf_cstr(&b));
-    tc_buf_free(&b);
-}
-
-static tc_resp *ember_run_cmd(runner *r, const gcmd *c)
-{
-    ember_reply *rep = NULL;
-    int rc = ember_command(r->views[c->db], c->argc, (const char *const *)c->argv, c->len, &rep);
-    if (rc != EMBER_OK) {
-        tc_resp *t = calloc(1, sizeof *t);
-        t->type = TC_RESP_ERROR;
-        char msg[128];
-        snprintf(msg, sizeof msg, "(harness) ember_command failed: %s", ember_strerror(rc));
-        t->str = strdup(msg);
-        t->len = strlen(msg);
-        return t;
-    }
-    tc_resp *t = tc_from_ember(rep);
-    ember_reply_free(rep);
-    return t;
-}
-
-static void redis_select(runner *r, int db, int *pending)
-{
-    if (r->redis_db == db)
-        return;
-    char num[16];
-    snprintf(num, sizeof num, "%d", db);
-    const char *argv[] = {"SELECT", num};
-    tc_conn_append(r->rc, 2, argv, NULL);
-    r->redis_db = db;
-    (*pending)++;
-}
-
-static tc_resp *redis_run_cmd(runner *r, const gcmd *c);
-
-static int read_selects(runner *r, int n, tc_buf *why)
-{
-    for (int i = 0; i < n; i++) {
-        tc_resp *s = tc_conn_read(r->rc);
-        int ok = s && s->type == TC_RESP_STATUS;
-        tc_resp_free(s);
-        if (!ok) {
-            tc_buf_printf(why, "harness: SELECT failed on redis (%s)\n", tc_conn_error(r->rc));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static tc_resp *redis_run_cmd(runner *r, const gcmd *c)
-{
-    int sel = 0;
-    redis_select(r, c->db, &sel);
-    tc_conn_append(r->rc, c->argc, (const char *const *)c->argv, c->len);
-    tc_buf dummy = {0};
-    if (read_selects(r, sel, &dummy) != 0) {
-        tc_buf_free(&dummy);
-        return NULL;
-    }
-    tc_buf_free(&dummy);
-    return tc_conn_read(r->rc);
-}
+} T;
 
 static int is_int(const tc_resp *x)
 {
@@ -1537,7 +1346,7 @@ static int is_int(const tc_resp *x)
 }
 
 /* Compares one reply pair by the command's kind. Returns 1 if equal. */
-static int compare_kind(runner *r, const gcmd *c, const tc_resp *red, const tc_resp *emb,
+static int compare_kind(tc_runner *r, const tc_cmd *c, const tc_resp *red, const tc_resp *emb,
                         tc_buf *why)
 {
     int eq;
@@ -1552,7 +1361,7 @@ static int compare_kind(runner *r, const gcmd *c, const tc_resp *red, const tc_r
         if (is_int(red) && is_int(emb) && red->integer >= 0 && emb->integer >= 0) {
             int secs = c->kind == CK_TTL_S || c->kind == CK_ETIME_S;
             long long a = red->integer, b = emb->integer;
-            long long tol = secs ? (r->tol_ms + 999) / 1000 : r->tol_ms;
+            long long tol = secs ? (T.tol_ms + 999) / 1000 : T.tol_ms;
             int exact = 0;
             if (c->kind == CK_ETIME_MS)
                 exact = exact_time_ms(a);
@@ -1563,10 +1372,10 @@ static int compare_kind(runner *r, const gcmd *c, const tc_resp *red, const tc_r
             eq = exact ? a == b : d <= tol;
             if (!exact) {
                 int ti = c->kind - CK_TTL_S;
-                r->tstat[ti].n++;
-                r->tstat[ti].differed += d != 0;
-                if (d > r->tstat[ti].maxdiff)
-                    r->tstat[ti].maxdiff = d;
+                T.tstat[ti].n++;
+                T.tstat[ti].differed += d != 0;
+                if (d > T.tstat[ti].maxdiff)
+                    T.tstat[ti].maxdiff = d;
             }
         } else {
             eq = tc_resp_equal(red, emb, 0);
@@ -1587,28 +1396,28 @@ static int compare_kind(runner *r, const gcmd *c, const tc_resp *red, const tc_r
         tc_format_mismatch(why, c->argc, (const char *const *)c->argv, c->len, red, emb);
         if (c->kind >= CK_TTL_S && c->kind <= CK_ETIME_MS)
             tc_buf_printf(why, "  (time compared %s; tolerance %lld ms for relative expiries)\n",
-                          "exactly in the absolute window", (long long)r->tol_ms);
+                          "exactly in the absolute window", (long long)T.tol_ms);
     }
     return eq;
 }
 
-static tc_resp *exists_on(runner *r, int side_ember, int db, const char *k, size_t kl)
+static tc_resp *exists_on(tc_runner *r, int side_ember, int db, const char *k, size_t kl)
 {
-    gcmd *e = cmd_new(db, CK_PLAIN, -1);
-    add_str(e, "EXISTS");
-    add_arg(e, k, kl);
-    tc_resp *res = side_ember ? ember_run_cmd(r, e) : redis_run_cmd(r, e);
-    cmd_free(e);
+    tc_cmd *e = tc_cmd_new(db, CK_PLAIN, -1);
+    tc_str(e, "EXISTS");
+    tc_arg(e, k, kl);
+    tc_resp *res = side_ember ? tc_run_ember(r, e) : tc_run_redis(r, e);
+    tc_cmd_free(e);
     return res;
 }
 
 /* RANDOMKEY: both nil, or both keys exist on both sides. */
-static int run_randomkey(runner *r, const gcmd *c, tc_buf *why)
+static int run_randomkey(tc_runner *r, const tc_cmd *c, tc_buf *why)
 {
-    tc_resp *red = redis_run_cmd(r, c);
-    tc_resp *emb = ember_run_cmd(r, c);
+    tc_resp *red = tc_run_redis(r, c);
+    tc_resp *emb = tc_run_ember(r, c);
     if (r->trace)
-        trace_pair(c, red, emb);
+        tc_trace_pair(c, red, emb);
     int eq;
     if (red && emb && red->type == TC_RESP_STRING && emb->type == TC_RESP_STRING) {
         tc_resp *x1 = exists_on(r, 1, c->db, emb->str, emb->len);
@@ -1638,93 +1447,14 @@ static int run_randomkey(runner *r, const gcmd *c, tc_buf *why)
     return eq;
 }
 
-static int cmp_resp_str(const void *x, const void *y)
+static int run_scan(tc_runner *r, const tc_cmd *c, tc_buf *why)
 {
-    const tc_resp *a = *(const tc_resp *const *)x, *b = *(const tc_resp *const *)y;
-    size_t m = a->len < b->len ? a->len : b->len;
-    int d = memcmp(a->str, b->str, m);
-    return d ? d : (a->len < b->len ? -1 : a->len > b->len);
-}
-
-/* Runs a full SCAN iteration on one side; returns a SET of the distinct keys,
- * the first reply if it was an error, or NULL with a reason in why. */
-static tc_resp *scan_all(runner *r, const gcmd *c, int side_ember, tc_buf *why)
-{
-    gcmd *s = cmd_dup(c);
-    tc_resp *acc = calloc(1, sizeof *acc);
-    acc->type = TC_RESP_SET;
-    size_t cap = 0;
-    for (int iter = 0; iter < 100000; iter++) {
-        tc_resp *page = side_ember ? ember_run_cmd(r, s) : redis_run_cmd(r, s);
-        if (page && (page->type == TC_RESP_ERROR) && iter == 0) {
-            cmd_free(s);
-            tc_resp_free(acc);
-            return page;
-        }
-        int ok = page && page->type == TC_RESP_ARRAY && page->n == 2 &&
-                 page->elem[0]->type == TC_RESP_STRING && page->elem[1]->type == TC_RESP_ARRAY;
-        for (size_t i = 0; ok && i < page->elem[1]->n; i++)
-            ok = page->elem[1]->elem[i]->type == TC_RESP_STRING;
-        if (!ok) {
-            tc_buf_printf(why, "[db%d] %s: malformed SCAN page at iteration %d: ", c->db,
-                          side_ember ? "ember" : "redis", iter);
-            tc_format_command(why, s->argc, (const char *const *)s->argv, s->len);
-            tc_buf_puts(why, "\n  reply: ");
-            tc_resp_render(why, page, 1);
-            tc_buf_puts(why, "\n");
-            tc_resp_free(page);
-            cmd_free(s);
-            tc_resp_free(acc);
-            return NULL;
-        }
-        tc_resp *keysr = page->elem[1];
-        for (size_t i = 0; i < keysr->n; i++) {
-            if (acc->n == cap) {
-                cap = cap ? cap * 2 : 16;
-                acc->elem = realloc(acc->elem, cap * sizeof *acc->elem);
-            }
-            acc->elem[acc->n++] = keysr->elem[i];
-            keysr->elem[i] = NULL;
-        }
-        keysr->n = 0;
-        tc_resp *cur = page->elem[0];
-        int done = cur->len == 1 && cur->str[0] == '0';
-        free(s->argv[1]);
-        s->argv[1] = xmalloc(cur->len + 1);
-        memcpy(s->argv[1], cur->str, cur->len + 1);
-        s->len[1] = cur->len;
-        tc_resp_free(page);
-        if (done) {
-            cmd_free(s);
-            /* Sort and deduplicate: SCAN may return a key more than once. */
-            if (acc->n > 1)
-                qsort(acc->elem, acc->n, sizeof *acc->elem, cmp_resp_str);
-            size_t w = 0;
-            for (size_t i = 0; i < acc->n; i++) {
-                if (w > 0 && cmp_resp_str(&acc->elem[w - 1], &acc->elem[i]) == 0)
-                    tc_resp_free(acc->elem[i]);
-                else
-                    acc->elem[w++] = acc->elem[i];
-            }
-            acc->n = w;
-            return acc;
-        }
-    }
-    tc_buf_printf(why, "[db%d] %s: SCAN did not finish within 100000 calls\n", c->db,
-                  side_ember ? "ember" : "redis");
-    cmd_free(s);
-    tc_resp_free(acc);
-    return NULL;
-}
-
-static int run_scan(runner *r, const gcmd *c, tc_buf *why)
-{
-    tc_resp *red = scan_all(r, c, 0, why);
-    tc_resp *emb = scan_all(r, c, 1, why);
+    tc_resp *red = tc_scan_all(r, c, 1, 1, 0, why);
+    tc_resp *emb = tc_scan_all(r, c, 1, 1, 1, why);
     int eq = 0;
     if (red && emb) {
         if (r->trace)
-            trace_pair(c, red, emb);
+            tc_trace_pair(c, red, emb);
         eq = tc_resp_equal(red, emb, 0);
         if (!eq) {
             tc_buf_printf(why, "[db%d] full SCAN iteration (keys as a set):\n", c->db);
@@ -1736,192 +1466,43 @@ static int run_scan(runner *r, const gcmd *c, tc_buf *why)
     return eq;
 }
 
-#define PIPE_MAX 64
-
-/* Runs n plain commands on ember as one ember_batch (PIPELINE) on the root
- * handle, with a SELECT before each change of database; the SELECT replies
- * must be OK. out[k] receives command k's reply. Returns 0 or -1 (why). */
-static int ember_run_batch(runner *r, gcmd *const *cmds, size_t n, tc_resp **out, tc_buf *why)
+static int is_special(const tc_cmd *c)
 {
-    ember_batch *b = NULL;
-    if (ember_batch_new(&b) != EMBER_OK) {
-        tc_buf_puts(why, "harness: ember_batch_new failed\n");
-        return -1;
-    }
-    size_t idx[PIPE_MAX];
-    int cur = -1;
-    size_t pos = 0;
-    for (size_t k = 0; k < n; k++) {
-        if (cmds[k]->db != cur) {
-            char num[16];
-            snprintf(num, sizeof num, "%d", cmds[k]->db);
-            const char *sel[] = {"SELECT", num};
-            ember_batch_add(b, 2, sel, NULL);
-            cur = cmds[k]->db;
-            pos++;
-        }
-        ember_batch_add(b, cmds[k]->argc, (const char *const *)cmds[k]->argv, cmds[k]->len);
-        idx[k] = pos++;
-    }
-    int rc = ember_batch_exec(r->db, b, EMBER_BATCH_PIPELINE);
-    if (rc != EMBER_OK || ember_batch_count(b) != pos) {
-        tc_buf_printf(why, "ember_batch_exec failed: %s\n", ember_strerror(rc));
-        ember_batch_free(b);
-        return -1;
-    }
-    for (size_t p = 0, k = 0; p < pos; p++) {
-        const ember_reply *rep = ember_batch_reply(b, p);
-        if (k < n && idx[k] == p) {
-            out[k++] = tc_from_ember(rep);
-        } else if (ember_reply_type(rep) != EMBER_REPLY_STATUS) {
-            tc_buf_printf(why, "ember batch: SELECT failed: %s\n",
-                          ember_reply_str(rep, NULL) ? ember_reply_str(rep, NULL) : "?");
-            for (size_t m = 0; m < k; m++)
-                tc_resp_free(out[m]);
-            ember_batch_free(b);
-            return -1;
-        }
-    }
-    ember_batch_free(b);
-    return 0;
+    return c->kind == CK_RANDOMKEY || c->kind == CK_SCAN;
 }
 
-/* Runs cmds[0..n) on both sides, comparing each reply. Returns the index of
- * the first mismatch (explained in why), or -1. */
-static long run_cmds(runner *r, gcmd *const *cmds, size_t n, tc_buf *why)
+static int run_special(tc_runner *r, const tc_cmd *c, tc_buf *why)
 {
-    size_t i = 0;
-    while (i < n) {
-        const gcmd *c = cmds[i];
-        if (c->kind == CK_RANDOMKEY || c->kind == CK_SCAN) {
-            int ok = c->kind == CK_RANDOMKEY ? run_randomkey(r, c, why) : run_scan(r, c, why);
-            r->ncompared++;
-            if (!ok)
-                return (long)i;
-            i++;
-            continue;
-        }
-        /* A pipeline of plain commands: redis first, then ember in order. */
-        size_t j = i;
-        int sels[PIPE_MAX];
-        while (j < n && j - i < PIPE_MAX && cmds[j]->kind != CK_RANDOMKEY &&
-               cmds[j]->kind != CK_SCAN) {
-            sels[j - i] = 0;
-            redis_select(r, cmds[j]->db, &sels[j - i]);
-            tc_conn_append(r->rc, cmds[j]->argc, (const char *const *)cmds[j]->argv, cmds[j]->len);
-            j++;
-        }
-        tc_resp *red[PIPE_MAX];
-        for (size_t k = i; k < j; k++) {
-            if (read_selects(r, sels[k - i], why) != 0)
-                return (long)k;
-            red[k - i] = tc_conn_read(r->rc);
-            if (!red[k - i]) {
-                tc_buf_printf(why, "harness: no reply from redis: %s\n", tc_conn_error(r->rc));
-                return (long)k;
-            }
-        }
-        tc_resp *batched[PIPE_MAX];
-        if (r->use_batch && ember_run_batch(r, cmds + i, j - i, batched, why) != 0) {
-            for (size_t k = i; k < j; k++)
-                tc_resp_free(red[k - i]);
-            return (long)i;
-        }
-        long bad = -1;
-        for (size_t k = i; k < j; k++) {
-            tc_resp *emb = r->use_batch ? batched[k - i] : ember_run_cmd(r, cmds[k]);
-            if (r->trace)
-                trace_pair(cmds[k], red[k - i], emb);
-            r->ncompared++;
-            if (bad < 0 && !compare_kind(r, cmds[k], red[k - i], emb, why))
-                bad = (long)k;
-            tc_resp_free(emb);
-            tc_resp_free(red[k - i]);
-            if (bad >= 0) {
-                for (size_t m = k + 1; m < j; m++) {
-                    tc_resp_free(red[m - i]);
-                    if (r->use_batch)
-                        tc_resp_free(batched[m - i]);
-                }
-                return bad;
-            }
-        }
-        i = j;
-    }
-    return -1;
+    return c->kind == CK_RANDOMKEY ? run_randomkey(r, c, why) : run_scan(r, c, why);
 }
 
-/* FLUSHALL on both sides; back to db 0. */
-static int reset_both(runner *r)
-{
-    static const char *const fa[] = {"FLUSHALL", NULL};
-    static const char *const sel[] = {"SELECT", "0", NULL};
-    tc_resp *x = tc_conn_commandv(r->rc, fa);
-    int ok = x && x->type == TC_RESP_STATUS;
-    tc_resp_free(x);
-    x = tc_conn_commandv(r->rc, sel);
-    ok = ok && x && x->type == TC_RESP_STATUS;
-    tc_resp_free(x);
-    r->redis_db = 0;
-    ember_reply *e = NULL;
-    const char *argv[] = {"FLUSHALL"};
-    ok = ok && ember_command(r->db, 1, argv, NULL, &e) == EMBER_OK &&
-         ember_reply_type(e) == EMBER_REPLY_STATUS;
-    if (!ok)
-        fprintf(stderr, "diff: FLUSHALL failed (redis: %s, ember reply type %d%s%s)\n",
-                tc_conn_error(r->rc), ember_reply_type(e), e ? ": " : "",
-                e && ember_reply_str(e, NULL) ? ember_reply_str(e, NULL) : "");
-    ember_reply_free(e);
-    return ok;
-}
+static const tc_hooks hooks = {is_special, run_special, compare_kind, NULL};
 
 /* The dump compared at the end of a seed: per database DBSIZE and KEYS *,
  * then per key TYPE, PTTL, PEXPIRETIME, and for strings GET, STRLEN and
  * OBJECT ENCODING. Returns the index of a mismatch in `dump` or -1. */
-typedef struct cmdvec {
-    gcmd **v;
-    size_t n, cap;
-} cmdvec;
 
-static void vec_push(cmdvec *v, gcmd *c)
+static tc_cmd *mk(int db, int kind, const char *name, const char *k, size_t kl)
 {
-    if (v->n == v->cap) {
-        v->cap = v->cap ? v->cap * 2 : 256;
-        v->v = realloc(v->v, v->cap * sizeof *v->v);
-        if (!v->v)
-            abort();
-    }
-    v->v[v->n++] = c;
-}
-
-static void vec_clear(cmdvec *v)
-{
-    for (size_t i = 0; i < v->n; i++)
-        cmd_free(v->v[i]);
-    v->n = 0;
-}
-
-static gcmd *mk(int db, int kind, const char *name, const char *k, size_t kl)
-{
-    gcmd *c = cmd_new(db, kind, -1);
-    add_str(c, name);
+    tc_cmd *c = tc_cmd_new(db, kind, -1);
+    tc_str(c, name);
     if (k)
-        add_arg(c, k, kl);
+        tc_arg(c, k, kl);
     return c;
 }
 
-static long final_dump(runner *r, cmdvec *dump, tc_buf *why)
+static long final_dump(tc_runner *r, tc_cmdvec *dump, tc_buf *why)
 {
     for (int db = 0; db < NDBS; db++) {
-        vec_push(dump, mk(db, CK_PLAIN, "DBSIZE", NULL, 0));
-        vec_push(dump, mk(db, CK_UNORDERED, "KEYS", "*", 1));
+        tc_vec_push(dump, mk(db, CK_PLAIN, "DBSIZE", NULL, 0));
+        tc_vec_push(dump, mk(db, CK_UNORDERED, "KEYS", "*", 1));
     }
-    long bad = run_cmds(r, dump->v, dump->n, why);
+    long bad = tc_run_cmds(r, dump->v, dump->n, why);
     if (bad >= 0)
         return bad;
     size_t first = dump->n;
     for (int db = 0; db < NDBS; db++) {
-        tc_resp *ks = redis_run_cmd(r, dump->v[db * 2 + 1]);
+        tc_resp *ks = tc_run_redis(r, dump->v[db * 2 + 1]);
         if (!ks || ks->type != TC_RESP_ARRAY) {
             tc_resp_free(ks);
             tc_buf_puts(why, "harness: KEYS * failed on redis\n");
@@ -1930,81 +1511,25 @@ static long final_dump(runner *r, cmdvec *dump, tc_buf *why)
         for (size_t i = 0; i < ks->n; i++) {
             const char *k = ks->elem[i]->str;
             size_t kl = ks->elem[i]->len;
-            vec_push(dump, mk(db, CK_PLAIN, "TYPE", k, kl));
-            vec_push(dump, mk(db, CK_TTL_MS, "PTTL", k, kl));
-            vec_push(dump, mk(db, CK_ETIME_MS, "PEXPIRETIME", k, kl));
-            vec_push(dump, mk(db, CK_PLAIN, "GET", k, kl));
-            vec_push(dump, mk(db, CK_PLAIN, "STRLEN", k, kl));
-            gcmd *o = mk(db, CK_PLAIN, "OBJECT", NULL, 0);
-            add_str(o, "ENCODING");
-            add_arg(o, k, kl);
-            vec_push(dump, o);
+            tc_vec_push(dump, mk(db, CK_PLAIN, "TYPE", k, kl));
+            tc_vec_push(dump, mk(db, CK_TTL_MS, "PTTL", k, kl));
+            tc_vec_push(dump, mk(db, CK_ETIME_MS, "PEXPIRETIME", k, kl));
+            tc_vec_push(dump, mk(db, CK_PLAIN, "GET", k, kl));
+            tc_vec_push(dump, mk(db, CK_PLAIN, "STRLEN", k, kl));
+            tc_cmd *o = mk(db, CK_PLAIN, "OBJECT", NULL, 0);
+            tc_str(o, "ENCODING");
+            tc_arg(o, k, kl);
+            tc_vec_push(dump, o);
         }
         tc_resp_free(ks);
     }
-    bad = run_cmds(r, dump->v + first, dump->n - first, why);
+    bad = tc_run_cmds(r, dump->v + first, dump->n - first, why);
     return bad < 0 ? -1 : (long)first + bad;
-}
-
-/* ------------------------------------------------------------------ shrinking */
-
-/* 1 if running seq (after a reset) mismatches at its last command. */
-static int reproduces(runner *r, gcmd **seq, size_t n)
-{
-    if (!reset_both(r))
-        return 0;
-    tc_buf why = {0};
-    long bad = run_cmds(r, seq, n, &why);
-    tc_buf_free(&why);
-    return bad == (long)n - 1;
-}
-
-/* Removes chunks of commands before the failing (last) one while the mismatch
- * still reproduces. Returns the new length; seq is compacted in place (removed
- * entries are not freed: the caller owns them). */
-static size_t shrink(runner *r, gcmd **seq, size_t n, int budget)
-{
-    gcmd **tmp = xmalloc(n * sizeof *tmp);
-    size_t chunk = (n - 1) / 2;
-    if (chunk == 0)
-        chunk = 1;
-    while (budget > 0 && n > 1) {
-        int removed_any = 0;
-        for (size_t start = 0; start + 1 < n && budget > 0;) {
-            size_t len = chunk;
-            if (start + len > n - 1)
-                len = n - 1 - start;
-            size_t m = 0;
-            for (size_t i = 0; i < n; i++)
-                if (i < start || i >= start + len)
-                    tmp[m++] = seq[i];
-            budget--;
-            if (reproduces(r, tmp, m)) {
-                memcpy(seq, tmp, m * sizeof *seq);
-                n = m;
-                removed_any = 1;
-            } else {
-                start += len;
-            }
-        }
-        if (chunk == 1 && !removed_any)
-            break;
-        if (chunk > 1)
-            chunk /= 2;
-    }
-    free(tmp);
-    return n;
 }
 
 /* ------------------------------------------------------------------ the test */
 
-typedef struct failure {
-    unsigned long long seed;
-    long op;
-    int gen; /* generator of the mismatching command, -1 for dump/follow-up */
-} failure;
-
-static int probe_other_types(runner *r)
+static int probe_other_types(tc_runner *r)
 {
     static const char *const probes[4][5] = {
         {"RPUSH", "__probe", "x", NULL, NULL},
@@ -2034,39 +1559,10 @@ static int probe_other_types(runner *r)
 static int group_setup(void **state)
 {
     (void)state;
-    memset(&R, 0, sizeof R);
-    char err[2048];
-    if (tc_redis_start(&R.srv, NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "test_diff_strings_keys: cannot start redis-server: %s\n", err);
+    if (tc_runner_open(&R, "test_diff_strings_keys", NULL, &hooks) != 0)
         return -1;
-    }
-    R.rc = tc_conn_open(R.srv.port);
-    if (!R.rc || tc_conn_hello3(R.rc) != 0) {
-        fprintf(stderr, "test_diff_strings_keys: cannot talk RESP3 to redis-server on port %d\n",
-                R.srv.port);
-        return -1;
-    }
-    ember_config *cfg = NULL;
-    if (ember_config_new(&cfg) != EMBER_OK)
-        return -1;
-    const char *mode = getenv("EMBER_DIFF_MODE");
-    if (mode && !strcmp(mode, "inline"))
-        ember_config_set_mode(cfg, EMBER_MODE_INLINE);
-    int rc = ember_db_open(cfg, &R.db);
-    ember_config_free(cfg);
-    if (rc != EMBER_OK) {
-        fprintf(stderr, "test_diff_strings_keys: ember_db_open: %s\n", ember_strerror(rc));
-        return -1;
-    }
-    for (int i = 0; i < NDBS; i++) {
-        if (ember_db_view(R.db, i, &R.views[i]) != EMBER_OK) {
-            fprintf(stderr, "test_diff_strings_keys: ember_db_view(%d) failed\n", i);
-            return -1;
-        }
-    }
-    R.redis_db = 0;
-    R.tol_ms = env_int("EMBER_DIFF_TOL_MS", 1000);
-    R.trace = env_int("EMBER_DIFF_TRACE", 0);
+    memset(&T, 0, sizeof T);
+    T.tol_ms = tc_env_int("EMBER_DIFF_TOL_MS", 1000);
     now_s_start = (int64_t)time(NULL);
     abs_base_s = (now_s_start / 1000) * 1000 + 300000000; /* ~9.5 years ahead */
     return 0;
@@ -2075,11 +1571,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < NDBS; i++)
-        ember_db_close(R.views[i]);
-    ember_db_close(R.db);
-    tc_conn_close(R.rc);
-    tc_redis_stop(&R.srv);
+    tc_runner_close(&R);
     return 0;
 }
 
@@ -2140,7 +1632,7 @@ static void test_harness_selfcheck(void **state)
         assert_int_equal(atoi(p->str), i);
         tc_resp_free(p);
     }
-    assert_true(reset_both(&R));
+    assert_true(tc_reset_both(&R));
 
     /* The comparison: equal and unequal trees, verbatim, unordered. */
     ember_reply *e = NULL;
@@ -2176,26 +1668,7 @@ static void test_harness_selfcheck(void **state)
     tc_resp d1 = {.type = TC_RESP_DOUBLE, .str = "1.5", .len = 3};
     tc_resp d2 = {.type = TC_RESP_DOUBLE, .str = "1.50", .len = 4};
     assert_false(tc_resp_equal(&d1, &d2, 0));
-    assert_true(reset_both(&R));
-}
-
-static void fail_report(failure *fails, size_t nfails, tc_buf *rep)
-{
-    uint64_t per_gen[NGENS] = {0}, other = 0;
-    for (size_t i = 0; i < nfails; i++) {
-        if (fails[i].gen >= 0)
-            per_gen[fails[i].gen]++;
-        else
-            other++;
-    }
-    tc_buf_printf(rep,
-                  "\n%zu seed(s) diverged. First mismatch per seed by command family:", nfails);
-    for (size_t g = 0; g < NGENS; g++)
-        if (per_gen[g])
-            tc_buf_printf(rep, " %s=%llu", gens[g].name, (unsigned long long)per_gen[g]);
-    if (other)
-        tc_buf_printf(rep, " final-dump/follow-up=%llu", (unsigned long long)other);
-    tc_buf_puts(rep, "\n");
+    assert_true(tc_reset_both(&R));
 }
 
 /* The RESP client on every reply type redis-server can send: RESP2 nulls on a
@@ -2274,50 +1747,14 @@ static void test_resp_client_types(void **state)
     assert_int_equal(p->type, TC_RESP_PUSH);
     tc_resp_free(p);
     tc_conn_close(c2);
-    assert_true(reset_both(&R));
+    assert_true(tc_reset_both(&R));
 }
 
 /* ------------------------------------------------------------------ directed cases */
 
-/* Parses one command line: arguments separated by spaces; "..." quotes an
- * argument and understands \xHH \n \r \t \\ \" escapes. */
-static gcmd *parse_line(int db, const char *line)
+/* The comparison kind follows from the command, as in the random streams. */
+static void directed_kind(tc_cmd *c)
 {
-    gcmd *c = cmd_new(db, CK_PLAIN, -1);
-    const char *p = line;
-    char buf[1024];
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        size_t n = 0;
-        if (*p == '"') {
-            p++;
-            while (*p && *p != '"' && n < sizeof buf) {
-                if (*p == '\\' && p[1]) {
-                    p++;
-                    if (*p == 'x' && p[1] && p[2]) {
-                        char hex[3] = {p[1], p[2], 0};
-                        buf[n++] = (char)strtol(hex, NULL, 16);
-                        p += 3;
-                        continue;
-                    }
-                    buf[n++] = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p == 't' ? '\t' : *p;
-                    p++;
-                } else {
-                    buf[n++] = *p++;
-                }
-            }
-            if (*p == '"')
-                p++;
-        } else {
-            while (*p && *p != ' ' && n < sizeof buf)
-                buf[n++] = *p++;
-        }
-        add_arg(c, buf, n);
-    }
-    /* The comparison kind follows from the command, as in the random streams. */
     const char *name = c->argc ? c->argv[0] : "";
     if (!strcasecmp(name, "TTL"))
         c->kind = CK_TTL_S;
@@ -2335,7 +1772,6 @@ static gcmd *parse_line(int db, const char *line)
         c->kind = CK_SCAN;
     else if (!strcasecmp(name, "OBJECT") && c->argc == 3 && !strcasecmp(c->argv[1], "IDLETIME"))
         c->kind = CK_IDLE;
-    return c;
 }
 
 /* Each case runs on fresh databases; "@N" switches the database (0..3). */
@@ -2397,169 +1833,52 @@ static const char *const directed[][12] = {
 static void test_diff_directed(void **state)
 {
     (void)state;
-    size_t ncases = sizeof directed / sizeof directed[0];
-    int failed = 0;
-    R.use_batch = 0;
-    for (size_t ci = 0; ci < ncases; ci++) {
-        assert_true(reset_both(&R));
-        cmdvec v = {0};
-        int db = 0;
-        for (size_t li = 0; li < 12 && directed[ci][li]; li++) {
-            if (directed[ci][li][0] == '@') {
-                db = atoi(directed[ci][li] + 1);
-                continue;
-            }
-            vec_push(&v, parse_line(db, directed[ci][li]));
-        }
-        tc_buf why = {0};
-        long bad = run_cmds(&R, v.v, v.n, &why);
-        if (bad >= 0) {
-            failed++;
-            fprintf(stderr, "directed case %zu: mismatch at command %ld:\n%s", ci, bad,
-                    tc_buf_cstr(&why));
-            fprintf(stderr, "  case commands:\n");
-            for (long i = 0; i <= bad; i++) {
-                tc_buf b = {0};
-                tc_format_command(&b, v.v[i]->argc, (const char *const *)v.v[i]->argv, v.v[i]->len);
-                fprintf(stderr, "    [db%d] %s\n", v.v[i]->db, tc_buf_cstr(&b));
-                tc_buf_free(&b);
-            }
-        }
-        tc_buf_free(&why);
-        vec_clear(&v);
-        free(v.v);
-    }
-    assert_int_equal(failed, 0);
+    assert_int_equal(tc_run_directed(&R, &directed[0][0], sizeof directed / sizeof directed[0], 12,
+                                     directed_kind),
+                     0);
+}
+
+/* ------------------------------------------------------------------ random streams */
+
+typedef struct stream_state {
+    gen *g;
+    int other_types;
+} stream_state;
+
+static void seed_begin(void *user, unsigned long long seed)
+{
+    stream_state *st = user;
+    gen *g = st->g;
+    memset(g, 0, sizeof *g);
+    g->s = seed * 0x2545F4914F6CDD1DULL + 1;
+    g->other_types = st->other_types;
+    for (size_t i = 0; i < NGENS; i++)
+        if (gen_skip[i] && !strcmp(gens[i].name, "LCS"))
+            g->skip_lcs = 1;
+}
+
+static void stream_next(void *user, tc_cmdvec *out)
+{
+    stream_state *st = user;
+    gen_next(st->g);
+    for (int k = 0; k < st->g->nout; k++)
+        tc_vec_push(out, st->g->out[k]);
 }
 
 static void test_diff_random_streams(void **state)
 {
     (void)state;
-    int nseeds = env_int("EMBER_DIFF_SEEDS", 40);
-    int nops = env_int("EMBER_DIFF_OPS", 3000);
-    int base = env_int("EMBER_DIFF_SEED_BASE", 1);
-    int shrink_left = env_int("EMBER_DIFF_SHRINK", 5);
-    const char *one = getenv("EMBER_DIFF_SEED");
-    if (one && *one) {
-        base = atoi(one);
-        nseeds = 1;
-    }
-    const char *skip = getenv("EMBER_DIFF_SKIP");
     for (size_t i = 0; i < NGENS; i++) {
-        gen_skip[i] = 0;
-        gen_count[i] = 0;
-        if (skip && *skip) {
-            const char *p = skip;
-            size_t nl = strlen(gens[i].name);
-            while (p && *p) {
-                const char *e = strchr(p, ',');
-                size_t l = e ? (size_t)(e - p) : strlen(p);
-                if (l == nl && strncasecmp(p, gens[i].name, l) == 0)
-                    gen_skip[i] = 1;
-                p = e ? e + 1 : NULL;
-            }
-        }
+        gen_names[i] = gens[i].name;
+        gen_weights[i] = gens[i].weight;
     }
-    int other = probe_other_types(&R);
-    if (!other)
+    stream_state st = {tc_xmalloc(sizeof(gen)), probe_other_types(&R)};
+    if (!st.other_types)
         fprintf(stderr, "diff: ember has no list/set/hash/zset creator yet: WRONGTYPE cases "
                         "are limited to the checks ember can express\n");
-
-    gen *g = xmalloc(sizeof *g);
-    cmdvec hist = {0}, dump = {0};
-    failure *fails = NULL;
-    size_t nfails = 0;
-    tc_buf report = {0};
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-
-    for (int si = 0; si < nseeds; si++) {
-        unsigned long long seed = (unsigned long long)(base + si);
-        memset(g, 0, sizeof *g);
-        g->s = seed * 0x2545F4914F6CDD1DULL + 1;
-        g->other_types = other;
-        for (size_t i = 0; i < NGENS; i++)
-            if (gen_skip[i] && !strcmp(gens[i].name, "LCS"))
-                g->skip_lcs = 1;
-        R.use_batch = (int)(seed & 1);
-        assert_true(reset_both(&R));
-        tc_buf why = {0};
-        long bad = -1;
-        int in_dump = 0;
-        int ops = 0;
-        while (ops < nops) {
-            /* Generate a chunk (the stream does not depend on replies), run it. */
-            size_t from = hist.n;
-            while (ops < nops && hist.n - from < 48) {
-                gen_next(g);
-                for (int k = 0; k < g->nout; k++)
-                    vec_push(&hist, g->out[k]);
-                ops += g->nout;
-            }
-            long b = run_cmds(&R, hist.v + from, hist.n - from, &why);
-            if (b >= 0) {
-                bad = (long)from + b;
-                break;
-            }
-        }
-        if (bad < 0) {
-            long b = final_dump(&R, &dump, &why);
-            if (b >= 0) {
-                in_dump = 1;
-                /* The failing dump command goes at the end of the history. */
-                vec_push(&hist, cmd_dup(dump.v[b]));
-                bad = (long)hist.n - 1;
-            }
-            vec_clear(&dump);
-        }
-        if (bad >= 0) {
-            tc_buf_printf(&report,
-                          "\n=== seed %llu: mismatch at op %ld%s, ember via %s (replay: "
-                          "EMBER_DIFF_SEED=%llu EMBER_DIFF_OPS=%d%s%s)\n%s",
-                          seed, bad, in_dump ? " (final dump)" : "",
-                          R.use_batch ? "ember_batch" : "ember_command", seed, nops,
-                          skip && *skip ? " EMBER_DIFF_SKIP=" : "", skip && *skip ? skip : "",
-                          tc_buf_cstr(&why));
-            if (shrink_left > 0) {
-                shrink_left--;
-                size_t n = (size_t)bad + 1;
-                gcmd **seq = xmalloc(n * sizeof *seq);
-                memcpy(seq, hist.v, n * sizeof *seq);
-                if (reproduces(&R, seq, n)) {
-                    n = shrink(&R, seq, n, 600);
-                    tc_buf_printf(&report, "minimal reproducer (%zu commands):\n", n);
-                    for (size_t i = 0; i < n; i++) {
-                        tc_buf_printf(&report, "  [db%d] ", seq[i]->db);
-                        tc_format_command(&report, seq[i]->argc, (const char *const *)seq[i]->argv,
-                                          seq[i]->len);
-                        tc_buf_puts(&report, "\n");
-                    }
-                    tc_buf whyr = {0};
-                    reset_both(&R);
-                    run_cmds(&R, seq, n, &whyr);
-                    tc_buf_printf(&report, "  -> %s", tc_buf_cstr(&whyr));
-                    tc_buf_free(&whyr);
-                } else {
-                    tc_buf_puts(&report, "(the mismatch did not reproduce on replay: "
-                                         "timing-dependent)\n");
-                }
-                free(seq);
-            }
-            fails = realloc(fails, (nfails + 1) * sizeof *fails);
-            fails[nfails].seed = seed;
-            fails[nfails].op = bad;
-            fails[nfails].gen = hist.v[bad]->gen;
-            nfails++;
-        }
-        tc_buf_free(&why);
-        fprintf(stderr, "diff: seed %llu: %s (%d ops, ember via %s)\n", seed,
-                bad >= 0 ? "MISMATCH" : "ok", ops, R.use_batch ? "ember_batch" : "ember_command");
-        vec_clear(&hist);
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    fprintf(stderr, "diff: %d seeds x %d ops, %ld replies compared in %.1f s\n", nseeds, nops,
-            R.ncompared, secs);
+    tc_stream s = {"diff", &gen_table, &st, seed_begin, stream_next, final_dump, 40, 3000, 0, NULL};
+    size_t nfails = tc_run_stream(&R, &s);
+    free(st.g);
 
     /* Relative times: the tolerance hides a difference of a few ms, but a
      * systematic error (truncating TTL instead of rounding, an off-by-one
@@ -2568,36 +1887,16 @@ static void test_diff_random_streams(void **state)
     static const char *const tnames[4] = {"TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"};
     for (int k = 0; k < 4; k++) {
         fprintf(stderr, "diff: %s relative-time samples %ld, differing %ld, max diff %lld %s\n",
-                tnames[k], R.tstat[k].n, R.tstat[k].differed, R.tstat[k].maxdiff,
+                tnames[k], T.tstat[k].n, T.tstat[k].differed, T.tstat[k].maxdiff,
                 k % 2 ? "ms" : "s");
-        if ((k == 0 || k == 2) && R.tstat[k].n >= 200 && R.tstat[k].differed * 5 > R.tstat[k].n) {
+        if ((k == 0 || k == 2) && T.tstat[k].n >= 200 && T.tstat[k].differed * 5 > T.tstat[k].n) {
             fprintf(stderr,
                     "diff: %s differs from redis in more than 20%% of %ld samples: "
                     "a systematic error, not clock drift\n",
-                    tnames[k], R.tstat[k].n);
+                    tnames[k], T.tstat[k].n);
             fail();
         }
     }
-
-    /* Every generator must have run (unless skipped or the run is tiny). */
-    long long total_ops = (long long)nseeds * nops;
-    if (total_ops >= 20000 && nfails == 0) {
-        for (size_t i = 0; i < NGENS; i++) {
-            if (!gen_skip[i] && gen_count[i] == 0) {
-                fprintf(stderr, "diff: generator %s never ran\n", gens[i].name);
-                fail();
-            }
-        }
-    }
-    if (nfails) {
-        fail_report(fails, nfails, &report);
-        fprintf(stderr, "%s\n", tc_buf_cstr(&report));
-    }
-    free(fails);
-    tc_buf_free(&report);
-    free(hist.v);
-    free(dump.v);
-    free(g);
     assert_int_equal(nfails, 0);
 }
 
