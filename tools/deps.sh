@@ -23,6 +23,8 @@ packages=(
     redis-tools
     clang-format
     locales # localedef data: tests/api/test_locale builds a comma-decimal locale
+    libsqlite3-dev # examples/recent_visitors and bench_collections compare with SQLite
+    sqlite3        # the sqlite3 shell, to look into the benchmark's database by hand
 )
 
 sudo=() # prefix for commands that need root, set by main()

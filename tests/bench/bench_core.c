@@ -59,19 +59,6 @@ typedef struct params {
 } params;
 
 static params P;
-static const char *g_only;
-
-static int want(const char *section)
-{
-    if (!g_only)
-        return 1;
-    size_t n = strlen(section);
-    for (const char *p = g_only; (p = strstr(p, section)) != NULL; p += n) {
-        if ((p == g_only || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
-            return 1;
-    }
-    return 0;
-}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -1002,20 +989,10 @@ static void section_grow(void)
 int main(int argc, char **argv)
 {
     bench_prog = "bench_core";
-    P.redis = 1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0)
-            P.quick = 1;
-        else if (strcmp(argv[i], "--no-redis") == 0)
-            P.redis = 0;
-        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
-            g_only = argv[++i];
-        else {
-            fprintf(stderr, "usage: %s [--quick] [--no-redis] [--only tput,rtt,redis,mem,grow]\n",
-                    argv[0]);
-            return 2;
-        }
-    }
+    bench_opts o;
+    bench_parse_args(argc, argv, "tput,rtt,redis,mem,grow", &o);
+    P.quick = o.quick;
+    P.redis = o.redis;
     if (P.quick) {
         P.run_s = 0.04;
         P.reps = 3;
@@ -1051,41 +1028,21 @@ int main(int argc, char **argv)
                    : "ember_command (typed wrappers not exported by this build)");
     print_machine();
     keys_init(P.keys);
-    if (P.redis && (want("redis") || want("mem"))) {
-        g_redis_port = redis_start();
-        if (g_redis_port < 0)
-            printf("warning: could not start redis-server\n");
-        else
-            printf("redis-server started on 127.0.0.1:%d (pid %d)\n", g_redis_port,
-                   (int)g_redis_pid);
-    }
-    cpu_snap cs;
-    if (want("tput") || want("redis")) {
-        cpu_snap_take(&cs);
-        section_throughput();
-        noise_report(&cs);
-    }
-    if (want("rtt")) {
-        cpu_snap_take(&cs);
-        section_rtt();
-        noise_report(&cs);
-    }
+    if (P.redis && (want("redis") || want("mem")))
+        redis_begin();
+    if (want("tput") || want("redis"))
+        run_section(section_throughput);
+    if (want("rtt"))
+        run_section(section_rtt);
     if (want("redis")) {
-        cpu_snap_take(&cs);
-        section_redis();
-        noise_report(&cs);
+        run_section(section_redis);
         printf("  (redis-server is a child not yet reaped: its CPU counts as 'other' here)\n");
     }
     if (want("mem"))
         section_memory();
     redis_stop();
-    if (want("grow")) {
-        cpu_snap_take(&cs);
-        section_grow();
-        noise_report(&cs);
-    }
+    if (want("grow"))
+        run_section(section_grow);
 
-    printf("\n== Summary (%.1f s)\n", (double)(now_ns() - t0) / 1e9);
-    targets_print();
-    return 0;
+    return bench_finish(t0);
 }

@@ -133,6 +133,40 @@ void print_machine(void)
            sysconf(_SC_NPROCESSORS_ONLN), ember_version(), bench_build_type());
 }
 
+/* ------------------------------------------------------------------ command line */
+
+static const char *g_only;
+
+void bench_parse_args(int argc, char **argv, const char *sections, bench_opts *o)
+{
+    o->quick = 0;
+    o->redis = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            o->quick = 1;
+        else if (strcmp(argv[i], "--no-redis") == 0)
+            o->redis = 0;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            g_only = argv[++i];
+        else {
+            fprintf(stderr, "usage: %s [--quick] [--no-redis] [--only %s]\n", argv[0], sections);
+            exit(2);
+        }
+    }
+}
+
+int want(const char *section)
+{
+    if (!g_only)
+        return 1;
+    size_t n = strlen(section);
+    for (const char *p = g_only; (p = strstr(p, section)) != NULL; p += n) {
+        if ((p == g_only || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ noise */
 
 void cpu_snap_take(cpu_snap *c)
@@ -176,6 +210,14 @@ void noise_report(const cpu_snap *a)
            other < 0 ? 0.0 : other, sysconf(_SC_NPROCESSORS_ONLN), la);
 }
 
+void run_section(void (*fn)(void))
+{
+    cpu_snap cs;
+    cpu_snap_take(&cs);
+    fn();
+    noise_report(&cs);
+}
+
 /* ------------------------------------------------------------------ targets */
 
 #define MAX_TARGETS 48
@@ -197,6 +239,13 @@ void targets_print(void)
 {
     for (int i = 0; i < g_ntargets; i++)
         printf("%s\n", g_targets[i]);
+}
+
+int bench_finish(uint64_t t0)
+{
+    printf("\n== Summary (%.1f s)\n", (double)(now_ns() - t0) / 1e9);
+    targets_print();
+    return 0;
 }
 
 /* ------------------------------------------------------------------ ember */
@@ -313,6 +362,15 @@ void redis_install_cleanup(void)
         signal(sigs[i], on_signal);
     signal(SIGPIPE, SIG_IGN);
     atexit(redis_stop);
+}
+
+void redis_begin(void)
+{
+    g_redis_port = redis_start();
+    if (g_redis_port < 0)
+        printf("warning: could not start redis-server\n");
+    else
+        printf("redis-server started on 127.0.0.1:%d (pid %d)\n", g_redis_port, (int)g_redis_pid);
 }
 
 static int free_port(void)

@@ -62,6 +62,19 @@ const char *bench_build_type(void);
 /* Prints one line: CPU model, CPUs online, build type. */
 void print_machine(void);
 
+/* ------------------------------------------------------------------ command line */
+
+typedef struct bench_opts {
+    int quick; /* --quick: small sizes, a smoke run */
+    int redis; /* 0 with --no-redis */
+} bench_opts;
+
+/* Parses --quick, --no-redis and --only LIST (sections, comma-separated:
+ * `sections` lists them for the usage message); exits 2 on anything else. */
+void bench_parse_args(int argc, char **argv, const char *sections, bench_opts *o);
+/* 1 if `section` is to run (no --only, or named in its list). */
+int want(const char *section);
+
 /* ------------------------------------------------------------------ noise */
 
 /* CPU time the rest of the machine used while a section ran. */
@@ -73,6 +86,8 @@ typedef struct cpu_snap {
 void cpu_snap_take(cpu_snap *c);
 /* Prints elapsed time, CPUs used by other processes since *a, and loadavg. */
 void noise_report(const cpu_snap *a);
+/* Runs fn, then prints the noise report of its run. */
+void run_section(void (*fn)(void));
 
 /* ------------------------------------------------------------------ targets */
 
@@ -80,6 +95,8 @@ void noise_report(const cpu_snap *a);
  * "TARGET name value goal met|missed" for targets_print(). */
 void target(const char *name, double value, double goal, int higher_is_better);
 void targets_print(void);
+/* Prints the summary: total time since t0 (now_ns) and every TARGET line; returns 0. */
+int bench_finish(uint64_t t0);
 
 /* ------------------------------------------------------------------ ember */
 
@@ -109,6 +126,8 @@ int redis_start(void);
 void redis_stop(void);
 /* Kills the redis child on fatal signals and at exit; ignores SIGPIPE. */
 void redis_install_cleanup(void);
+/* Starts redis-server into g_redis_port / g_redis_pid and says so (or warns). */
+void redis_begin(void);
 
 int tcp_connect(int port);
 int write_all(int fd, const char *p, size_t n);
