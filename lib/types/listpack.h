@@ -51,7 +51,8 @@ uint8_t *ember__lp_seek(uint8_t *lp, int64_t index);
 
 /* Reads the element at p. A string returns its bytes and sets *len; an
  * integer returns NULL and sets *ival — or, when intbuf is given, is rendered
- * there as decimal text and returned as a string. */
+ * there as decimal text and returned as a string. (ival may be NULL when
+ * intbuf is given; an integer without intbuf sets *len to 0.) */
 const uint8_t *ember__lp_get(const uint8_t *p, int64_t *ival, uint32_t *len, uint8_t *intbuf);
 /* 1 if the element at p equals the bytes s[0..len). */
 int ember__lp_eq(const uint8_t *p, const void *s, size_t len);
@@ -61,7 +62,10 @@ uint8_t *ember__lp_find(uint8_t *lp, uint8_t *p, const void *s, size_t len, unsi
 
 /* Inserts s (a string; stored as an integer when it is one) BEFORE/AFTER p,
  * or REPLACEs p. *newp (may be NULL) receives the new element. Returns the
- * (possibly moved) buffer, or NULL on OOM with the old buffer unchanged. */
+ * (possibly moved) buffer, or NULL on OOM with the old buffer unchanged.
+ * p NULL (or the terminator) with BEFORE/AFTER appends; REPLACE needs an
+ * element. s may point into lp itself (it is copied first). A result larger
+ * than UINT32_MAX bytes fails like OOM. */
 uint8_t *ember__lp_insert(em_mem *m, uint8_t *lp, const void *s, size_t len, uint8_t *p, int where,
                           uint8_t **newp);
 uint8_t *ember__lp_insert_int(em_mem *m, uint8_t *lp, int64_t v, uint8_t *p, int where,
@@ -80,5 +84,20 @@ uint8_t *ember__lp_dup(em_mem *m, const uint8_t *lp);
  * entry's encoding, lengths and back-lengths within bounds, terminator, and
  * the element count. Returns 1 if it is a valid listpack. */
 int ember__lp_validate(const uint8_t *lp, size_t size);
+
+/* Additions beyond the first version of this interface. */
+
+/* 1 and *v if the element at p is stored as an integer, else 0 (a string). */
+int ember__lp_get_int(const uint8_t *p, int64_t *v);
+/* 1 if the element at p is stored as an integer. */
+int ember__lp_is_int(const uint8_t *p);
+/* 1 if the element at p equals v (an integer, or a string that is v's text). */
+int ember__lp_eq_int(const uint8_t *p, int64_t v);
+/* ember__lp_insert_int at the end. */
+uint8_t *ember__lp_append_int(em_mem *m, uint8_t *lp, int64_t v);
+/* As ember__lp_validate; on failure *bad_offset (may be NULL) receives the
+ * offset of the first bad byte or of the field found wrong (0: size/total
+ * bytes, 4: element count). */
+int ember__lp_validate_at(const uint8_t *lp, size_t size, size_t *bad_offset);
 
 #endif
