@@ -605,6 +605,120 @@ EMBER_API int ember_persist(ember_db *db, const void *key, size_t klen, int *rem
 /* Typed wrappers: sets                                                       */
 /* ------------------------------------------------------------------------ */
 
+/* Members are (pointer, length) byte strings like keys; a member that is the
+ * decimal text of an int64 ("42", not "042") is the same member however it is
+ * stored. Members of every set reply are unordered unless a call says so.
+ * Wrappers that return a reply tree map an error reply (WRONGTYPE...) to its
+ * status code and then return no tree. A set key never exists empty: the
+ * call that removes its last member deletes it. */
+
+/** SADD key member [member ...] with n >= 1 members (repeats count once).
+ *  @param[out] added  members that were not there before; may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (n == 0, NULL arrays). */
+EMBER_API int ember_sadd(ember_db *db, const void *key, size_t klen, size_t n,
+                         const void *const *members, const size_t *mlens, int64_t *added);
+
+/** SREM key member [member ...]. @param[out] removed members removed; may be NULL.
+ *  Deletes the key when its last member goes. @return as ember_sadd(). */
+EMBER_API int ember_srem(ember_db *db, const void *key, size_t klen, size_t n,
+                         const void *const *members, const size_t *mlens, int64_t *removed);
+
+/** SCARD key: @param[out] count members (0 if the key does not exist).
+ *  @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_scard(ember_db *db, const void *key, size_t klen, int64_t *count);
+
+/** SISMEMBER key member: @param[out] is_member 1 or 0; may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_sismember(ember_db *db, const void *key, size_t klen, const void *member,
+                              size_t mlen, int *is_member);
+
+/** SMISMEMBER key member [member ...]: @param[out] out an ARRAY of n INTEGER
+ *  replies, 1 or 0, in the order asked (release with ember_reply_free()).
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (n == 0). */
+EMBER_API int ember_smismember(ember_db *db, const void *key, size_t klen, size_t n,
+                               const void *const *members, const size_t *mlens, ember_reply **out);
+
+/** SMEMBERS key: @param[out] out a SET of STRING (empty if the key does not
+ *  exist). Holds the executor for the whole set: iterate big sets with
+ *  ember_sscan() instead. @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_smembers(ember_db *db, const void *key, size_t klen, ember_reply **out);
+
+/** SPOP key: removes a random member and returns it.
+ *  @param[out] member a copy (release with ember_free()), @param[out] mlen its length.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no such key), EMBER_EWRONGTYPE. */
+EMBER_API int ember_spop(ember_db *db, const void *key, size_t klen, void **member, size_t *mlen);
+
+/** SPOP key count: removes up to count (>= 0) distinct random members.
+ *  @param[out] out a SET of STRING: the removed members (all of them, and the
+ *  key deleted, when count >= the size; empty when count is 0 or the key does
+ *  not exist). @return EMBER_OK, EMBER_ERANGE (count < 0), EMBER_EWRONGTYPE. */
+EMBER_API int ember_spop_count(ember_db *db, const void *key, size_t klen, int64_t count,
+                               ember_reply **out);
+
+/** SRANDMEMBER key: a random member, the set unchanged. Outputs as ember_spop().
+ *  @return EMBER_OK, EMBER_ENOTFOUND, EMBER_EWRONGTYPE. */
+EMBER_API int ember_srandmember(ember_db *db, const void *key, size_t klen, void **member,
+                                size_t *mlen);
+
+/** SRANDMEMBER key count: @param[out] out an ARRAY of STRING. count > 0:
+ *  min(count, size) distinct members; count < 0: exactly -count members
+ *  drawn independently (repeats possible); 0 or no key: empty.
+ *  @return EMBER_OK, EMBER_ERANGE (INT64_MIN), EMBER_ENOMEM (-count beyond
+ *  2^32: a reply that could not be built), EMBER_EWRONGTYPE. */
+EMBER_API int ember_srandmember_count(ember_db *db, const void *key, size_t klen, int64_t count,
+                                      ember_reply **out);
+
+/** SMOVE source destination member: moves member from one set to another
+ *  (creating destination, deleting source when emptied).
+ *  @param[out] moved 1 if member was in source (also when source and
+ *  destination are the same key), else 0; may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE (either key, once source exists). */
+EMBER_API int ember_smove(ember_db *db, const void *src, size_t slen, const void *dst, size_t dlen,
+                          const void *member, size_t mlen, int *moved);
+
+/** SINTER / SUNION / SDIFF key [key ...] with n >= 1 keys (a missing key is
+ *  an empty set; SDIFF takes the first minus all the others).
+ *  @param[out] out a SET of STRING. @return EMBER_OK, EMBER_EWRONGTYPE (any
+ *  key, even after a missing one), EMBER_EINVAL (n == 0). */
+EMBER_API int ember_sinter(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                           ember_reply **out);
+EMBER_API int ember_sunion(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                           ember_reply **out);
+EMBER_API int ember_sdiff(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                          ember_reply **out);
+
+/** SINTERSTORE / SUNIONSTORE / SDIFFSTORE destination key [key ...]: stores
+ *  the result in dst, replacing any value of any type (and its TTL); an empty
+ *  result deletes dst. @param[out] count the result's size; may be NULL.
+ *  @return as ember_sinter(). */
+EMBER_API int ember_sinterstore(ember_db *db, const void *dst, size_t dlen, size_t n,
+                                const void *const *keys, const size_t *klens, int64_t *count);
+EMBER_API int ember_sunionstore(ember_db *db, const void *dst, size_t dlen, size_t n,
+                                const void *const *keys, const size_t *klens, int64_t *count);
+EMBER_API int ember_sdiffstore(ember_db *db, const void *dst, size_t dlen, size_t n,
+                               const void *const *keys, const size_t *klens, int64_t *count);
+
+/** SINTERCARD numkeys key [key ...] [LIMIT limit]: the size of the
+ *  intersection without building it. @param limit 0 for no limit, else the
+ *  count stops there (cheaper). @param[out] count; may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (n == 0, limit > INT64_MAX). */
+EMBER_API int ember_sintercard(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                               uint64_t limit, int64_t *count);
+
+/** SSCAN key cursor [MATCH pattern] [COUNT count]: the chunked way to iterate
+ *  a big set without holding the executor (start with cursor 0, pass each
+ *  next_cursor back, stop when it is 0).
+ *  @param pattern  glob (NULL for all members). @param count 0 for the default (10).
+ *  @param[out] next_cursor 0 when the iteration is complete.
+ *  @param[out] members an ARRAY of STRING (ember_reply_free()); may be empty
+ *  before the end. Guarantee (as Redis): every member present for the whole
+ *  iteration is returned at least once, possibly more than once. Small sets
+ *  (intset, listpack encodings) come back whole in the first call.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL. */
+EMBER_API int ember_sscan(ember_db *db, const void *key, size_t klen, uint64_t cursor,
+                          const void *pattern, size_t plen, uint32_t count, uint64_t *next_cursor,
+                          ember_reply **members);
+
 /* ------------------------------------------------------------------------ */
 /* Typed wrappers: sorted sets                                                */
 /* ------------------------------------------------------------------------ */

@@ -45,6 +45,8 @@ static const param params[] = {
     {"hash-max-listpack-value", P_INT, OFF(hash_max_listpack_value), 0, INT32_MAX, 0, NULL},
     {"hash-max-ziplist-value", P_INT, OFF(hash_max_listpack_value), 0, INT32_MAX, 0, NULL},
     {"set-max-intset-entries", P_INT, OFF(set_max_intset_entries), 0, INT32_MAX, 0, NULL},
+    {"set-max-listpack-entries", P_INT, OFF(set_max_listpack_entries), 0, INT32_MAX, 0, NULL},
+    {"set-max-listpack-value", P_INT, OFF(set_max_listpack_value), 0, INT32_MAX, 0, NULL},
     {"zset-max-listpack-entries", P_INT, OFF(zset_max_listpack_entries), 0, INT32_MAX, 0, NULL},
     {"zset-max-ziplist-entries", P_INT, OFF(zset_max_listpack_entries), 0, INT32_MAX, 0, NULL},
     {"zset-max-listpack-value", P_INT, OFF(zset_max_listpack_value), 0, INT32_MAX, 0, NULL},
@@ -69,6 +71,8 @@ void ember__settings_defaults(em_settings *s)
     s->hash_max_listpack_entries = 512;
     s->hash_max_listpack_value = 64;
     s->set_max_intset_entries = 512;
+    s->set_max_listpack_entries = 128;
+    s->set_max_listpack_value = 64;
     s->zset_max_listpack_entries = 128;
     s->zset_max_listpack_value = 64;
 }

@@ -40,6 +40,8 @@ typedef struct em_settings {
     int64_t hash_max_listpack_entries;
     int64_t hash_max_listpack_value;
     int64_t set_max_intset_entries;
+    int64_t set_max_listpack_entries; /* Redis 7.2's; 0 = 7.0's intset/hashtable only */
+    int64_t set_max_listpack_value;
     int64_t zset_max_listpack_entries;
     int64_t zset_max_listpack_value;
 } em_settings;
