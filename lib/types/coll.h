@@ -80,4 +80,24 @@ int ember__range_clip(long long start, long long end, long long len, long long *
 int ember__mpop_args(em_ctx *c, size_t numkeys_idx, const char *dir_a, const char *dir_b,
                      size_t *nkeys, int *where, long long *count);
 
+/* -------------------------------------------------------- reading a set */
+
+/* Read-only access to a set value of any encoding (intset, listpack,
+ * hashtable) for other types' commands (ZUNION and friends take sets as
+ * inputs). Implemented in t_zset.c from the set's in-lib representation. */
+typedef struct em_set_iter {
+    int enc;
+    void *body;
+    size_t i;    /* intset index / hashtable bucket */
+    int table;   /* hashtable: which table */
+    em_obj *cur; /* hashtable: next entry of the current chain */
+    uint8_t *p;  /* listpack: next element */
+} em_set_iter;
+
+size_t ember__set_size(const em_obj *o);
+void ember__set_iter_init(em_set_iter *it, const em_obj *o);
+/* Next member (an integer rendered into buf, EM_LLSTR_SIZE bytes), or NULL. */
+const char *ember__set_iter_next(em_set_iter *it, size_t *len, char *buf);
+int ember__set_contains(const em_obj *o, const char *p, size_t len);
+
 #endif
