@@ -120,6 +120,15 @@ tc_cmd *tc_cmd_lit(int db, int kind, const char *const *argv)
     return c;
 }
 
+tc_cmd *tc_cmd_key(int db, int kind, const char *name, const char *k, size_t kl)
+{
+    tc_cmd *c = tc_cmd_new(db, kind, -1);
+    tc_str(c, name);
+    if (k)
+        tc_arg(c, k, kl);
+    return c;
+}
+
 void tc_vec_push(tc_cmdvec *v, tc_cmd *c)
 {
     if (v->n == v->cap) {
@@ -480,6 +489,25 @@ tc_resp *tc_scan_all(tc_runner *r, const tc_cmd *c, size_t cursor_arg, size_t st
     return NULL;
 }
 
+int tc_run_scan(tc_runner *r, const tc_cmd *c, size_t cursor_arg, size_t step, tc_buf *why)
+{
+    tc_resp *red = tc_scan_all(r, c, cursor_arg, step, 0, why);
+    tc_resp *emb = tc_scan_all(r, c, cursor_arg, step, 1, why);
+    int eq = 0;
+    if (red && emb) {
+        if (r->trace)
+            tc_trace_pair(c, red, emb);
+        eq = tc_resp_equal(red, emb, 0);
+        if (!eq) {
+            tc_buf_printf(why, "[db%d] full scan iteration (elements as a set):\n", c->db);
+            tc_format_mismatch(why, c->argc, (const char *const *)c->argv, c->len, red, emb);
+        }
+    }
+    tc_resp_free(red);
+    tc_resp_free(emb);
+    return eq;
+}
+
 int tc_resp_same_shape(const tc_resp *a, const tc_resp *b)
 {
     if (!a || !b)
@@ -657,6 +685,34 @@ int tc_reset_both(tc_runner *r)
     if (ok && r->hooks && r->hooks->after_reset)
         ok = r->hooks->after_reset(r);
     return ok;
+}
+
+long tc_dump_keys(tc_runner *r, int ndbs, int keys_kind, tc_cmdvec *dump, tc_buf *why,
+                  tc_dump_key_fn per_key)
+{
+    size_t base = dump->n;
+    for (int db = 0; db < ndbs; db++) {
+        tc_vec_push(dump, tc_cmd_key(db, 0, "DBSIZE", NULL, 0));
+        tc_vec_push(dump, tc_cmd_key(db, keys_kind, "KEYS", "*", 1));
+    }
+    long bad = tc_run_cmds(r, dump->v + base, dump->n - base, why);
+    if (bad >= 0)
+        return (long)base + bad;
+    size_t first = dump->n;
+    for (int db = 0; db < ndbs; db++) {
+        size_t ki = base + (size_t)db * 2 + 1;
+        tc_resp *ks = tc_run_redis(r, dump->v[ki]);
+        if (!ks || ks->type != TC_RESP_ARRAY) {
+            tc_resp_free(ks);
+            tc_buf_puts(why, "harness: KEYS * failed on redis\n");
+            return (long)ki;
+        }
+        for (size_t i = 0; i < ks->n; i++)
+            per_key(r, dump, db, ks->elem[i]->str, ks->elem[i]->len);
+        tc_resp_free(ks);
+    }
+    bad = tc_run_cmds(r, dump->v + first, dump->n - first, why);
+    return bad < 0 ? -1 : (long)first + bad;
 }
 
 /* ------------------------------------------------------------------ shrinking */

@@ -47,6 +47,8 @@ void tc_drop_last(tc_cmd *c);
 void tc_set_arg(tc_cmd *c, size_t i, const void *p, size_t n);
 /* A command from a NULL-terminated list of literal arguments. */
 tc_cmd *tc_cmd_lit(int db, int kind, const char *const *argv);
+/* "name" alone, or "name key" when k is not NULL (a harness command: gen -1). */
+tc_cmd *tc_cmd_key(int db, int kind, const char *name, const char *k, size_t kl);
 
 typedef struct tc_cmdvec {
     tc_cmd **v;
@@ -151,9 +153,21 @@ void tc_report_mismatch(tc_buf *why, const tc_cmd *c, const tc_resp *red, const 
 tc_resp *tc_scan_all(tc_runner *r, const tc_cmd *c, size_t cursor_arg, size_t step, int side_ember,
                      tc_buf *why);
 
+/* A full iteration of c on each side (tc_scan_all), the two sets compared;
+ * a first-page error is compared exactly. 1 if equal, else 0 with why. */
+int tc_run_scan(tc_runner *r, const tc_cmd *c, size_t cursor_arg, size_t step, tc_buf *why);
+
 /* 1 if the trees have the same shape: types (under the diff_util
  * equivalences) and aggregate sizes, ignoring string and number contents. */
 int tc_resp_same_shape(const tc_resp *a, const tc_resp *b);
+
+/* The final dump of a seed: for databases 0..ndbs-1, DBSIZE and KEYS *
+ * (with comparison kind keys_kind) on both sides; then per_key pushes onto
+ * dump the commands to compare for each key redis listed; then they run.
+ * Returns the index in dump of the first mismatch, or -1. */
+typedef void (*tc_dump_key_fn)(tc_runner *r, tc_cmdvec *dump, int db, const char *k, size_t kl);
+long tc_dump_keys(tc_runner *r, int ndbs, int keys_kind, tc_cmdvec *dump, tc_buf *why,
+                  tc_dump_key_fn per_key);
 
 /* ------------------------------------------------------------------ streams */
 
