@@ -723,6 +723,135 @@ EMBER_API int ember_sscan(ember_db *db, const void *key, size_t klen, uint64_t c
 /* Typed wrappers: sorted sets                                                */
 /* ------------------------------------------------------------------------ */
 
+/* Members are (pointer, length) byte strings; scores are doubles (never NaN:
+ * a NaN argument is EMBER_EINVAL). Members are ordered by score, then by
+ * their bytes. Wrappers that return a reply tree map an error reply
+ * (WRONGTYPE...) to its status code and then return no tree. Element arrays
+ * are as Redis 7.0 sends them to a RESP3 client: with scores, each element
+ * is an ARRAY of [STRING member, DOUBLE score]. A sorted-set key never
+ * exists empty: the call that removes its last member deletes it. */
+
+/** ZADD flags (combinations Redis refuses, such as NX with XX or GT, return
+ *  the command's error as EMBER_ESYNTAX-family codes). */
+#define EMBER_ZADD_NX 1u  /**< only add new members */
+#define EMBER_ZADD_XX 2u  /**< only update existing members */
+#define EMBER_ZADD_GT 4u  /**< update only when the new score is greater */
+#define EMBER_ZADD_LT 8u  /**< update only when the new score is less */
+#define EMBER_ZADD_CH 16u /**< count changed members, not only added ones */
+
+/** ZADD key [NX|XX] [GT|LT] [CH] score member [score member ...] with n >= 1
+ *  pairs (scores[i] for members[i]).
+ *  @param[out] count members added (with EMBER_ZADD_CH: added or whose score
+ *                    changed); may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (n == 0, NULL arrays,
+ *          NaN score, unknown flag), or the code of the command's error. */
+EMBER_API int ember_zadd(ember_db *db, const void *key, size_t klen, size_t n, const double *scores,
+                         const void *const *members, const size_t *mlens, uint32_t flags,
+                         int64_t *count);
+
+/** ZINCRBY key delta member. @param[out] result the new score; may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EREPLY (the result would be NaN:
+ *  inf + -inf). */
+EMBER_API int ember_zincrby(ember_db *db, const void *key, size_t klen, double delta,
+                            const void *member, size_t mlen, double *result);
+
+/** ZREM key member [member ...]. @param[out] removed members removed; may be
+ *  NULL. @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (n == 0). */
+EMBER_API int ember_zrem(ember_db *db, const void *key, size_t klen, size_t n,
+                         const void *const *members, const size_t *mlens, int64_t *removed);
+
+/** ZCARD key: @param[out] count members (0 if the key does not exist). */
+EMBER_API int ember_zcard(ember_db *db, const void *key, size_t klen, int64_t *count);
+
+/** ZSCORE key member. @param[out] score may be NULL.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no such key or member), EMBER_EWRONGTYPE. */
+EMBER_API int ember_zscore(ember_db *db, const void *key, size_t klen, const void *member,
+                           size_t mlen, double *score);
+
+/** ZRANK / ZREVRANK key member: @param[out] rank 0-based position in
+ *  ascending (ZRANK) or descending (ZREVRANK) order; O(log n).
+ *  @return EMBER_OK, EMBER_ENOTFOUND, EMBER_EWRONGTYPE. */
+EMBER_API int ember_zrank(ember_db *db, const void *key, size_t klen, const void *member,
+                          size_t mlen, int64_t *rank);
+EMBER_API int ember_zrevrank(ember_db *db, const void *key, size_t klen, const void *member,
+                             size_t mlen, int64_t *rank);
+
+/** Range flags of ember_zcount(), ember_zrange*(). */
+#define EMBER_ZRANGE_MINEX 1u      /**< exclude min ("(min") */
+#define EMBER_ZRANGE_MAXEX 2u      /**< exclude max ("(max") */
+#define EMBER_ZRANGE_REV 4u        /**< descending order */
+#define EMBER_ZRANGE_WITHSCORES 8u /**< [member, score] elements */
+
+/** ZCOUNT key min max: members with min <= score <= max (flags MINEX/MAXEX
+ *  make an end exclusive; -INFINITY/INFINITY for open ends).
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (NaN, other flags). */
+EMBER_API int ember_zcount(ember_db *db, const void *key, size_t klen, double min, double max,
+                           uint32_t flags, int64_t *count);
+
+/** ZRANGE key start stop [REV] [WITHSCORES]: by 0-based rank, negative
+ *  counting from the end, as Redis.
+ *  @param flags EMBER_ZRANGE_REV, EMBER_ZRANGE_WITHSCORES.
+ *  @param[out] out an ARRAY (empty if the key does not exist).
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL. */
+EMBER_API int ember_zrange(ember_db *db, const void *key, size_t klen, int64_t start, int64_t stop,
+                           uint32_t flags, ember_reply **out);
+
+/** ZRANGE key min max BYSCORE [REV] [LIMIT offset count] [WITHSCORES].
+ *  min <= max always (the wrapper swaps them for REV, which walks from max
+ *  down). count < 0 means no limit; offset >= 0.
+ *  With LIMIT this is the way to walk a big sorted set in chunks without
+ *  holding the executor: ask for count members from min, then continue
+ *  with min = the last score returned and offset = how many members with
+ *  that very score were already returned (or offset += count while the
+ *  scores do not change). Skipping offset costs O(log n), not O(offset).
+ *  @param[out] out an ARRAY. @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL. */
+EMBER_API int ember_zrange_byscore(ember_db *db, const void *key, size_t klen, double min,
+                                   double max, uint32_t flags, int64_t offset, int64_t count,
+                                   ember_reply **out);
+
+/** ZRANGE key min max BYLEX [REV] [LIMIT offset count], for members that all
+ *  have the same score. min and max in Redis's syntax: "[a" inclusive, "(a"
+ *  exclusive, "-" and "+" for the open ends (min is still the lower bound
+ *  with EMBER_ZRANGE_REV). count < 0 means no limit.
+ *  @param[out] out an ARRAY of STRING.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EREPLY (a bound is not a valid
+ *  range item), EMBER_EINVAL. */
+EMBER_API int ember_zrange_bylex(ember_db *db, const void *key, size_t klen, const void *min,
+                                 size_t minlen, const void *max, size_t maxlen, uint32_t flags,
+                                 int64_t offset, int64_t count, ember_reply **out);
+
+/** ZPOPMIN / ZPOPMAX key count: removes up to count (>= 0) members with the
+ *  lowest (highest) scores. @param[out] out an ARRAY of [member, score]
+ *  ARRAYs in pop order (empty if the key does not exist or count is 0).
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (count < 0). */
+EMBER_API int ember_zpopmin(ember_db *db, const void *key, size_t klen, int64_t count,
+                            ember_reply **out);
+EMBER_API int ember_zpopmax(ember_db *db, const void *key, size_t klen, int64_t count,
+                            ember_reply **out);
+
+/** BZPOPMIN key [key ...] timeout: pops the lowest member of the first
+ *  non-empty sorted set among the n keys, waiting up to timeout_s seconds
+ *  (0: forever; milliseconds resolution) for one to get members. Waiters on
+ *  a key are served in the order they blocked.
+ *  @param[out] out an ARRAY [STRING key, STRING member, DOUBLE score].
+ *  @return EMBER_OK, EMBER_ENOTFOUND (timed out; inside ember_run() or an
+ *  atomic batch it cannot wait and times out at once), EMBER_EWRONGTYPE,
+ *  EMBER_ECLOSED (the database closed while waiting), EMBER_EINVAL.
+ *  Threads: any; the calling thread sleeps while it waits. */
+EMBER_API int ember_bzpopmin(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                             double timeout_s, ember_reply **out);
+
+/** ZSCAN key cursor [MATCH pattern] [COUNT count].
+ *  @param pattern NULL for all members. @param count 0 for the default (10).
+ *  @param[out] next_cursor 0 when the iteration is complete.
+ *  @param[out] items an ARRAY of STRING: member, score text, member, ...
+ *  (a small sorted set comes back whole with cursor 0).
+ *  Guarantee (as Redis): every member present for the whole iteration is
+ *  returned at least once. @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL. */
+EMBER_API int ember_zscan(ember_db *db, const void *key, size_t klen, uint64_t cursor,
+                          const void *pattern, size_t plen, uint32_t count, uint64_t *next_cursor,
+                          ember_reply **items);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
  * before the change at each level) and increments/decrements the spans of the
  * higher links that jump over the change.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,10 +467,11 @@ double ember__zlp_score(const uint8_t *p)
 uint8_t *ember__zlp_insert_score(em_mem *m, uint8_t *lp, double score, uint8_t *p, int where,
                                  uint8_t **newp)
 {
-    /* Redis writes d2string text and the listpack turns integer text into an
-     * integer; "-0" comes back as 0 that way, so store -0 as 0 too. */
-    if (score == 0 || (score > -4503599627370495.0 && score < 4503599627370496.0 &&
-                       score == (double)(long long)score))
+    /* Redis 7.0 stores integral scores with |score| <= LLONG_MAX / 2 as
+     * integers (d2string's double2ll + the listpack's integer encoding); -0
+     * comes back as 0 that way, so it is stored as 0 too. */
+    const double lim = (double)(LLONG_MAX / 2);
+    if (score == 0 || (score >= -lim && score <= lim && score == (double)(long long)score))
         return ember__lp_insert_int(m, lp, (long long)score, p, where, newp);
     char buf[64];
     size_t n = ember__d_to_str_store(buf, sizeof buf, score);
