@@ -596,10 +596,10 @@ static void section_ops(void)
     for (int m = 0; m < 2; m++) {
         sink s = {.db = dbs[m]};
         ops_preload(&s);
-        if (s.errors) {
-            printf("ember cannot load the data (%s): no ember figures\n", s.err);
-            break;
-        }
+        if (s.errors && m == 0)
+            printf("ember could not load all the data (%" PRIu64 " errors, the first: %s): the "
+                   "commands that fail show errors below\n\n",
+                   s.errors, s.err);
     }
     ember_batch *b;
     int rc = ember_batch_new(&b);
