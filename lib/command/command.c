@@ -273,15 +273,18 @@ int em_arg_timeout(em_ctx *c, size_t i, int64_t *deadline_ms)
         em_add_error(c, "ERR timeout is not a float or out of range");
         return 0;
     }
-    /* Redis truncates to whole milliseconds (0.0001 means "forever"), and a
-     * value too large for int64 (inf, 1e400) converts to a negative number
-     * on its platforms, hence "negative" rather than "out of range". */
+    /* Redis rounds up to whole milliseconds (0.0001 waits 1 ms; -0.0001
+     * rounds to 0, "forever"), and a value too large for int64 (inf, 1e400)
+     * converts to a negative number on its platforms, hence "negative"
+     * rather than "out of range". */
     long double ms = secs * 1000.0L;
-    if (ms < 0 || ms >= 9223372036854775808.0L) {
+    if (ms <= -1.0L || ms >= 9223372036854775808.0L) {
         em_add_error(c, "ERR timeout is negative");
         return 0;
     }
-    int64_t t = (int64_t)ms;
+    int64_t t = ms > 0 ? (int64_t)ms : 0;
+    if ((long double)t < ms && t < INT64_MAX)
+        t++; /* ceil */
     if (t > 0 && t > INT64_MAX - em_now(c)) {
         em_add_error(c, "ERR timeout is out of range");
         return 0;
