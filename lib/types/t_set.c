@@ -700,6 +700,7 @@ static void pop_one(em_ctx *c, sval *s)
         add_elem(c, &e);
         ember__dict_find(d, e.p, e.len, ember__dict_hash(d, e.p, e.len), &pos);
         ember__obj_free(m, ember__dict_unlink(d, &pos));
+        ember__dict_maybe_shrink(d); /* as SREM: Redis resizes after a removal */
     }
 }
 
