@@ -626,14 +626,16 @@ static void cmd_zrem(em_ctx *c)
     }
     zwrite w = {c, o, 0};
     size_t deleted = 0;
+    int gone = 0;
     for (size_t i = 2; i < c->argc; i++) {
         deleted += (size_t)zs_del(&w, c->argv[i], c->argvlen[i]);
         if (!zlen(o)) {
             ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
+            gone = 1;
             break;
         }
     }
-    if (ember__obj_enc(o) == EM_ENC_SKIPLIST && deleted && zlen(o))
+    if (!gone && deleted && ember__obj_enc(o) == EM_ENC_SKIPLIST)
         ember__dict_maybe_shrink(&((em_zset *)ember__obj_body(o))->dict);
     c->st->dirty += deleted;
     em_add_int(c, (int64_t)deleted);
