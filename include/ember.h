@@ -597,6 +597,158 @@ EMBER_API int ember_persist(ember_db *db, const void *key, size_t klen, int *rem
 /* Typed wrappers: lists                                                      */
 /* ------------------------------------------------------------------------ */
 
+/* Elements are (pointer, length) byte strings; an element of length 0 may
+ * have a NULL pointer. Indexes are 0-based, negative ones count from the end
+ * (-1 is the last element), as in Redis. A list key never exists empty: the
+ * call that removes its last element deletes the key. Wrappers that return a
+ * reply tree map an error reply (WRONGTYPE...) to its status code and then
+ * return no tree. Every wrapper is safe from any thread (executor mode) and
+ * costs what the command costs through ember_command(). */
+
+/** Ends of a list, for ember_lmove() and ember_blmove(). */
+#define EMBER_LIST_LEFT 0  /**< the head (index 0) */
+#define EMBER_LIST_RIGHT 1 /**< the tail (index -1) */
+
+/** LPUSH / RPUSH key element [element ...] with n >= 1 elements, pushed one
+ *  after the other (so LPUSH leaves them in reverse order at the head).
+ *  Creates the list if the key does not exist.
+ *  @param[out] newlen the list's length afterwards; may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (n == 0, NULL arrays). */
+EMBER_API int ember_lpush(ember_db *db, const void *key, size_t klen, size_t n,
+                          const void *const *elems, const size_t *lens, int64_t *newlen);
+EMBER_API int ember_rpush(ember_db *db, const void *key, size_t klen, size_t n,
+                          const void *const *elems, const size_t *lens, int64_t *newlen);
+
+/** LPUSHX / RPUSHX: as ember_lpush() / ember_rpush(), but only onto an
+ *  existing list; *newlen is 0 (and nothing is created) when the key does
+ *  not exist. */
+EMBER_API int ember_lpushx(ember_db *db, const void *key, size_t klen, size_t n,
+                           const void *const *elems, const size_t *lens, int64_t *newlen);
+EMBER_API int ember_rpushx(ember_db *db, const void *key, size_t klen, size_t n,
+                           const void *const *elems, const size_t *lens, int64_t *newlen);
+
+/** LPOP / RPOP key: removes and returns the first / last element.
+ *  @param[out] val a copy of the element (release with ember_free();
+ *  NUL-terminated for convenience); @param[out] vlen its length.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no such key), EMBER_EWRONGTYPE. */
+EMBER_API int ember_lpop(ember_db *db, const void *key, size_t klen, void **val, size_t *vlen);
+EMBER_API int ember_rpop(ember_db *db, const void *key, size_t klen, void **val, size_t *vlen);
+
+/** LPOP / RPOP key count: removes up to count elements from one end.
+ *  @param[out] out an ARRAY of STRING in the order they were popped, empty
+ *  when count is 0 (release with ember_reply_free()).
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no such key; *out is not set),
+ *  EMBER_EWRONGTYPE, EMBER_EINVAL (count > INT64_MAX). */
+EMBER_API int ember_lpop_count(ember_db *db, const void *key, size_t klen, uint64_t count,
+                               ember_reply **out);
+EMBER_API int ember_rpop_count(ember_db *db, const void *key, size_t klen, uint64_t count,
+                               ember_reply **out);
+
+/** LLEN key: @param[out] len the number of elements (0 if the key does not
+ *  exist). @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_llen(ember_db *db, const void *key, size_t klen, int64_t *len);
+
+/** LINDEX key index: a copy of the element as ember_lpop() returns it,
+ *  without removing it. Reaching an index walks list nodes from the nearer
+ *  end, then one node: cheap at both ends of any list.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no such key, or index out of range),
+ *  EMBER_EWRONGTYPE. */
+EMBER_API int ember_lindex(ember_db *db, const void *key, size_t klen, int64_t index, void **val,
+                           size_t *vlen);
+
+/** LSET key index element.
+ *  @return EMBER_OK, EMBER_ENOKEY (no such key), EMBER_ERANGE (index out of
+ *  range), EMBER_EWRONGTYPE. */
+EMBER_API int ember_lset(ember_db *db, const void *key, size_t klen, int64_t index,
+                         const void *elem, size_t elen);
+
+/** LRANGE key start stop (inclusive; out-of-range indexes are clipped).
+ *  @param[out] out an ARRAY of STRING, empty if the key does not exist or
+ *  the range selects nothing (release with ember_reply_free()).
+ *  The way to read a big list from C without holding the executor for long:
+ *  ask for windows of a few hundred elements (0..99, 100..199, ...) until a
+ *  reply is shorter than the window; each call costs O(window) plus the walk
+ *  to its start. Other commands may run between windows.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_lrange(ember_db *db, const void *key, size_t klen, int64_t start,
+                           int64_t stop, ember_reply **out);
+
+/** LTRIM key start stop: keeps only the elements in [start, stop] (deletes
+ *  the key if nothing is left). A missing key is not an error.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_ltrim(ember_db *db, const void *key, size_t klen, int64_t start,
+                          int64_t stop);
+
+/** LREM key count element: removes the first count occurrences (count > 0),
+ *  the last -count (count < 0) or all of them (count == 0).
+ *  @param[out] removed the number removed; may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_lrem(ember_db *db, const void *key, size_t klen, int64_t count,
+                         const void *elem, size_t elen, int64_t *removed);
+
+/** LINSERT key BEFORE|AFTER pivot element: inserts before (after == 0) or
+ *  after (after != 0) the first element equal to pivot.
+ *  @param[out] newlen the new length, -1 if pivot was not found, 0 if the
+ *  key does not exist; may be NULL. @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_linsert(ember_db *db, const void *key, size_t klen, int after,
+                            const void *pivot, size_t plen, const void *elem, size_t elen,
+                            int64_t *newlen);
+
+/** LPOS key element [RANK rank] [MAXLEN maxlen]: the index of a matching
+ *  element.
+ *  @param rank    0 or 1 for the first match, n for the n-th, negative to
+ *                 search from the tail (-1: the last match).
+ *  @param maxlen  compare at most this many elements (0: the whole list).
+ *  @param[out] index its index from the head.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no match or no such key),
+ *  EMBER_EWRONGTYPE, EMBER_EINVAL (maxlen < 0). */
+EMBER_API int ember_lpos(ember_db *db, const void *key, size_t klen, const void *elem, size_t elen,
+                         int64_t rank, int64_t maxlen, int64_t *index);
+
+/** LMOVE source destination LEFT|RIGHT LEFT|RIGHT: atomically pops from one
+ *  end of source (EMBER_LIST_LEFT / EMBER_LIST_RIGHT) and pushes onto one end
+ *  of destination (created if missing; may be source itself, which rotates
+ *  it). @param[out] val, vlen the element moved, as ember_lpop() returns it;
+ *  val may be NULL.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (source does not exist; nothing
+ *  moved), EMBER_EWRONGTYPE (either key; nothing moved), EMBER_EINVAL. */
+EMBER_API int ember_lmove(ember_db *db, const void *src, size_t slen, const void *dst, size_t dlen,
+                          int from, int to, void **val, size_t *vlen);
+
+/*
+ * Blocking pops. These block the calling thread until an element can be
+ * taken or the timeout passes: timeout_ms in milliseconds on the store's
+ * clock (a virtual clock times them out through ember_clock_advance()), 0
+ * to wait forever. Waiters on one key are served in the order they blocked,
+ * as in Redis. They return EMBER_ENOTFOUND on timeout and EMBER_ECLOSED if
+ * the database is closed while they wait. Called from the executor thread
+ * (inside ember_run(), or in inline mode) they cannot wait: they return at
+ * once, EMBER_ENOTFOUND when nothing is there, as inside MULTI in Redis.
+ * Blocking another thread forever is easy: prefer a timeout.
+ */
+
+/** BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout: ember_lmove()
+ *  that waits for source to receive an element.
+ *  @return as ember_lmove(), EMBER_ENOTFOUND also on timeout, EMBER_ECLOSED,
+ *  EMBER_EINVAL (timeout_ms < 0). */
+EMBER_API int ember_blmove(ember_db *db, const void *src, size_t slen, const void *dst,
+                           size_t dlen, int from, int to, int64_t timeout_ms, void **val,
+                           size_t *vlen);
+
+/** BLPOP / BRPOP key [key ...] timeout with n >= 1 keys: pops the first /
+ *  last element of the first of the keys that holds a list (in argument
+ *  order), waiting for one to receive an element if none does.
+ *  @param[out] key_index which of keys[] the element came from; may be NULL.
+ *  @param[out] val, vlen the element, as ember_lpop() returns it; val may
+ *  be NULL.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (timeout), EMBER_EWRONGTYPE (a key
+ *  before the first list holds another type), EMBER_ECLOSED, EMBER_EINVAL
+ *  (n == 0, NULL arrays, timeout_ms < 0). */
+EMBER_API int ember_blpop(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                          int64_t timeout_ms, size_t *key_index, void **val, size_t *vlen);
+EMBER_API int ember_brpop(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
+                          int64_t timeout_ms, size_t *key_index, void **val, size_t *vlen);
+
 /* ------------------------------------------------------------------------ */
 /* Typed wrappers: hashes                                                     */
 /* ------------------------------------------------------------------------ */
