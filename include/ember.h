@@ -753,6 +753,119 @@ EMBER_API int ember_brpop(ember_db *db, size_t n, const void *const *keys, const
 /* Typed wrappers: hashes                                                     */
 /* ------------------------------------------------------------------------ */
 
+/* Fields and values are (pointer, length) byte strings like keys. Any thread,
+ * as every wrapper. A reply's order is the hash's own: insertion order while
+ * the hash is small (listpack encoding), unspecified once it is a table.
+ * Wrappers that return a reply tree map an error reply (WRONGTYPE...) to its
+ * status code and then return no tree. A hash key never exists empty: the
+ * call that removes its last field deletes it. A missing key reads as an
+ * empty hash. */
+
+/** HSET key field value [field value ...] with n >= 1 pairs (vals[i] for
+ *  fields[i]; a repeated field takes its last value).
+ *  @param[out] added fields that were not there before; may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (n == 0, NULL arrays). */
+EMBER_API int ember_hset(ember_db *db, const void *key, size_t klen, size_t n,
+                         const void *const *fields, const size_t *flens, const void *const *vals,
+                         const size_t *vlens, int64_t *added);
+
+/** HSETNX key field value: sets the field only if it does not exist.
+ *  @param[out] was_set 1 if set, 0 if the field existed; may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_hsetnx(ember_db *db, const void *key, size_t klen, const void *field,
+                           size_t flen, const void *val, size_t vlen, int *was_set);
+
+/** HGET key field. @param[out] val a copy of the value (release with
+ *  ember_free(); NUL-terminated for convenience), @param[out] vlen its length.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no such key or field), EMBER_EWRONGTYPE. */
+EMBER_API int ember_hget(ember_db *db, const void *key, size_t klen, const void *field, size_t flen,
+                         void **val, size_t *vlen);
+
+/** HMGET key field [field ...] with n >= 1 fields.
+ *  @param[out] out an ARRAY of n elements, STRING or NIL (missing field),
+ *                  in the order asked (ember_reply_free()).
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (n == 0). */
+EMBER_API int ember_hmget(ember_db *db, const void *key, size_t klen, size_t n,
+                          const void *const *fields, const size_t *flens, ember_reply **out);
+
+/** HDEL key field [field ...] with n >= 1 fields.
+ *  @param[out] removed fields deleted (repeats count once); may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL (n == 0). */
+EMBER_API int ember_hdel(ember_db *db, const void *key, size_t klen, size_t n,
+                         const void *const *fields, const size_t *flens, int64_t *removed);
+
+/** HLEN key: @param[out] len number of fields (0 if the key does not exist).
+ *  @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_hlen(ember_db *db, const void *key, size_t klen, int64_t *len);
+
+/** HSTRLEN key field: @param[out] len the value's length in bytes (0 if the
+ *  key or field does not exist). @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_hstrlen(ember_db *db, const void *key, size_t klen, const void *field,
+                            size_t flen, int64_t *len);
+
+/** HEXISTS key field: @param[out] exists 1 or 0; may be NULL.
+ *  @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_hexists(ember_db *db, const void *key, size_t klen, const void *field,
+                            size_t flen, int *exists);
+
+/** HGETALL key: @param[out] out a MAP of field -> value (STRING, STRING):
+ *  ember_reply_len() is 2 x the number of fields, element 2i the field and
+ *  2i + 1 its value; empty if the key does not exist (ember_reply_free()).
+ *  One reply holds the whole hash: for a big hash prefer ember_hscan().
+ *  @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_hgetall(ember_db *db, const void *key, size_t klen, ember_reply **out);
+
+/** HKEYS key / HVALS key: an ARRAY of STRING, the fields / the values, in the
+ *  same order as ember_hgetall() (ember_reply_free()).
+ *  @return EMBER_OK, EMBER_EWRONGTYPE. */
+EMBER_API int ember_hkeys(ember_db *db, const void *key, size_t klen, ember_reply **out);
+EMBER_API int ember_hvals(ember_db *db, const void *key, size_t klen, ember_reply **out);
+
+/** HINCRBY key field delta: adds delta to the field's integer value (a
+ *  missing field counts as 0). @param[out] result the new value; may be NULL.
+ *  @return EMBER_OK, EMBER_ENOTINT (the value is not an integer: "ERR hash
+ *  value is not an integer"), EMBER_EOVERFLOW (nothing changed),
+ *  EMBER_EWRONGTYPE. */
+EMBER_API int ember_hincrby(ember_db *db, const void *key, size_t klen, const void *field,
+                            size_t flen, int64_t delta, int64_t *result);
+
+/** HINCRBYFLOAT key field delta, with long double arithmetic as Redis; the
+ *  value is stored as decimal text without exponent.
+ *  @param[out] result the new value; may be NULL.
+ *  @return EMBER_OK, EMBER_ENOTFLOAT (the value is not a number, or delta is
+ *  NaN or infinite), EMBER_EREPLY (the result would be NaN or infinite;
+ *  nothing changed), EMBER_EWRONGTYPE. */
+EMBER_API int ember_hincrbyfloat(ember_db *db, const void *key, size_t klen, const void *field,
+                                 size_t flen, double delta, double *result);
+
+/** HRANDFIELD key count [WITHVALUES]: random fields.
+ *  count > 0: up to count distinct fields (the whole hash if count >= its
+ *  size); count < 0: exactly -count fields, which may repeat; 0: none.
+ *  @param withvalues 0: an ARRAY of STRING fields; 1: an ARRAY of
+ *                    [field, value] ARRAYs (Redis 7.0's RESP3 shape).
+ *  @param[out] out the ARRAY, empty if the key does not exist (ember_reply_free()).
+ *  @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_ERANGE (count is INT64_MIN; with
+ *  values |count| > INT64_MAX / 2; or count < -16777216, which ember refuses
+ *  rather than build an unbounded reply). */
+EMBER_API int ember_hrandfield(ember_db *db, const void *key, size_t klen, int64_t count,
+                               int withvalues, ember_reply **out);
+
+/** HSCAN key cursor [MATCH pattern] [COUNT count]: the chunked way to walk a
+ *  big hash without one giant reply (and without holding the executor for
+ *  the whole walk, as ember_hgetall() does). Start with cursor 0 and call
+ *  again with *next_cursor until it is 0.
+ *  @param pattern  glob on fields (Redis's MATCH), NULL for all.
+ *  @param count    work hint per call (0 for Redis's default, 10).
+ *  @param[out] next_cursor 0 when the iteration is complete.
+ *  @param[out] pairs an ARRAY field, value, field, value ... (ember_reply_free()).
+ *  A small hash (listpack encoding) comes back whole with cursor 0.
+ *  Guarantee (as Redis): every field present for the whole iteration is
+ *  returned at least once, even while the hash's table resizes; a field may
+ *  come back more than once. @return EMBER_OK, EMBER_EWRONGTYPE, EMBER_EINVAL. */
+EMBER_API int ember_hscan(ember_db *db, const void *key, size_t klen, uint64_t cursor,
+                          const void *pattern, size_t plen, uint32_t count, uint64_t *next_cursor,
+                          ember_reply **pairs);
+
 /* ------------------------------------------------------------------------ */
 /* Typed wrappers: sets                                                       */
 /* ------------------------------------------------------------------------ */
