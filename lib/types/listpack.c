@@ -86,16 +86,19 @@ static int is_str(uint8_t b)
     return (b & 0xC0) == 0x80 || (b & 0xF0) == 0xE0 || b == LP_ENC_STR32;
 }
 
-/* Bytes of the back-length that encodes l. */
+/* Bytes of the back-length that encodes l. The limits are Redis's, which are
+ * one below the powers of 2^7 a group count could hold (16383 takes 3 bytes,
+ * not 2): validation demands these exact sizes, so they must match byte for
+ * byte or Redis and ember would reject each other's files. */
 static size_t backlen_size(uint64_t l)
 {
-    if (l < 128)
+    if (l <= 127)
         return 1;
-    if (l < 16384)
+    if (l < 16383)
         return 2;
-    if (l < (UINT64_C(1) << 21))
+    if (l < 2097151)
         return 3;
-    if (l < (UINT64_C(1) << 28))
+    if (l < 268435455)
         return 4;
     return 5;
 }

@@ -234,9 +234,10 @@ static void test_int_encodings(void **state)
 static void test_str_encodings(void **state)
 {
     (void)state;
-    static const size_t lens[] = {0, 1, 63, 64, 127, 128, 4095, 4096, 16378, 16379, 100000};
-    char *data = malloc(100000);
-    for (size_t i = 0; i < 100000; i++)
+    static const size_t lens[] = {0,    1,     63,    64,    127,    128,     4095,
+                                  4096, 16377, 16378, 16379, 100000, 2097145, 2097146};
+    char *data = malloc(2097146);
+    for (size_t i = 0; i < 2097146; i++)
         data[i] = (char)('a' + i % 26);
     for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
         size_t len = lens[k];
@@ -245,7 +246,24 @@ static void test_str_encodings(void **state)
         assert_non_null(lp);
         size_t hl = len < 64 ? 1 : len < 4096 ? 2 : 5;
         size_t e = hl + len;
-        size_t bl = e < 128 ? 1 : e < 16384 ? 2 : e < (1u << 21) ? 3 : 4;
+        /* Redis's limits: 127, then 16382, 2097150, 268435454 */
+        size_t bl = e <= 127 ? 1 : e < 16383 ? 2 : e < 2097151 ? 3 : 4;
+        if (e == 16383) {
+            const uint8_t want[] = {0x00, 0xFF, 0xFF};
+            assert_memory_equal(lp + 6 + e, want, 3);
+        }
+        if (e == 16382) {
+            const uint8_t want[] = {0x7F, 0xFE};
+            assert_memory_equal(lp + 6 + e, want, 2);
+        }
+        if (e == 2097150) {
+            const uint8_t want[] = {0x7F, 0xFF, 0xFE};
+            assert_memory_equal(lp + 6 + e, want, 3);
+        }
+        if (e == 2097151) {
+            const uint8_t want[] = {0x00, 0xFF, 0xFF, 0xFF};
+            assert_memory_equal(lp + 6 + e, want, 4);
+        }
         assert_int_equal(ember__lp_bytes(lp), 7 + e + bl);
         uint8_t *p = lp + 6;
         if (len < 64) {
