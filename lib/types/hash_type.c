@@ -223,12 +223,13 @@ int ember__hash_try_convert(em_mem *m, em_obj *o, const size_t *lens, size_t n,
     return 0;
 }
 
-/* Sets f in a table hash. */
-static int dict_set(em_mem *m, em_dict *d, const void *f, size_t flen, const void *v, size_t vlen)
+/* Stores the entry n (field and value) in a table hash, replacing the
+ * field's old entry. 1 new, 0 replaced, -1 (n freed) when it could not be
+ * added. */
+static int dict_store(em_mem *m, em_dict *d, em_obj *n)
 {
-    em_obj *n = ember__obj_new_string(m, f, flen, v, vlen, EM_STRENC_NOINT);
-    if (!n)
-        return -1;
+    size_t flen;
+    const char *f = ember__obj_key(n, &flen);
     em_dpos pos;
     if (dict_field(d, f, flen, &pos)) {
         ember__obj_free(m, ember__dict_replace(d, &pos, n));
@@ -272,11 +273,19 @@ int ember__hash_set(em_mem *m, em_obj *o, const void *f, size_t flen, const void
             return 1;
         }
         /* A new field past max_entries, or a long field/value: convert first
-         * (the listpack is still within its limits, see the top comment). */
-        if (ember__hash_convert(m, o, cfg->seed) < 0)
+         * (the listpack is still within its limits, see the top comment).
+         * The entry is built before, so a failure leaves the listpack. */
+        em_obj *n = ember__obj_new_string(m, f, flen, v, vlen, EM_STRENC_NOINT);
+        if (!n)
             return -1;
+        if (ember__hash_convert(m, o, cfg->seed) < 0) {
+            ember__obj_free(m, n);
+            return -1;
+        }
+        return dict_store(m, ember__obj_body(o), n);
     }
-    return dict_set(m, ember__obj_body(o), f, flen, v, vlen);
+    em_obj *n = ember__obj_new_string(m, f, flen, v, vlen, EM_STRENC_NOINT);
+    return n ? dict_store(m, ember__obj_body(o), n) : -1;
 }
 
 int ember__hash_delete(em_mem *m, em_obj *o, const void *f, size_t flen)
