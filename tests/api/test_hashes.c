@@ -821,6 +821,11 @@ static void test_table_keys(void **state)
            {"object encoding h3", "$hashtable"});
     assert_int_equal(ember_clock_advance(db, 101), EMBER_OK);
     SCRIPT(db, {"exists h3", ":0"}, {"hlen h3", ":0"}, {"del h", ":1"}, {"exists h", ":0"});
+    /* A big hash freed on the lazy-free thread, and one freed by FLUSHALL ASYNC. */
+    fill(db, "u", 3000);
+    fill(db, "u2", 3000);
+    SCRIPT(db, {"unlink u", ":1"}, {"exists u", ":0"}, {"flushall async", "+OK"},
+           {"exists u2", ":0"});
     /* With the raised threshold 2000 fields stay a listpack, in order. */
     fill(db, "lp", 2000);
     assert_string_equal(encoding(db, "lp"), "$listpack");
@@ -840,7 +845,10 @@ static void test_oom(void **state)
     size_t fl[1] = {1}, vl[1] = {1};
     atomic_store(&fail_alloc, 1);
     int rc1 = ember_hset(db, "new", 3, 1, f, fl, v, vl, NULL);
-    int rc2 = ember_hset(db, "h", 1, 1, f, fl, v, vl, NULL);
+    /* (a value long enough that the listpack's rounding slack cannot take it) */
+    const void *lv[1] = {"0123456789012345678901234567890123456789"};
+    size_t lvl[1] = {40};
+    int rc2 = ember_hset(db, "h", 1, 1, f, fl, lv, lvl, NULL);
     atomic_store(&fail_alloc, 0);
     assert_true(rc1 == EMBER_ENOMEM);
     assert_true(rc2 == EMBER_ENOMEM);
