@@ -53,7 +53,7 @@ static size_t lp_entry_size(size_t len)
 {
     size_t hdr = len < 64 ? 1 : len < 4096 ? 2 : 5;
     size_t body = hdr + len;
-    size_t back = body < 128 ? 1 : body < 16384 ? 2 : body < 2097152 ? 3 : 5;
+    size_t back = body < 128 ? 1 : body < 16383 ? 2 : body < 2097151 ? 3 : body < 268435455 ? 4 : 5;
     return body + back;
 }
 
