@@ -233,25 +233,43 @@ static void cmd_config_get(em_ctx *c)
     }
 }
 
-/* CONFIG SET parameter value [parameter value ...] */
+/*
+ * CONFIG SET parameter value [parameter value ...]
+ *
+ * As Redis 7.0: the names are checked first, in order (unknown, immutable,
+ * named twice — an alias is another name), then the values; all or nothing.
+ */
 static void cmd_config_set(em_ctx *c)
 {
     if ((c->argc - 2) % 2 != 0) {
-        em_err_arity(c);
+        em_err_syntax(c);
         return;
+    }
+    for (size_t a = 2; a < c->argc; a += 2) {
+        int idx = ember__settings_find(c->argv[a], c->argvlen[a]);
+        const char *why = NULL;
+        if (idx < 0) {
+            em_add_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%.*s'",
+                          (int)c->argvlen[a], c->argv[a]);
+            return;
+        }
+        if (ember__settings_immutable((size_t)idx))
+            why = "can't set immutable config";
+        for (size_t b = 2; !why && b < a; b += 2)
+            if (ember__settings_find(c->argv[b], c->argvlen[b]) == idx)
+                why = "duplicate parameter";
+        if (why) {
+            em_add_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%.*s') - %s",
+                          (int)c->argvlen[a], c->argv[a], why);
+            return;
+        }
     }
     /* All or nothing: apply to a copy, then publish it. */
     em_settings next = c->srv->cfg;
     for (size_t a = 2; a < c->argc; a += 2) {
         const char *why = "";
-        int rc = ember__settings_set(&next, c->argv[a], c->argvlen[a], c->argv[a + 1],
-                                     c->argvlen[a + 1], 1, &why);
-        if (rc == EM_CFG_UNKNOWN) {
-            em_add_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%.*s'",
-                          (int)c->argvlen[a], c->argv[a]);
-            return;
-        }
-        if (rc != EM_CFG_OK) {
+        if (ember__settings_set(&next, c->argv[a], c->argvlen[a], c->argv[a + 1], c->argvlen[a + 1],
+                                1, &why) != EM_CFG_OK) {
             em_add_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%.*s') - %s",
                           (int)c->argvlen[a], c->argv[a], why);
             return;

@@ -37,20 +37,20 @@ static const param params[] = {
     {"lazyfree-lazy-user-del", P_BOOL, OFF(lazyfree_lazy_user_del), 0, 1, 0, NULL},
     {"lazyfree-lazy-user-flush", P_BOOL, OFF(lazyfree_lazy_user_flush), 0, 1, 0, NULL},
     {"lazyfree-lazy-expire", P_BOOL, OFF(lazyfree_lazy_expire), 0, 1, 0, NULL},
-    {"list-max-listpack-size", P_INT, OFF(list_max_listpack_size), -5, INT32_MAX, 0, NULL},
-    {"list-max-ziplist-size", P_INT, OFF(list_max_listpack_size), -5, INT32_MAX, 0, NULL},
+    {"list-max-listpack-size", P_INT, OFF(list_max_listpack_size), INT32_MIN, INT32_MAX, 0, NULL},
+    {"list-max-ziplist-size", P_INT, OFF(list_max_listpack_size), INT32_MIN, INT32_MAX, 0, NULL},
     {"list-compress-depth", P_INT, OFF(list_compress_depth), 0, INT32_MAX, 0, NULL},
-    {"hash-max-listpack-entries", P_INT, OFF(hash_max_listpack_entries), 0, INT32_MAX, 0, NULL},
-    {"hash-max-ziplist-entries", P_INT, OFF(hash_max_listpack_entries), 0, INT32_MAX, 0, NULL},
-    {"hash-max-listpack-value", P_INT, OFF(hash_max_listpack_value), 0, INT32_MAX, 0, NULL},
-    {"hash-max-ziplist-value", P_INT, OFF(hash_max_listpack_value), 0, INT32_MAX, 0, NULL},
-    {"set-max-intset-entries", P_INT, OFF(set_max_intset_entries), 0, INT32_MAX, 0, NULL},
-    {"set-max-listpack-entries", P_INT, OFF(set_max_listpack_entries), 0, INT32_MAX, 0, NULL},
-    {"set-max-listpack-value", P_INT, OFF(set_max_listpack_value), 0, INT32_MAX, 0, NULL},
-    {"zset-max-listpack-entries", P_INT, OFF(zset_max_listpack_entries), 0, INT32_MAX, 0, NULL},
-    {"zset-max-ziplist-entries", P_INT, OFF(zset_max_listpack_entries), 0, INT32_MAX, 0, NULL},
-    {"zset-max-listpack-value", P_INT, OFF(zset_max_listpack_value), 0, INT32_MAX, 0, NULL},
-    {"zset-max-ziplist-value", P_INT, OFF(zset_max_listpack_value), 0, INT32_MAX, 0, NULL},
+    {"hash-max-listpack-entries", P_INT, OFF(hash_max_listpack_entries), 0, INT64_MAX, 0, NULL},
+    {"hash-max-ziplist-entries", P_INT, OFF(hash_max_listpack_entries), 0, INT64_MAX, 0, NULL},
+    {"hash-max-listpack-value", P_MEMORY, OFF(hash_max_listpack_value), 0, INT64_MAX, 0, NULL},
+    {"hash-max-ziplist-value", P_MEMORY, OFF(hash_max_listpack_value), 0, INT64_MAX, 0, NULL},
+    {"set-max-intset-entries", P_INT, OFF(set_max_intset_entries), 0, INT64_MAX, 0, NULL},
+    {"set-max-listpack-entries", P_INT, OFF(set_max_listpack_entries), 0, INT64_MAX, 0, NULL},
+    {"set-max-listpack-value", P_INT, OFF(set_max_listpack_value), 0, INT64_MAX, 0, NULL},
+    {"zset-max-listpack-entries", P_INT, OFF(zset_max_listpack_entries), 0, INT64_MAX, 0, NULL},
+    {"zset-max-ziplist-entries", P_INT, OFF(zset_max_listpack_entries), 0, INT64_MAX, 0, NULL},
+    {"zset-max-listpack-value", P_MEMORY, OFF(zset_max_listpack_value), 0, INT64_MAX, 0, NULL},
+    {"zset-max-ziplist-value", P_MEMORY, OFF(zset_max_listpack_value), 0, INT64_MAX, 0, NULL},
 };
 
 void ember__settings_defaults(em_settings *s)
@@ -85,6 +85,11 @@ size_t ember__settings_count(void)
 const char *ember__settings_name(size_t i)
 {
     return params[i].name;
+}
+
+int ember__settings_immutable(size_t i)
+{
+    return params[i].immutable;
 }
 
 int ember__settings_find(const char *name, size_t nlen)
@@ -178,7 +183,10 @@ int ember__settings_set(em_settings *s, const char *name, size_t nlen, const cha
         break;
     }
     if (v < p->min || v > p->max) {
-        *why = "argument is out of range";
+        static _Thread_local char range[96];
+        snprintf(range, sizeof range, "argument must be between %lld and %lld inclusive",
+                 (long long)p->min, (long long)p->max);
+        *why = range;
         return EM_CFG_BADVALUE;
     }
     memcpy((char *)s + p->offset, &v, sizeof v);

@@ -60,6 +60,8 @@ size_t ember__settings_format(const em_settings *s, size_t i, char *buf, size_t 
 /* Number of parameters, and the name of parameter i. */
 size_t ember__settings_count(void);
 const char *ember__settings_name(size_t i);
+/* 1 if parameter i can only be set before the store opens. */
+int ember__settings_immutable(size_t i);
 /* Index of a parameter by exact (case-insensitive) name, or -1. */
 int ember__settings_find(const char *name, size_t nlen);
 
