@@ -13,9 +13,11 @@
  *           database (":memory:"), each visit in its own (autocommit)
  *           transaction as a request handler would do it.
  *
- * Both see the same stream of visits. At 1k, 10k, 100k and 1M visits the
- * program prints the time each took so far and checks that both show the same
- * 10 visitors; it exits non-zero if they differ.
+ * ember runs in both of its modes: executor (the default: each call hands the
+ * command to ember's thread) and inline (the command runs on the caller's
+ * thread, as SQLite's statements do). All see the same stream of visits. At
+ * 1k, 10k, 100k and 1M visits the program prints the time each took so far and checks that both
+ * show the same 10 visitors; it exits non-zero if they differ.
  *
  *   recent_visitors [max_visits]    (default 1000000; e.g. 10000 for a quick run)
  *
@@ -207,29 +209,40 @@ int main(int argc, char **argv)
         checkpoints[ncp++] = c;
     checkpoints[ncp++] = max;
 
-    struct ember_side e;
-    ember_check(ember_db_open(NULL, &e.db), "ember_db_open");
-    ember_check(ember_batch_new(&e.record), "ember_batch_new");
+    /* ember twice: the default executor mode (any thread may call; each call
+     * is a hand-off to ember's thread) and inline mode (commands run on the
+     * calling thread, as SQLite's do; one thread at a time). */
+    struct ember_side e[2];
+    for (int k = 0; k < 2; k++) {
+        ember_config *cfg;
+        ember_check(ember_config_new(&cfg), "ember_config_new");
+        ember_check(ember_config_set_mode(cfg, k ? EMBER_MODE_INLINE : EMBER_MODE_EXECUTOR),
+                    "ember_config_set_mode");
+        ember_check(ember_db_open(cfg, &e[k].db), "ember_db_open");
+        ember_config_free(cfg);
+        ember_check(ember_batch_new(&e[k].record), "ember_batch_new");
+    }
     struct sqlite_side s;
     sqlite_open(&s);
 
     /* Each store runs the whole stream on its own, so each one's time is its
      * own; the pages shown at every checkpoint are kept and compared after. */
-    static struct latest shown[2][MAX_CHECKPOINTS];
-    double at[2][MAX_CHECKPOINTS];
-    for (int side = 0; side < 2; side++) {
+    enum { EXECUTOR, INLINE, SQLITE, SIDES };
+    static struct latest shown[SIDES][MAX_CHECKPOINTS];
+    double at[SIDES][MAX_CHECKPOINTS];
+    for (int side = 0; side < SIDES; side++) {
         double t0 = now_s();
         int cp = 0;
         for (uint64_t i = 0; i < max; i++) {
             char name[NAME_CAP];
             size_t len = (size_t)visitor_of(i, name);
             struct latest page;
-            if (side == 0) {
-                ember_record(&e, name, len);
-                ember_show(&e, &page);
-            } else {
+            if (side == SQLITE) {
                 sqlite_record(&s, name, len, (int64_t)i);
                 sqlite_show(&s, &page);
+            } else {
+                ember_record(&e[side], name, len);
+                ember_show(&e[side], &page);
             }
             if (i + 1 == checkpoints[cp]) {
                 at[side][cp] = now_s() - t0;
@@ -239,32 +252,38 @@ int main(int argc, char **argv)
     }
 
     printf("Latest 10 visitors: record the visit, then show the page, %llu times\n"
-           "  ember:  LPUSH + LTRIM 0 9 (one atomic batch), LRANGE 0 9\n"
+           "  ember:  LPUSH + LTRIM 0 9 (one atomic batch), LRANGE 0 9; executor mode (the "
+           "default)\n          and inline mode\n"
            "  SQLite: INSERT, SELECT ... ORDER BY created_at DESC LIMIT 10 (indexed, "
            "in-memory)\n\n",
            (unsigned long long)max);
-    printf("%10s %12s %12s %12s %12s %9s  %s\n", "visits", "ember s", "ember us/v", "SQLite s",
-           "SQLite us/v", "SQLite/e", "same 10?");
+    printf("%10s %11s %11s %11s %11s %11s %11s  %s\n", "", "executor", "", "inline", "", "SQLite",
+           "", "same");
+    printf("%10s %11s %11s %11s %11s %11s %11s  %s\n", "visits", "total s", "us/visit", "total s",
+           "us/visit", "total s", "us/visit", "10?");
     int all_same = 1;
     for (int cp = 0; cp < ncp; cp++) {
-        uint64_t prev = cp ? checkpoints[cp - 1] : 0;
-        double de = at[0][cp] - (cp ? at[0][cp - 1] : 0);
-        double ds = at[1][cp] - (cp ? at[1][cp - 1] : 0);
-        double n = (double)(checkpoints[cp] - prev);
-        int same = same_latest(&shown[0][cp], &shown[1][cp]) && shown[0][cp].n == LATEST;
+        double n = (double)(checkpoints[cp] - (cp ? checkpoints[cp - 1] : 0));
+        int same = shown[0][cp].n == LATEST;
+        printf("%10llu", (unsigned long long)checkpoints[cp]);
+        for (int side = 0; side < SIDES; side++) {
+            double d = at[side][cp] - (cp ? at[side][cp - 1] : 0);
+            printf(" %11.3f %11.3f", at[side][cp], d * 1e6 / n);
+            same &= same_latest(&shown[0][cp], &shown[side][cp]);
+        }
         all_same &= same;
-        printf("%10llu %12.3f %12.3f %12.3f %12.3f %8.1fx  %s\n",
-               (unsigned long long)checkpoints[cp], at[0][cp], de * 1e6 / n, at[1][cp],
-               ds * 1e6 / n, at[1][cp] / at[0][cp], same ? "yes" : "NO");
+        printf("  %s\n", same ? "yes" : "NO");
     }
-    printf("\n(us/v: microseconds per visit since the previous row)\n");
+    printf("\n(us/visit: microseconds per visit since the previous row)\n");
     printf("the page at the end:");
     for (int k = 0; k < shown[0][ncp - 1].n; k++)
         printf(" %s", shown[0][ncp - 1].name[k]);
     printf("\n");
 
-    ember_batch_free(e.record);
-    ember_check(ember_db_close(e.db), "ember_db_close");
+    for (int k = 0; k < 2; k++) {
+        ember_batch_free(e[k].record);
+        ember_check(ember_db_close(e[k].db), "ember_db_close");
+    }
     sqlite_close(&s);
     if (!all_same) {
         fprintf(stderr, "recent_visitors: ember and SQLite disagree on the latest visitors\n");
