@@ -294,9 +294,11 @@ EMBER_API void ember_reply_free(ember_reply *r);
 
 /** Completion callback. Called exactly once per accepted submission; never if
  *  the submission call itself returned an error.
- *  @param status  EMBER_OK (reply is set) or EMBER_ECLOSED (the database
- *                 closed first; reply is NULL).
- *  @param reply   owned by the callback: release it with ember_reply_free().
+ *  @param status  for a command: EMBER_OK (reply is set) or EMBER_ECLOSED (the
+ *                 database closed first; reply is NULL); for a batch
+ *                 (ember_batch_exec_async()): its execution status.
+ *  @param reply   owned by the callback: release it with ember_reply_free()
+ *                 (NULL for batches: their replies stay in the batch).
  *  Runs on the executor thread (cq == NULL) — it must be short and must not
  *  wait; it may call ember_command() and friends, which execute directly — or
  *  on whichever thread calls ember_cq_poll() (cq != NULL). */
@@ -350,7 +352,8 @@ enum {
 EMBER_API int ember_batch_new(ember_batch **out);
 
 /** Appends a command (arguments copied). Same argument rules as ember_command().
- *  @return EMBER_OK, EMBER_EINVAL, EMBER_ENOMEM. */
+ *  @return EMBER_OK, EMBER_EINVAL, EMBER_ENOMEM, EMBER_EMISUSE (an
+ *  ember_batch_exec_async() of it is in flight). */
 EMBER_API int ember_batch_add(ember_batch *b, size_t argc, const char *const *argv,
                               const size_t *argvlen);
 
@@ -368,6 +371,26 @@ EMBER_API size_t ember_batch_count(const ember_batch *b);
  *  Replies replace those of a previous execution.
  *  @return EMBER_OK, EMBER_EABORT, EMBER_EINVAL, EMBER_ENOMEM, EMBER_ECLOSED. */
 EMBER_API int ember_batch_exec(ember_db *db, ember_batch *b, int flags);
+
+/** Submits a batch without waiting: ember_batch_exec() whose end is reported
+ *  through a completion callback, so one thread can keep several batches in
+ *  flight and build the next while the executor runs the previous one.
+ *  The callback (see ember_callback) gets the status ember_batch_exec() would
+ *  return (EMBER_OK, EMBER_EABORT, EMBER_ENOMEM) or EMBER_ECLOSED, and a NULL
+ *  reply: read the replies with ember_batch_reply(). It is called exactly once
+ *  if this returns EMBER_OK, never otherwise.
+ *  Ownership: the batch belongs to ember from this call until its commands
+ *  have run: ember_batch_add(), ember_batch_exec(), a second
+ *  ember_batch_exec_async() return EMBER_EMISUSE meanwhile and
+ *  ember_batch_clear() does nothing; do not free it before its callback ran.
+ *  @param cq  NULL to run the callback on the executor thread, or a completion
+ *             queue of the same database (ember_cq_poll() runs it).
+ *  @return EMBER_OK, EMBER_EINVAL, EMBER_EMISUSE (already in flight),
+ *          EMBER_ENOMEM, EMBER_ECLOSED. Any thread. In inline mode the batch
+ *          runs at once and the callback is called before return (or queued
+ *          on cq). */
+EMBER_API int ember_batch_exec_async(ember_db *db, ember_batch *b, int flags, ember_cq *cq,
+                                     ember_callback cb, void *userdata);
 
 /** The reply to command i of the last execution, owned by the batch (valid
  *  until the next exec, clear or free). NULL if out of range or not run. */
@@ -670,14 +693,13 @@ EMBER_API int ember_lset(ember_db *db, const void *key, size_t klen, int64_t ind
  *  reply is shorter than the window; each call costs O(window) plus the walk
  *  to its start. Other commands may run between windows.
  *  @return EMBER_OK, EMBER_EWRONGTYPE. */
-EMBER_API int ember_lrange(ember_db *db, const void *key, size_t klen, int64_t start,
-                           int64_t stop, ember_reply **out);
+EMBER_API int ember_lrange(ember_db *db, const void *key, size_t klen, int64_t start, int64_t stop,
+                           ember_reply **out);
 
 /** LTRIM key start stop: keeps only the elements in [start, stop] (deletes
  *  the key if nothing is left). A missing key is not an error.
  *  @return EMBER_OK, EMBER_EWRONGTYPE. */
-EMBER_API int ember_ltrim(ember_db *db, const void *key, size_t klen, int64_t start,
-                          int64_t stop);
+EMBER_API int ember_ltrim(ember_db *db, const void *key, size_t klen, int64_t start, int64_t stop);
 
 /** LREM key count element: removes the first count occurrences (count > 0),
  *  the last -count (count < 0) or all of them (count == 0).
@@ -731,9 +753,8 @@ EMBER_API int ember_lmove(ember_db *db, const void *src, size_t slen, const void
  *  that waits for source to receive an element.
  *  @return as ember_lmove(), EMBER_ENOTFOUND also on timeout, EMBER_ECLOSED,
  *  EMBER_EINVAL (timeout_ms < 0). */
-EMBER_API int ember_blmove(ember_db *db, const void *src, size_t slen, const void *dst,
-                           size_t dlen, int from, int to, int64_t timeout_ms, void **val,
-                           size_t *vlen);
+EMBER_API int ember_blmove(ember_db *db, const void *src, size_t slen, const void *dst, size_t dlen,
+                           int from, int to, int64_t timeout_ms, void **val, size_t *vlen);
 
 /** BLPOP / BRPOP key [key ...] timeout with n >= 1 keys: pops the first /
  *  last element of the first of the keys that holds a list (in argument

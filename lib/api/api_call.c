@@ -168,6 +168,7 @@ EMBER_API int ember_command_async(ember_db *db, size_t argc, const char *const *
     if (!r)
         return EMBER_ENOMEM;
     memset(r, 0, sizeof *r);
+    r->kind = EM_REQ_ASYNC;
     const char **av = (const char **)(r + 1);
     size_t *al = (size_t *)(av + argc);
     char *p = (char *)(al + argc);
@@ -239,7 +240,7 @@ EMBER_API int ember_cq_poll(ember_cq *cq, size_t max, size_t *ran)
         em_req *r = (em_req *)node;
         struct ember_reply *rep = r->reply;
         r->reply = NULL;
-        r->cb(r->ud, EMBER_OK, rep);
+        r->cb(r->ud, r->status, rep);
         ember__req_free_async(r);
         n++;
     }
@@ -280,6 +281,8 @@ EMBER_API int ember_batch_new(ember_batch **out)
     if (!b)
         return EMBER_ENOMEM;
     b->magic = EM_BATCH_MAGIC;
+    /* Commands are looked up as they are added: the table must be built. */
+    ember__registry_init();
     *out = b;
     return EMBER_OK;
 }
@@ -310,11 +313,19 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+/* 1 while an asynchronous execution owns the batch. */
+static int batch_busy(const ember_batch *b)
+{
+    return atomic_load_explicit(&b->busy, memory_order_acquire) != 0;
+}
+
 EMBER_API int ember_batch_add(ember_batch *b, size_t argc, const char *const *argv,
                               const size_t *argvlen)
 {
     if (!batch_ok(b) || !args_ok(argc, argv, argvlen))
         return EMBER_EINVAL;
+    if (batch_busy(b))
+        return EMBER_EMISUSE;
     size_t bytes = 0;
     for (size_t i = 0; i < argc; i++)
         bytes += (argvlen ? argvlen[i] : (argv[i] ? strlen(argv[i]) : 0)) + 1;
@@ -328,6 +339,8 @@ EMBER_API int ember_batch_add(ember_batch *b, size_t argc, const char *const *ar
     b->capargs = capargs;
     b->cmds[b->ncmds].argc = argc;
     b->cmds[b->ncmds].arg0 = b->nargs;
+    b->cmds[b->ncmds].cmd =
+        ember__cmd_lookup(argv[0], argvlen ? argvlen[0] : (argv[0] ? strlen(argv[0]) : 0));
     for (size_t i = 0; i < argc; i++) {
         size_t n = argvlen ? argvlen[i] : (argv[i] ? strlen(argv[i]) : 0);
         if (n)
@@ -347,10 +360,9 @@ EMBER_API size_t ember_batch_count(const ember_batch *b)
     return batch_ok(b) ? b->ncmds : 0;
 }
 
-EMBER_API int ember_batch_exec(ember_db *db, ember_batch *b, int flags)
+/* Readies a batch for execution: reply slots, argv pointed into its bytes. */
+static int batch_prepare(ember_batch *b)
 {
-    if (!em_db_ok(db) || !batch_ok(b) || (flags & ~EMBER_BATCH_ATOMIC))
-        return EMBER_EINVAL;
     batch_free_replies(b);
     struct ember_reply **rep = realloc(b->replies, (b->ncmds ? b->ncmds : 1) * sizeof *rep);
     if (!rep)
@@ -360,9 +372,50 @@ EMBER_API int ember_batch_exec(ember_db *db, ember_batch *b, int flags)
     /* The byte arena may have moved since add: point argv into it now. */
     for (size_t i = 0; i < b->nargs; i++)
         b->argv[i] = b->bytes + b->argoff[i];
-    if (b->ncmds == 0)
-        return EMBER_OK;
+    return EMBER_OK;
+}
+
+EMBER_API int ember_batch_exec(ember_db *db, ember_batch *b, int flags)
+{
+    if (!em_db_ok(db) || !batch_ok(b) || (flags & ~EMBER_BATCH_ATOMIC))
+        return EMBER_EINVAL;
+    if (batch_busy(b))
+        return EMBER_EMISUSE;
+    int rc = batch_prepare(b);
+    if (rc != EMBER_OK || b->ncmds == 0)
+        return rc;
     return ember__exec_batch(&db->box->core, db->dbid, b, flags);
+}
+
+EMBER_API int ember_batch_exec_async(ember_db *db, ember_batch *b, int flags, ember_cq *cq,
+                                     ember_callback cb, void *userdata)
+{
+    if (!em_db_ok(db) || !batch_ok(b) || !cb || (flags & ~EMBER_BATCH_ATOMIC))
+        return EMBER_EINVAL;
+    if (cq && (cq->magic != EM_CQ_MAGIC || cq->core != &db->box->core))
+        return EMBER_EINVAL;
+    if (batch_busy(b))
+        return EMBER_EMISUSE;
+    int rc = batch_prepare(b);
+    if (rc != EMBER_OK)
+        return rc;
+    em_req *r = calloc(1, sizeof *r);
+    if (!r)
+        return EMBER_ENOMEM;
+    r->kind = EM_REQ_BATCH_ASYNC;
+    r->dbid = db->dbid;
+    r->batch = b;
+    r->batch_flags = flags;
+    r->cb = cb;
+    r->ud = userdata;
+    r->cq = cq;
+    atomic_store_explicit(&b->busy, 1, memory_order_relaxed);
+    rc = ember__exec_async(&db->box->core, r);
+    if (rc != EMBER_OK) {
+        atomic_store_explicit(&b->busy, 0, memory_order_relaxed);
+        free(r);
+    }
+    return rc;
 }
 
 EMBER_API const ember_reply *ember_batch_reply(const ember_batch *b, size_t i)
@@ -372,7 +425,7 @@ EMBER_API const ember_reply *ember_batch_reply(const ember_batch *b, size_t i)
 
 EMBER_API void ember_batch_clear(ember_batch *b)
 {
-    if (!batch_ok(b))
+    if (!batch_ok(b) || batch_busy(b))
         return;
     batch_free_replies(b);
     b->ncmds = b->nargs = b->nbytes = 0;

@@ -103,7 +103,11 @@ static void reply_unknown(em_ctx *c)
 
 const em_cmd *ember__cmd_resolve(em_ctx *c)
 {
-    const em_cmd *cmd = ember__cmd_lookup(c->argv[0], c->argvlen[0]);
+    return ember__cmd_resolve_known(c, ember__cmd_lookup(c->argv[0], c->argvlen[0]));
+}
+
+const em_cmd *ember__cmd_resolve_known(em_ctx *c, const em_cmd *cmd)
+{
     c->parent = NULL;
     if (!cmd) {
         reply_unknown(c);
@@ -153,6 +157,13 @@ void ember__cmd_call(em_ctx *c, const em_cmd *cmd)
 void ember__cmd_exec(em_ctx *c)
 {
     const em_cmd *cmd = ember__cmd_resolve(c);
+    if (cmd)
+        ember__cmd_call(c, cmd);
+}
+
+void ember__cmd_exec_known(em_ctx *c, const em_cmd *top)
+{
+    const em_cmd *cmd = top ? ember__cmd_resolve_known(c, top) : ember__cmd_resolve(c);
     if (cmd)
         ember__cmd_call(c, cmd);
 }

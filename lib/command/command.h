@@ -92,8 +92,14 @@ const em_cmd *ember__cmd_lookup(const char *name, size_t len);
  * NULL after replying with Redis's error (unknown command / subcommand,
  * wrong number of arguments). */
 const em_cmd *ember__cmd_resolve(em_ctx *c);
+/* As ember__cmd_resolve, for a name already looked up (cmd may be NULL:
+ * unknown). Subcommands and arity are still checked. */
+const em_cmd *ember__cmd_resolve_known(em_ctx *c, const em_cmd *cmd);
 /* Resolves and runs one command, replying through c's sink. */
 void ember__cmd_exec(em_ctx *c);
+/* Runs a command whose name was looked up earlier (batches look names up
+ * when a command is added, off the executor); top NULL = look it up now. */
+void ember__cmd_exec_known(em_ctx *c, const em_cmd *top);
 /* Runs an already resolved command. */
 void ember__cmd_call(em_ctx *c, const em_cmd *cmd);
 /* Full name for error messages ("config|get"). */

@@ -19,7 +19,15 @@
 
 typedef struct em_core em_core;
 
-enum { EM_REQ_CMD = 1, EM_REQ_BATCH, EM_REQ_RUN, EM_REQ_TICK, EM_REQ_CLOSE, EM_REQ_ASYNC };
+enum {
+    EM_REQ_CMD = 1,
+    EM_REQ_BATCH,
+    EM_REQ_RUN,
+    EM_REQ_TICK,
+    EM_REQ_CLOSE,
+    EM_REQ_ASYNC,
+    EM_REQ_BATCH_ASYNC, /* heap request: a batch whose completion is a callback */
+};
 
 /* Sync request states (the word a waiter may park on). */
 enum { EM_REQ_PENDING = 0, EM_REQ_PARKED = 1, EM_REQ_DONE = 2 };
@@ -27,11 +35,15 @@ enum { EM_REQ_PENDING = 0, EM_REQ_PARKED = 1, EM_REQ_DONE = 2 };
 /* One command of a batch (arguments copied into the batch's arena). */
 typedef struct em_batch_cmd {
     size_t argc;
-    size_t arg0; /* index of the first argument in the batch's arrays */
+    size_t arg0;       /* index of the first argument in the batch's arrays */
+    const em_cmd *cmd; /* looked up when added (NULL: unknown, reported at exec) */
 } em_batch_cmd;
 
 struct ember_batch {
     uint32_t magic;
+    /* 1 while an ember_batch_exec_async() of it is in flight: set by the
+     * submitter, cleared (release) by the executor once it ran. */
+    _Atomic int busy;
     em_batch_cmd *cmds;
     size_t ncmds, capcmds;
     const char **argv; /* pointers into bytes (fixed up at exec) */
@@ -121,7 +133,8 @@ int ember__exec_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags
 int ember__exec_run(em_core *c, struct ember_db *h, int (*fn)(struct ember_db *, void *), void *ud);
 /* Runs timed work now (after the virtual clock moved). */
 int ember__exec_tick(em_core *c);
-/* Takes ownership of a heap request (EM_REQ_ASYNC) on success. */
+/* Takes ownership of a heap request (kind EM_REQ_ASYNC or EM_REQ_BATCH_ASYNC,
+ * set by the caller) on success. */
 int ember__exec_async(em_core *c, em_req *r);
 /* Completion queues. */
 void ember__cq_complete(struct ember_cq *cq, em_req *r);

@@ -395,7 +395,7 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
         ember__tree_sink_init(&t);
         t.arena = &b->arena;
         batch_args(b, i, &x);
-        ember__cmd_exec(&x);
+        ember__cmd_exec_known(&x, b->cmds[i].cmd);
         b->replies[i] = ember__tree_sink_take(&t);
         if (!b->replies[i])
             status = EMBER_ENOMEM;
@@ -453,6 +453,12 @@ static int execute(em_core *c, em_req *r)
         release_waiters(c);
         c->stop = 1;
         return 1;
+    case EM_REQ_BATCH_ASYNC:
+        r->status = run_batch(c, r->dbid, r->batch, r->batch_flags);
+        /* The replies are written: the submitter may touch the batch again
+         * (even before its callback is polled from a completion queue). */
+        atomic_store_explicit(&r->batch->busy, 0, memory_order_release);
+        return 0;
     case EM_REQ_ASYNC: {
         em_tree_sink t;
         ember__tree_sink_init(&t);
@@ -484,7 +490,7 @@ static void finish_async(em_req *r)
     }
     struct ember_reply *rep = r->reply;
     r->reply = NULL;
-    r->cb(r->ud, EMBER_OK, rep);
+    r->cb(r->ud, r->status, rep);
     ember__req_free_async(r);
 }
 
@@ -715,7 +721,6 @@ int ember__exec_tick(em_core *c)
 
 int ember__exec_async(em_core *c, em_req *r)
 {
-    r->kind = EM_REQ_ASYNC;
     r->status = EMBER_OK;
     atomic_init(&r->state, EM_REQ_PENDING);
     if (c->mode == EMBER_MODE_INLINE) {

@@ -1,7 +1,7 @@
 /*
  * test_api.c — the public API's contract: versions and status names,
  * configuration, open/close, replies, errors as replies, batches (pipeline and
- * atomic), closures and re-entrancy, views, the virtual clock, allocator hooks,
+ * atomic, sync and async), closures and re-entrancy, views, the virtual clock, allocator hooks,
  * inline mode. Only <ember.h> is used.
  */
 #include <malloc.h>
@@ -541,6 +541,117 @@ static void test_inline_mode(void **state)
     assert_int_equal(ember_db_close(db), EMBER_OK);
 }
 
+/* Async batches: completion on the executor and through a completion
+ * queue, the batch owned by ember while in flight, several in flight from one
+ * thread keeping their order, the EXECABORT status, inline mode. */
+typedef struct abatch_done {
+    _Atomic int calls;
+    _Atomic int status;
+} abatch_done;
+
+static void abatch_cb(void *ud, int status, ember_reply *reply)
+{
+    abatch_done *d = ud;
+    atomic_store(&d->status, status);
+    if (reply) /* batches report no reply tree: flag it as a wrong status */
+        atomic_store(&d->status, 12345);
+    ember_reply_free(reply);
+    atomic_fetch_add(&d->calls, 1);
+}
+
+static void wait_calls(abatch_done *d, int n)
+{
+    for (int i = 0; i < 2000000 && atomic_load(&d->calls) < n; i++)
+        sched_yield();
+}
+
+static void run_async_batches(int mode)
+{
+    ember_db *db = open_mode(mode, -1);
+    ember_batch *b[4];
+    abatch_done done[4];
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(ember_batch_new(&b[i]), EMBER_OK);
+        atomic_init(&done[i].calls, 0);
+        atomic_init(&done[i].status, -999);
+        for (int j = 0; j < 50; j++) {
+            const char *incr[] = {"INCR", "n"};
+            assert_int_equal(ember_batch_add(b[i], 2, incr, NULL), EMBER_OK);
+        }
+    }
+    /* Four in flight at once, no completion queue: callbacks on the executor. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(
+            ember_batch_exec_async(db, b[i], EMBER_BATCH_PIPELINE, NULL, abatch_cb, &done[i]),
+            EMBER_OK);
+    for (int i = 0; i < 4; i++) {
+        wait_calls(&done[i], 1);
+        assert_int_equal(atomic_load(&done[i].calls), 1);
+        assert_int_equal(atomic_load(&done[i].status), EMBER_OK);
+        /* Submitted in order from one thread: they ran in order. */
+        const ember_reply *last = ember_batch_reply(b[i], 49);
+        assert_non_null(last);
+        assert_int_equal(ember_reply_integer(last), 50 * (i + 1));
+    }
+
+    /* Through a completion queue: the callback waits for ember_cq_poll(). */
+    ember_cq *cq;
+    assert_int_equal(ember_cq_open(db, &cq), EMBER_OK);
+    atomic_store(&done[0].calls, 0);
+    assert_int_equal(ember_batch_exec_async(db, b[0], EMBER_BATCH_ATOMIC, cq, abatch_cb, &done[0]),
+                     EMBER_OK);
+    if (mode == EMBER_MODE_EXECUTOR) {
+        /* While in flight the batch is ember's (it may already have run). */
+        int rc = ember_batch_exec_async(db, b[0], 0, cq, abatch_cb, &done[0]);
+        assert_true(rc == EMBER_EMISUSE || rc == EMBER_OK);
+        if (rc == EMBER_OK)
+            atomic_fetch_sub(&done[0].calls, 1); /* the first one had finished: count one */
+    }
+    size_t ran = 0;
+    for (int i = 0; i < 2000000 && atomic_load(&done[0].calls) < 1; i++) {
+        assert_int_equal(ember_cq_poll(cq, 0, &ran), EMBER_OK);
+        sched_yield();
+    }
+    assert_true(atomic_load(&done[0].calls) >= 1);
+    assert_int_equal(atomic_load(&done[0].status), EMBER_OK);
+    for (int i = 0; i < 200000; i++) { /* drain a possible second completion */
+        ember_cq_poll(cq, 0, &ran);
+        if (ember_batch_add(b[0], 2, (const char *[]){"PING", "x"}, NULL) == EMBER_OK)
+            break;
+        sched_yield();
+    }
+
+    /* An atomic batch with an unknown command: status EMBER_EABORT. */
+    ember_batch_clear(b[1]);
+    assert_int_equal(ember_batch_add(b[1], 2, (const char *[]){"INCR", "n"}, NULL), EMBER_OK);
+    assert_int_equal(ember_batch_add(b[1], 1, (const char *[]){"NOSUCHCMD"}, NULL), EMBER_OK);
+    atomic_store(&done[1].calls, 0);
+    assert_int_equal(
+        ember_batch_exec_async(db, b[1], EMBER_BATCH_ATOMIC, NULL, abatch_cb, &done[1]), EMBER_OK);
+    wait_calls(&done[1], 1);
+    assert_int_equal(atomic_load(&done[1].status), EMBER_EABORT);
+    const ember_reply *e = ember_batch_reply(b[1], 1);
+    assert_non_null(e);
+    assert_int_equal(ember_reply_type(e), EMBER_REPLY_ERROR);
+    assert_non_null(strstr(ember_reply_str(e, NULL), "unknown command"));
+
+    /* Bad arguments: no callback. */
+    assert_int_equal(ember_batch_exec_async(db, b[2], 0, NULL, NULL, NULL), EMBER_EINVAL);
+    assert_int_equal(ember_batch_exec_async(db, b[2], 99, NULL, abatch_cb, &done[2]), EMBER_EINVAL);
+
+    ember_cq_close(cq);
+    for (int i = 0; i < 4; i++)
+        ember_batch_free(b[i]);
+    assert_int_equal(ember_db_close(db), EMBER_OK);
+}
+
+static void test_async_batches(void **state)
+{
+    (void)state;
+    run_async_batches(EMBER_MODE_EXECUTOR);
+    run_async_batches(EMBER_MODE_INLINE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -556,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_virtual_clock),
         cmocka_unit_test(test_allocator_hooks_and_memory_info),
         cmocka_unit_test(test_inline_mode),
+        cmocka_unit_test(test_async_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
