@@ -117,15 +117,16 @@ static int parse_memory(const char *v, size_t len, int64_t *out)
     size_t digits = len;
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         size_t ul = strlen(units[i].unit);
-        if (len > ul && strncasecmp(v + len - ul, units[i].unit, ul) == 0) {
+        if (len >= ul && strncasecmp(v + len - ul, units[i].unit, ul) == 0) {
             /* Prefer the longest unit that matches (kb over b). */
             mul = units[i].mul;
             digits = len - ul;
             break;
         }
     }
-    long long n;
-    if (!ember__str_to_ll(v, digits, &n) || n < 0)
+    long long n = 0;
+    /* Nothing before the unit (or nothing at all) reads as 0, as in Redis. */
+    if (digits > 0 && (!ember__str_to_ll(v, digits, &n) || n < 0))
         return 0;
     if (n > INT64_MAX / mul)
         return 0;
