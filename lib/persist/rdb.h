@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../command/config.h"
 #include "../keyspace/keyspace.h"
 #include "rdb_format.h"
 
@@ -58,11 +59,13 @@ typedef struct em_rdb_err {
 
 /* Loads a whole RDB stream into `into` (a fresh, empty store the caller owns
  * and swaps in on success): every database, expiries (keys already expired
- * at now_ms are skipped, as Redis does when it loads as a master), every type
+ * at now_ms are skipped, as Redis does when it loads as a master; values take
+ * the encodings cfg's thresholds choose), every type
  * and encoding Redis 7.0 writes plus older ziplist ones. Every length is
  * bounded by what the format allows before allocating; the CRC is checked
  * (a stored 0 means "not computed"). Returns 0, or -1 with *err filled; on
  * failure `into` holds a partial load the caller discards. */
-int ember__rdb_load(em_rdb_src *src, em_store *into, int64_t now_ms, em_rdb_err *err);
+int ember__rdb_load(em_rdb_src *src, em_store *into, const em_settings *cfg, int64_t now_ms,
+                    em_rdb_err *err);
 
 #endif
