@@ -31,16 +31,29 @@ void ember__rdb_buf_free(em_rdb_buf *b);
 /* "REDIS0010" and the AUX fields (redis-ver, redis-bits, ctime, used-mem,
  * aof-base, ember-ver). ctime_s: the snapshot's point in time (Unix s). */
 void ember__rdb_put_header(em_rdb_buf *b, int64_t ctime_s, uint64_t used_mem, int aof_base);
-/* SELECTDB dbid and RESIZEDB (sizes are hints). */
+/* SELECTDB dbid and RESIZEDB (sizes are hints; RESIZEDB is left out when
+ * both are 0). */
 void ember__rdb_put_selectdb(em_rdb_buf *b, int dbid, uint64_t keys, uint64_t expires);
 /* One key: [EXPIRETIME_MS] type key value, in the simplest types Redis 7.0
  * re-encodes itself (0 string, 1 list, 2 set, 4 hash, 5 zset-2). Never
  * writes an empty collection. Returns 0, or -1 if the buffer ran out of
  * memory. */
 int ember__rdb_put_object(em_rdb_buf *b, const em_obj *o);
-/* EOF and the 8-byte LE CRC-64 of every byte before it (crc: computed by
- * the caller over the stream so far, EOF byte included: see rdb.c). */
+/* EOF and the 8-byte LE CRC-64 of every byte before the CRC (the EOF byte
+ * included). crc_before_eof: the CRC-64 of every stream byte already taken
+ * out of b (0 if the caller never flushed); this folds in what is still in b
+ * and the EOF byte itself. */
 void ember__rdb_put_eof(em_rdb_buf *b, uint64_t crc_before_eof);
+
+/* Additions beyond the first version of this interface. */
+
+/* The ember version written in the "ember-ver" AUX field. */
+#define EM_RDB_EMBER_VERSION "0.1.0"
+/* Only "REDIS0010" (no AUX fields: tests build minimal files with it). */
+void ember__rdb_put_magic(em_rdb_buf *b);
+/* Writes v in the RDB length encoding into out (9 bytes of room); returns
+ * the number of bytes. */
+size_t ember__rdb_encode_len(uint8_t *out, uint64_t v);
 
 /* ------------------------------------------------------------------ loading */
 
