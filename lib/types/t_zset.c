@@ -1170,6 +1170,11 @@ static int zpop_keys(em_ctx *c, size_t first, size_t nkeys, int max, long long c
     }
     if (!o)
         return 0;
+    if (count == 0) {
+        /* ZPOPMIN key 0: the type is checked, nothing is popped. */
+        em_add_array(c, 0);
+        return 1;
+    }
     size_t len = zlen(o);
     size_t n = (unsigned long long)count > len ? len : (size_t)count;
     switch (shape) {
@@ -1230,11 +1235,6 @@ static void zpop_generic(em_ctx *c, int max)
     if (c->argc == 3) {
         if (!em_arg_ll_quiet(c, 2, &count) || count < 0) {
             em_add_error(c, "ERR value is out of range, must be positive");
-            return;
-        }
-        if (count == 0) {
-            /* Redis answers before looking the key up. */
-            em_add_array(c, 0);
             return;
         }
     }
