@@ -54,6 +54,11 @@ typedef struct em_ctx {
     int blocked;
     size_t block_first, block_count, block_step;
     int64_t block_deadline; /* store-clock ms; 0 = no timeout */
+    /* Set while a blocked command runs again because this key was written:
+     * multi-key handlers (BLPOP, BLMPOP) serve from it first, as Redis
+     * serves the key that became ready. NULL otherwise. */
+    const char *ready_key;
+    size_t ready_klen;
 } em_ctx;
 
 enum {

@@ -117,6 +117,9 @@ struct em_core {
     int64_t next_tick_ns;
     em_blocking blk;    /* callers waiting on keys */
     uint32_t spin_exec; /* executor's idle-spin budget (adaptive) */
+    /* The key whose waiters serve_ready() is running again (else NULL). */
+    const char *ready_key;
+    size_t ready_klen;
 };
 
 int ember__core_init(em_core *c, int mode);

@@ -171,6 +171,8 @@ static void ctx_init(em_core *c, em_ctx *x, int32_t dbid, uint32_t flags)
     x->parent = NULL;
     x->flags = flags;
     x->blocked = 0;
+    x->ready_key = c->ready_key;
+    x->ready_klen = c->ready_klen;
 }
 
 /* Runs one command; `x` receives the context afterwards (x->blocked says
@@ -285,7 +287,11 @@ static void serve_ready(em_core *c)
             }
             /* The retry may write keys (BLMOVE's destination, maybe this very
              * key): they are queued as ready and served by this same loop. */
-            if (!retry_request(c, w->req))
+            c->ready_key = key;
+            c->ready_klen = klen;
+            int served = retry_request(c, w->req);
+            c->ready_key = NULL;
+            if (!served)
                 break;
             ember__blk_remove(&c->blk, w);
             n = next;

@@ -654,6 +654,19 @@ static void cmd_brpoplpush(em_ctx *c)
 
 /* ------------------------------------------------------------ multi-key pops */
 
+/* When a blocked command runs again because one of its keys argv[first ..
+ * last) was written, the index of that key (Redis serves from the key that
+ * became ready, whatever the keys before it hold); else 0. */
+static size_t ready_index(const em_ctx *c, size_t first, size_t last)
+{
+    if (!c->ready_key)
+        return 0;
+    for (size_t i = first; i < last; i++)
+        if (c->argvlen[i] == c->ready_klen && !memcmp(c->argv[i], c->ready_key, c->ready_klen))
+            return i;
+    return 0;
+}
+
 /* BLPOP/BRPOP key [key ...] timeout: the timeout first, then the keys in
  * order; the first list found is popped, a key of another type before it is
  * WRONGTYPE. */
@@ -662,7 +675,10 @@ static void bpop_generic(em_ctx *c, int where)
     int64_t deadline;
     if (!em_arg_timeout(c, c->argc - 1, &deadline))
         return;
-    for (size_t i = 1; i + 1 < c->argc; i++) {
+    /* k == 0 stands for the ready key, tried before the others. */
+    size_t ready = ready_index(c, 1, c->argc - 1);
+    for (size_t k = ready ? 0 : 1; k + 1 < c->argc; k++) {
+        size_t i = k ? k : ready;
         em_obj *o;
         if (!ember__coll_lookup(c, i, EM_T_LIST, 1, &o, NULL))
             return;
@@ -700,7 +716,10 @@ static void mpop_generic(em_ctx *c, size_t numkeys_arg, int blocking, int64_t de
     long long count;
     if (!ember__mpop_args(c, numkeys_arg, "left", "right", &nkeys, &where, &count))
         return;
-    for (size_t i = numkeys_arg + 1; i <= numkeys_arg + nkeys; i++) {
+    /* k == numkeys_arg stands for the ready key, tried before the others. */
+    size_t first = numkeys_arg + 1, ready = ready_index(c, first, first + nkeys);
+    for (size_t k = ready ? numkeys_arg : first; k < first + nkeys; k++) {
+        size_t i = k == numkeys_arg ? ready : k;
         em_obj *o;
         if (!ember__coll_lookup(c, i, EM_T_LIST, 1, &o, NULL))
             return;
