@@ -10,7 +10,10 @@
  *   fill < 0 (-1..-5)  a node's listpack stays within 4/8/16/32/64 KB;
  *   fill > 0           at most `fill` elements per node, and within 8 KB
  *                      (Redis's safety limit) unless the node has one element.
- * An element too big for any node gets a node of its own.
+ * An element too big for any node gets a node of its own. (7.0's "plain"
+ * nodes start at 1 GB elements, beyond proto-max-bulk-len: not needed.)
+ * list-compress-depth is accepted but nodes are not LZF-compressed; that
+ * changes memory use only, never a reply.
  *
  * Invariants: no node is empty; every node's `count` is its listpack's
  * element count; ql->count is their sum and ql->len the number of nodes.
