@@ -280,7 +280,7 @@ static int obj_empty(const em_obj *o)
     }
 }
 
-int ember__rdb_put_object(em_rdb_buf *b, const em_obj *o)
+static int rdb_type_of(const em_obj *o)
 {
     static const uint8_t rdb_type[EM_T__COUNT] = {
         [EM_T_STRING] = EM_RDB_TYPE_STRING, [EM_T_LIST] = EM_RDB_TYPE_LIST,
@@ -288,17 +288,12 @@ int ember__rdb_put_object(em_rdb_buf *b, const em_obj *o)
         [EM_T_HASH] = EM_RDB_TYPE_HASH,
     };
     int type = ember__obj_type(o);
-    if (type >= EM_T__COUNT || obj_empty(o))
-        return b->oom ? -1 : 0; /* Redis rejects empty collections: skip the key */
-    if (ember__obj_has_expire(o)) {
-        put_u8(b, EM_RDB_OP_EXPIRETIME_MS);
-        put_le(b, (uint64_t)ember__obj_expire(o), 8);
-    }
-    put_u8(b, rdb_type[type]);
-    size_t klen;
-    const char *key = ember__obj_key(o, &klen);
-    put_string(b, key, klen);
-    switch (type) {
+    return type < EM_T__COUNT ? rdb_type[type] : -1;
+}
+
+static void put_value(em_rdb_buf *b, const em_obj *o)
+{
+    switch (ember__obj_type(o)) {
     case EM_T_STRING:
         if (ember__obj_enc(o) == EM_ENC_INT) {
             put_int_string(b, ember__obj_int(o));
@@ -322,6 +317,32 @@ int ember__rdb_put_object(em_rdb_buf *b, const em_obj *o)
         put_zset(b, o);
         break;
     }
+}
+
+int ember__rdb_put_value(em_rdb_buf *b, const em_obj *o)
+{
+    int t = rdb_type_of(o);
+    if (t < 0 || obj_empty(o))
+        return -1;
+    put_u8(b, (uint8_t)t);
+    put_value(b, o);
+    return b->oom ? -1 : 0;
+}
+
+int ember__rdb_put_object(em_rdb_buf *b, const em_obj *o)
+{
+    int t = rdb_type_of(o);
+    if (t < 0 || obj_empty(o))
+        return b->oom ? -1 : 0; /* Redis rejects empty collections: skip the key */
+    if (ember__obj_has_expire(o)) {
+        put_u8(b, EM_RDB_OP_EXPIRETIME_MS);
+        put_le(b, (uint64_t)ember__obj_expire(o), 8);
+    }
+    put_u8(b, (uint8_t)t);
+    size_t klen;
+    const char *key = ember__obj_key(o, &klen);
+    put_string(b, key, klen);
+    put_value(b, o);
     return b->oom ? -1 : 0;
 }
 

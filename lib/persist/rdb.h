@@ -51,6 +51,10 @@ void ember__rdb_put_eof(em_rdb_buf *b, uint64_t crc_before_eof);
 #define EM_RDB_EMBER_VERSION "0.1.0"
 /* Only "REDIS0010" (no AUX fields: tests build minimal files with it). */
 void ember__rdb_put_magic(em_rdb_buf *b);
+/* The type byte and the value alone, as DUMP serializes a key's value
+ * (the caller appends the 2-byte version and the CRC). Returns 0, or -1 on
+ * OOM or for an empty collection (nothing written). */
+int ember__rdb_put_value(em_rdb_buf *b, const em_obj *o);
 /* Writes v in the RDB length encoding into out (9 bytes of room); returns
  * the number of bytes. */
 size_t ember__rdb_encode_len(uint8_t *out, uint64_t v);
@@ -80,5 +84,19 @@ typedef struct em_rdb_err {
  * failure `into` holds a partial load the caller discards. */
 int ember__rdb_load(em_rdb_src *src, em_store *into, const em_settings *cfg, int64_t now_ms,
                     em_rdb_err *err);
+
+/* Flags of ember__rdb_load_ex. */
+enum {
+    /* Bytes may follow the CRC (an append log's RDB preamble). The loader
+     * reads its source in blocks, so some of them may have been consumed:
+     * *rdb_len tells the caller where the RDB ended (re-read from there). */
+    EM_RDB_LOAD_TRAILING = 1,
+};
+
+/* ember__rdb_load with flags; *rdb_len (may be NULL) receives the length of
+ * the RDB data, CRC included. Without EM_RDB_LOAD_TRAILING any byte after
+ * the CRC is an error (a snapshot is exactly one RDB). */
+int ember__rdb_load_ex(em_rdb_src *src, em_store *into, const em_settings *cfg, int64_t now_ms,
+                       unsigned flags, uint64_t *rdb_len, em_rdb_err *err);
 
 #endif
