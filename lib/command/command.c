@@ -3,11 +3,13 @@
  */
 #include "command.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
+#include "../common/common.h"
 #include "../common/util.h"
 
 #define CMD_SLOTS 1024 /* power of two, well above the number of commands */
@@ -143,12 +145,40 @@ const em_cmd *ember__cmd_resolve_known(em_ctx *c, const em_cmd *cmd)
     return cmd;
 }
 
+/*
+ * A command with a log attached: one unit. Keys the command finds expired are
+ * deleted (and logged as DEL by the keyspace hook) during it; their dirty
+ * count is not the command's own change, hence the subtraction.
+ */
+static void call_logged(em_ctx *c, const em_cmd *cmd)
+{
+    em_server *s = c->srv;
+    em_store *st = c->st;
+    if ((cmd->flags & EM_CMD_WRITE) && s->log_refuse) {
+        em_add_error(c, s->log_refuse);
+        return;
+    }
+    uint64_t d0 = st->dirty, x0 = st->stats.expired_keys + st->stats.evicted_keys;
+    c->log_custom = 0;
+    s->log->begin(s->log_ud);
+    cmd->proc(c);
+    if ((cmd->flags & EM_CMD_WRITE) && !c->blocked && !c->log_custom) {
+        uint64_t x = st->stats.expired_keys + st->stats.evicted_keys - x0;
+        if (st->dirty - d0 > x)
+            s->log->record(s->log_ud, c->dbid, c->argc, c->argv, c->argvlen);
+    }
+    s->log->end(s->log_ud);
+}
+
 void ember__cmd_call(em_ctx *c, const em_cmd *cmd)
 {
     c->cmd = cmd;
     c->now = -1;
     c->blocked = 0;
-    cmd->proc(c);
+    if (EM_UNLIKELY(c->srv->log != NULL))
+        call_logged(c, cmd);
+    else
+        cmd->proc(c);
     c->st->stats.total_commands++;
     if ((cmd->flags & EM_CMD_WRITE) && c->srv->after_write && !c->blocked)
         c->srv->after_write(c);
@@ -166,6 +196,42 @@ void ember__cmd_exec_known(em_ctx *c, const em_cmd *top)
     const em_cmd *cmd = top ? ember__cmd_resolve_known(c, top) : ember__cmd_resolve(c);
     if (cmd)
         ember__cmd_call(c, cmd);
+}
+
+/* ------------------------------------------------------------ propagation */
+
+static void log_record(em_ctx *c, size_t argc, const char *const *argv, const size_t *argvlen)
+{
+    size_t lens[16];
+    if (!argc)
+        return;
+    if (!argvlen) {
+        assert(argc <= 16);
+        for (size_t i = 0; i < argc; i++)
+            lens[i] = strlen(argv[i]);
+        argvlen = lens;
+    }
+    c->srv->log->record(c->srv->log_ud, c->dbid, argc, argv, argvlen);
+}
+
+void em_log_replace(em_ctx *c, size_t argc, const char *const *argv, const size_t *argvlen)
+{
+    if (!c->srv->log)
+        return;
+    c->log_custom = 1;
+    log_record(c, argc, argv, argvlen);
+}
+
+void em_log_also(em_ctx *c, size_t argc, const char *const *argv, const size_t *argvlen)
+{
+    if (c->srv->log)
+        log_record(c, argc, argv, argvlen);
+}
+
+void em_log_force(em_ctx *c)
+{
+    if (c->srv->log && !c->log_custom)
+        em_log_replace(c, c->argc, c->argv, c->argvlen);
 }
 
 /* ------------------------------------------------------------ replies */

@@ -18,6 +18,26 @@
 
 struct em_ctx;
 
+/*
+ * The append log's sink (lib/persist installs it in em_server.log; NULL when
+ * no log is attached, so a command pays one NULL test). Executor thread only.
+ *   record  one command in its deterministic form, in database dbid
+ *   begin   a unit starts: a command, an atomic batch or a closure; units
+ *           nest, and the records of an outermost unit that made more than
+ *           one are wrapped in MULTI ... EXEC (never half-applied on replay)
+ *   end     the unit ends
+ *   commit  the executor is about to release the callers of what ran since
+ *           the last commit: write (and under `always` sync) the records.
+ *           Returns 0, or a negative errno: then those callers get
+ *           em_server.log_refuse as their reply instead.
+ */
+typedef struct em_log_ops {
+    void (*record)(void *ud, int dbid, size_t argc, const char *const *argv, const size_t *argvlen);
+    void (*begin)(void *ud);
+    void (*end)(void *ud);
+    int (*commit)(void *ud);
+} em_log_ops;
+
 /* The server-side state a store's commands share. */
 typedef struct em_server {
     em_store st;
@@ -32,6 +52,23 @@ typedef struct em_server {
     /* Called after every write command (set by lib/exec: wakes waiters). */
     void (*after_write)(struct em_ctx *c);
     void *after_write_ud;
+    /* Snapshots (lib/persist/snapshot.c owns these; lib/exec only calls
+     * bg_step). bg_step runs between request batches while bg_active (the
+     * executor then does not park) with tick = 0, and at every tick with
+     * tick = 1 (save rules, finished snapshots). */
+    void *persist;
+    int bg_active;
+    void (*bg_step)(struct em_server *srv, int64_t budget_us, int tick);
+    /* For LASTSAVE and INFO persistence. */
+    uint64_t dirty_at_save; /* st.dirty when the last successful save began */
+    int64_t lastsave_s;     /* Unix s of that save's point in time (open time at first) */
+    uint64_t rdb_saves;
+    int bgsave_in_progress, last_bgsave_ok, last_save_ok;
+    /* Append log (see em_log_ops). log_refuse: NULL while the log is
+     * healthy, else the error every write command gets (Redis's MISCONF). */
+    const em_log_ops *log;
+    void *log_ud;
+    const char *log_refuse;
 } em_server;
 
 typedef struct em_cmd em_cmd;
@@ -59,6 +96,8 @@ typedef struct em_ctx {
      * serves the key that became ready. NULL otherwise. */
     const char *ready_key;
     size_t ready_klen;
+    /* Set by em_log_replace(): the command chose its own log records. */
+    int log_custom;
 } em_ctx;
 
 enum {
@@ -204,6 +243,36 @@ void em_block(em_ctx *c, size_t first, size_t count, size_t step, int64_t deadli
  * replying with its error on failure (returns 0). *deadline_ms gets the
  * absolute store-clock deadline, or 0 for "wait forever" (timeout 0). */
 int em_arg_timeout(em_ctx *c, size_t i, int64_t *deadline_ms);
+
+/*
+ * Deterministic propagation. By default a write command that changed the
+ * store (em_store.dirty grew, not counting keys it found expired) is logged
+ * as its own argv. A handler whose effect is relative or random logs what it
+ * actually did instead: em_log_replace() replaces the default with one record
+ * (argc 0: log nothing) and may be followed by em_log_also() for more
+ * records; em_log_also() alone adds a record before the default one.
+ * argvlen NULL: NUL-terminated arguments. Both do nothing (cheaply) when no
+ * log is attached; em_logging() lets a handler skip building arguments.
+ */
+static inline int em_logging(const em_ctx *c)
+{
+    return c->srv->log != NULL;
+}
+void em_log_replace(em_ctx *c, size_t argc, const char *const *argv, const size_t *argvlen);
+void em_log_also(em_ctx *c, size_t argc, const char *const *argv, const size_t *argvlen);
+/* Logs the command as given even if it changed nothing (FLUSHALL). */
+void em_log_force(em_ctx *c);
+/* Opens / closes a unit around several commands (atomic batches, closures). */
+static inline void em_log_begin(em_server *s)
+{
+    if (s->log)
+        s->log->begin(s->log_ud);
+}
+static inline void em_log_end(em_server *s)
+{
+    if (s->log)
+        s->log->end(s->log_ud);
+}
 
 /* Argument helpers: case-insensitive equality with a lower-case literal. */
 int em_arg_is(const em_ctx *c, size_t i, const char *lit);

@@ -304,6 +304,28 @@ struct ember_reply *ember__tree_sink_take(em_tree_sink *t)
 
 /* ---------------------------------------------------------------- capture */
 
+int ember__sink_replace_error(const em_sink_ops *so, void *sink, int code, const char *msg)
+{
+    if (so == &ember__tree_sink_ops) {
+        em_tree_sink *t = sink;
+        em_arena *a = t->arena;
+        if (!a)
+            ember__reply_tree_free(t->root);
+        ember__tree_sink_init(t);
+        t->arena = a;
+    } else if (so == &ember__capture_sink_ops) {
+        em_capture_sink *cs = sink;
+        int want = cs->want_bulk;
+        free(cs->bulk);
+        memset(cs, 0, sizeof *cs);
+        cs->want_bulk = want;
+    } else {
+        return -1;
+    }
+    so->error(sink, code, msg, strlen(msg));
+    return 0;
+}
+
 static void c_status(void *s, const char *p, size_t n)
 {
     em_capture_sink *c = s;
@@ -416,6 +438,7 @@ int ember__error_code_for(const char *msg, size_t len)
         {"ERR unknown command", EMBER_EUNKNOWN},
         {"ERR wrong number of arguments", EMBER_EARITY},
         {"ERR index out of range", EMBER_ERANGE},
+        {"MISCONF", EMBER_EIO},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         size_t pl = strlen(map[i].prefix);

@@ -104,6 +104,11 @@ typedef struct em_capture_sink {
 
 extern const em_sink_ops ember__capture_sink_ops;
 
+/* Throws away what a tree or capture sink holds and writes an error reply
+ * instead (the append log failed to make the reply's write durable).
+ * Returns 0, or -1 for another kind of sink (left as it is). */
+int ember__sink_replace_error(const em_sink_ops *so, void *sink, int code, const char *msg);
+
 /* Maps a Redis error message to an EMBER_E* code (by its text). */
 int ember__error_code_for(const char *msg, size_t len);
 

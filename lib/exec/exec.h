@@ -81,6 +81,8 @@ typedef struct em_req {
     void (*cb)(void *ud, int status, struct ember_reply *r);
     struct ember_cq *cq;
     struct ember_reply *reply;
+    /* A served waiter held back until the append log's group commit. */
+    struct em_req *log_next;
 } em_req;
 
 struct ember_cq {
@@ -116,6 +118,7 @@ struct em_core {
     int thread_started;
     int64_t next_tick_ns;
     em_blocking blk;    /* callers waiting on keys */
+    em_req *log_served; /* served waiters to release after the group commit */
     uint32_t spin_exec; /* executor's idle-spin budget (adaptive) */
     /* The key whose waiters serve_ready() is running again (else NULL). */
     const char *ready_key;

@@ -216,6 +216,77 @@ static void signal_written_keys(em_ctx *x)
 static void finish_async(em_req *r);
 static void complete(em_req *r);
 
+/* ------------------------------------------------------------ append log */
+
+/* Group commit: the log writes (and under `always` syncs) what ran since the
+ * last commit. Nonzero: the callers of that work get the log's error. */
+static int log_commit(em_core *c)
+{
+    return c->srv.log ? c->srv.log->commit(c->srv.log_ud) : 0;
+}
+
+/* A caller whose reply cannot be acknowledged gets the log's error instead
+ * (the write is in memory, but not in the log). */
+static void log_fail(em_core *c, em_req *r)
+{
+    const char *msg =
+        c->srv.log_refuse ? c->srv.log_refuse : "MISCONF Errors writing to the AOF file";
+    switch (r->kind) {
+    case EM_REQ_CMD:
+        if (ember__sink_replace_error(r->so, r->sink, EMBER_EIO, msg) != 0)
+            r->status = EMBER_EIO;
+        break;
+    case EM_REQ_ASYNC:
+        ember__reply_tree_free(r->reply);
+        r->reply = ember__reply_new_error(EMBER_EIO, msg);
+        break;
+    case EM_REQ_BATCH:
+    case EM_REQ_BATCH_ASYNC:
+        for (size_t i = 0; i < r->batch->nreplies; i++) {
+            em_tree_sink t;
+            ember__tree_sink_init(&t);
+            t.arena = &r->batch->arena;
+            ember__tree_sink_ops.error(&t, EMBER_EIO, msg, strlen(msg));
+            r->batch->replies[i] = ember__tree_sink_take(&t);
+        }
+        r->status = EMBER_EIO;
+        break;
+    case EM_REQ_RUN:
+        r->ret = EMBER_EIO;
+        break;
+    default:
+        break;
+    }
+}
+
+/* A served waiter is released at once, or after the group commit when a log
+ * is attached (its pop is a write that must be durable first). */
+static void release_served(em_core *c, em_req *r)
+{
+    if (c->srv.log) {
+        r->log_next = c->log_served;
+        c->log_served = r;
+    } else if (r->kind == EM_REQ_CMD) {
+        complete(r);
+    } else {
+        finish_async(r);
+    }
+}
+
+static void release_held(em_core *c, int failed)
+{
+    while (c->log_served) {
+        em_req *r = c->log_served;
+        c->log_served = r->log_next;
+        if (failed)
+            log_fail(c, r);
+        if (r->kind == EM_REQ_CMD)
+            complete(r);
+        else
+            finish_async(r);
+    }
+}
+
 /* Parks request r whose command blocked in x. Returns 1 if parked, 0 if it
  * could not be (out of memory: it got an error reply instead). */
 static int park_request(em_core *c, em_req *r, const em_ctx *x)
@@ -239,7 +310,7 @@ static int retry_request(em_core *c, em_req *r)
         run_command(c, r->dbid, r->argc, r->argv, r->argvlen, r->so, r->sink, EM_CTX_MAY_BLOCK, &x);
         if (x.blocked)
             return 0;
-        complete(r);
+        release_served(c, r);
         return 1;
     }
     em_tree_sink t;
@@ -253,7 +324,7 @@ static int retry_request(em_core *c, em_req *r)
     r->reply = ember__tree_sink_take(&t);
     if (!r->reply)
         r->reply = ember__reply_new_error(EMBER_ENOMEM, "ERR out of memory building reply");
-    finish_async(r);
+    release_served(c, r);
     return 1;
 }
 
@@ -397,6 +468,8 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
             return EMBER_EABORT;
         }
     }
+    if (flags & EMBER_BATCH_ATOMIC)
+        em_log_begin(&c->srv); /* logged as MULTI ... EXEC */
     for (size_t i = 0; i < b->ncmds; i++) {
         ember__tree_sink_init(&t);
         t.arena = &b->arena;
@@ -406,6 +479,8 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
         if (!b->replies[i])
             status = EMBER_ENOMEM;
     }
+    if (flags & EMBER_BATCH_ATOMIC)
+        em_log_end(&c->srv);
     b->nreplies = b->ncmds;
     return status;
 }
@@ -425,7 +500,14 @@ static void tick(em_core *c)
     ember__ks_active_expire(st, ember__clock_ms(&st->clock), period_us / 20);
     ember__ks_cron(st, 1000);
     expire_waiters(c);
+    if (c->srv.bg_step)
+        c->srv.bg_step(&c->srv, 0, 1); /* save rules, finished snapshots */
 }
+
+/* Background serialization (snapshots) between batches: a short slice when
+ * requests are flowing, a longer one when the queue is idle. */
+#define BG_SLICE_BUSY_US 100
+#define BG_SLICE_IDLE_US 1000
 
 static void maybe_tick(em_core *c)
 {
@@ -450,7 +532,9 @@ static int execute(em_core *c, em_req *r)
         r->status = run_batch(c, r->dbid, r->batch, r->batch_flags);
         return 1;
     case EM_REQ_RUN:
+        em_log_begin(&c->srv); /* a closure's writes are logged as one unit */
         r->ret = r->fn(r->handle, r->ud);
+        em_log_end(&c->srv);
         return 1;
     case EM_REQ_TICK:
         tick(c);
@@ -461,10 +545,7 @@ static int execute(em_core *c, em_req *r)
         return 1;
     case EM_REQ_BATCH_ASYNC:
         r->status = run_batch(c, r->dbid, r->batch, r->batch_flags);
-        /* The replies are written: the submitter may touch the batch again
-         * (even before its callback is polled from a completion queue). */
-        atomic_store_explicit(&r->batch->busy, 0, memory_order_release);
-        return 0;
+        return 0; /* finish_async() hands the batch back */
     case EM_REQ_ASYNC: {
         em_tree_sink t;
         ember__tree_sink_init(&t);
@@ -490,6 +571,10 @@ static int execute(em_core *c, em_req *r)
 
 static void finish_async(em_req *r)
 {
+    /* The replies are final (the group commit is done): the submitter may
+     * touch the batch again, even before its callback is polled. */
+    if (r->kind == EM_REQ_BATCH_ASYNC)
+        atomic_store_explicit(&r->batch->busy, 0, memory_order_release);
     if (r->cq) {
         ember__cq_complete(r->cq, r);
         return;
@@ -542,20 +627,30 @@ static void *exec_main(void *arg)
                 if (c->blk.ready)
                     serve_ready(c);
             }
-            /* Replies are released only after the whole batch ran: the point
-             * where a group commit of the append log will go. */
+            /* Replies are released only after the whole batch ran and the
+             * append log's group commit made its writes durable. */
+            int lerr = log_commit(c);
             for (size_t i = 0; i < n; i++) {
+                if (lerr && sync[i] != 2)
+                    log_fail(c, batch[i]);
                 if (sync[i] == 1)
                     complete(batch[i]);
                 else if (sync[i] == 0)
                     finish_async(batch[i]);
             }
+            release_held(c, lerr);
             c->srv.exec_batches++;
             c->srv.exec_requests += n;
             maybe_tick(c);
+            if (c->srv.bg_active)
+                c->srv.bg_step(&c->srv, BG_SLICE_BUSY_US, 0);
             continue;
         }
         maybe_tick(c);
+        if (c->srv.bg_active) {
+            c->srv.bg_step(&c->srv, BG_SLICE_IDLE_US, 0);
+            continue; /* never park while a snapshot is being serialized */
+        }
         int found = 0;
         for (uint32_t i = 0; i < c->spin_exec; i++) {
             if (!ember__mpsc_idle(&c->q)) {
@@ -626,8 +721,11 @@ static int direct(const em_core *c)
 
 static void inline_cron(em_core *c)
 {
-    if (c->mode == EMBER_MODE_INLINE)
+    if (c->mode == EMBER_MODE_INLINE) {
         maybe_tick(c);
+        if (c->srv.bg_active)
+            c->srv.bg_step(&c->srv, BG_SLICE_BUSY_US, 0);
+    }
 }
 
 int ember__exec_command(em_core *c, int32_t dbid, size_t argc, const char *const *argv,
@@ -640,6 +738,13 @@ int ember__exec_command(em_core *c, int32_t dbid, size_t argc, const char *const
         em_ctx x;
         inline_cron(c);
         run_command(c, dbid, argc, argv, argvlen, so, sink, 0, &x);
+        /* Inline mode: this call is a batch of one (inside a closure the
+         * closure's request commits). */
+        if (tls_exec != c && log_commit(c) &&
+            ember__sink_replace_error(so, sink, EMBER_EIO, c->srv.log_refuse) != 0) {
+            ember__locale_leave(old);
+            return EMBER_EIO;
+        }
         ember__locale_leave(old);
         return EMBER_OK;
     }
@@ -665,6 +770,13 @@ int ember__exec_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags
         locale_t old = ember__locale_enter();
         inline_cron(c);
         int rc = run_batch(c, dbid, b, flags);
+        if (tls_exec != c && log_commit(c)) {
+            em_req fake;
+            fake.kind = EM_REQ_BATCH;
+            fake.batch = b;
+            log_fail(c, &fake);
+            rc = EMBER_EIO;
+        }
         ember__locale_leave(old);
         return rc;
     }
@@ -688,8 +800,12 @@ int ember__exec_run(em_core *c, struct ember_db *h, int (*fn)(struct ember_db *,
          * so the same misuse checks (close, clock) apply. */
         const em_core *saved = tls_exec;
         tls_exec = c;
+        em_log_begin(&c->srv);
         int ret = fn(h, ud);
+        em_log_end(&c->srv);
         tls_exec = saved;
+        if (saved != c && log_commit(c))
+            ret = EMBER_EIO;
         return ret;
     }
     em_req r;
@@ -735,6 +851,8 @@ int ember__exec_async(em_core *c, em_req *r)
         locale_t old = ember__locale_enter();
         inline_cron(c);
         execute(c, r);
+        if (log_commit(c))
+            log_fail(c, r);
         ember__locale_leave(old);
         const em_core *saved = tls_exec;
         tls_exec = c;

@@ -176,6 +176,32 @@ void ember__store_free(em_store *st)
     st->dbs = NULL;
 }
 
+int ember__store_stash(em_store *st, em_keyspace **saved)
+{
+    em_keyspace *fresh = ember__mem_calloc(&st->mem, (size_t)st->ndb * sizeof(em_keyspace));
+    if (!fresh)
+        return -1;
+    for (int i = 0; i < st->ndb; i++) {
+        ember__dict_init(&fresh[i].dict, &st->mem, st->dbs[i].dict.seed);
+        fresh[i].id = i;
+    }
+    *saved = st->dbs;
+    st->dbs = fresh;
+    return 0;
+}
+
+void ember__store_unstash(em_store *st, em_keyspace *saved, int keep_loaded)
+{
+    em_keyspace *drop = saved;
+    if (!keep_loaded) {
+        drop = st->dbs;
+        st->dbs = saved;
+    }
+    for (int i = 0; i < st->ndb; i++)
+        ember__ks_flush(st, &drop[i], 1);
+    ember__mem_free(&st->mem, drop);
+}
+
 /* ---------------------------------------------------------------- volatile set */
 
 static void vol_add(em_store *st, em_keyspace *ks, em_obj *o)
@@ -237,6 +263,8 @@ em_obj *ember__ks_detach(em_store *st, em_keyspace *ks, const em_dpos *pos)
 
 void ember__ks_delete(em_store *st, em_keyspace *ks, const em_dpos *pos, int lazy, int why)
 {
+    if (st->on_expire && (why == EM_DEL_EXPIRED || why == EM_DEL_EVICTED))
+        st->on_expire(st, ks, *pos->link, st->on_expire_ud);
     em_obj *o = ember__ks_detach(st, ks, pos);
     if (why == EM_DEL_EXPIRED)
         st->stats.expired_keys++;
@@ -283,6 +311,8 @@ int ember__ks_add(em_store *st, em_keyspace *ks, em_obj *o)
     if (ember__obj_has_expire(o))
         vol_add(st, ks, o);
     st->dirty++;
+    if (st->added)
+        st->added(st, ks, o, st->prewrite_ud);
     return rc;
 }
 
@@ -362,6 +392,8 @@ void ember__ks_swap(em_store *st, em_keyspace *a, em_keyspace *b)
     b->id = a->id;
     a->id = t.id;
     st->dirty++;
+    if (st->swapped)
+        st->swapped(st, a, b, st->prewrite_ud);
 }
 
 int ember__ks_move(em_store *st, em_keyspace *from, const em_dpos *pos, em_keyspace *to)

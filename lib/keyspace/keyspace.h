@@ -43,6 +43,11 @@ enum { EM_DEL_USER = 0, EM_DEL_EXPIRED = 1, EM_DEL_EVICTED = 2, EM_DEL_OVERWRITE
 struct em_store;
 /* Called before an existing key is modified, replaced or deleted. */
 typedef void (*em_prewrite_fn)(struct em_store *st, em_keyspace *ks, em_obj *o, void *ud);
+/* Called after a key that was absent is added (ember__ks_add: SET of a new
+ * key, RENAME's and MOVE's destination, a re-created key...). */
+typedef void (*em_added_fn)(struct em_store *st, em_keyspace *ks, em_obj *o, void *ud);
+/* Called after two databases swapped their contents (SWAPDB). */
+typedef void (*em_swapped_fn)(struct em_store *st, em_keyspace *a, em_keyspace *b, void *ud);
 
 typedef struct em_lazyfree em_lazyfree;
 
@@ -56,8 +61,16 @@ typedef struct em_store {
     em_stats stats;
     uint64_t dirty; /* changes since start (for save rules) */
     int active_expire;
+    /* Change hooks (snapshots: lib/persist/snapshot.c); NULL when unused.
+     * All three get prewrite_ud. */
     em_prewrite_fn prewrite;
+    em_added_fn added;
+    em_swapped_fn swapped;
     void *prewrite_ud;
+    /* Called when a key expires or is evicted, just before it goes (the
+     * append log records a DEL). NULL: nobody listens. */
+    void (*on_expire)(struct em_store *st, em_keyspace *ks, em_obj *o, void *ud);
+    void *on_expire_ud;
     em_lazyfree *lazy;
     uint32_t lru_clock; /* 24-bit seconds clock of the latest lookup; new keys start at it */
 } em_store;
@@ -121,6 +134,14 @@ static inline int ember__ks_expired(const em_obj *o, int64_t now_ms)
 {
     return ember__obj_has_expire(o) && now_ms > ember__obj_expire(o);
 }
+/* All-or-nothing loading: ember__store_stash moves every database out into
+ * *saved (the objects keep pointing at st->mem, which stays put) and leaves
+ * st with empty databases to load into; ember__store_unstash then either
+ * keeps what was loaded and frees the saved data (in the background), or
+ * (keep_loaded 0) frees what was loaded and puts the saved data back.
+ * Returns 0, or -1 on OOM (nothing moved). */
+int ember__store_stash(em_store *st, em_keyspace **saved);
+void ember__store_unstash(em_store *st, em_keyspace *saved, int keep_loaded);
 /* Number of keys pending in the lazy-free thread. */
 size_t ember__lazyfree_pending(em_store *st);
 /* Waits until the lazy-free thread has finished every job handed to it. */

@@ -270,6 +270,10 @@ static void cmd_hincrbyfloat(em_ctx *c)
         return;
     hw_close(c, &w, 1);
     em_add_bulk(c, buf, n);
+    /* The result, not the increment: float rounding is not replayed. */
+    const char *a[4] = {"HSET", c->argv[1], c->argv[2], buf};
+    size_t l[4] = {4, c->argvlen[1], c->argvlen[2], n};
+    em_log_replace(c, 4, a, l);
 }
 
 /* HDEL key field [field ...] */

@@ -340,6 +340,7 @@ static void cmd_swapdb(em_ctx *c)
     if (a != b)
         ember__ks_swap(c->st, &c->st->dbs[a], &c->st->dbs[b]);
     em_add_ok(c);
+    em_log_force(c); /* Redis logs it even when nothing moved */
 }
 
 /* FLUSHDB / FLUSHALL: no argument follows lazyfree-lazy-user-flush. */
@@ -363,6 +364,7 @@ static void flush_generic(em_ctx *c, int all)
         ember__ks_flush(c->st, c->ks, async);
     }
     em_add_ok(c);
+    em_log_force(c); /* Redis logs it even when there was nothing to flush */
 }
 
 /* FLUSHDB [ASYNC|SYNC] */
@@ -494,6 +496,30 @@ enum { EXP_NX = 1, EXP_XX = 2, EXP_GT = 4, EXP_LT = 8 };
 
 /* EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT: `base` is added to the argument
  * (now for relative forms, 0 for absolute ones), after scaling seconds. */
+/* Logs EXPIRE, PEXPIRE and EXPIREAT as PEXPIREAT key ms [options], as Redis
+ * 7.0 does (PEXPIREAT itself is logged as it is). */
+static void log_pexpireat(em_ctx *c, int64_t when)
+{
+    if (!em_logging(c) || !strcmp(c->cmd->name, "pexpireat"))
+        return;
+    const char **a = malloc(c->argc * sizeof *a);
+    size_t *l = malloc(c->argc * sizeof *l);
+    char ms[EM_LLSTR_SIZE];
+    if (a && l) {
+        for (size_t i = 0; i < c->argc; i++) {
+            a[i] = c->argv[i];
+            l[i] = c->argvlen[i];
+        }
+        a[0] = "PEXPIREAT";
+        l[0] = 9;
+        a[2] = ms;
+        l[2] = ember__ll_to_str(ms, when);
+        em_log_replace(c, c->argc, a, l);
+    }
+    free(a); /* on OOM the relative form is logged: the best left to do */
+    free(l);
+}
+
 static void expire_generic(em_ctx *c, int64_t base, int seconds)
 {
     int flags = 0;
@@ -558,6 +584,9 @@ static void expire_generic(em_ctx *c, int64_t base, int seconds)
          * Redis's statistics). */
         ember__ks_delete(c->st, c->ks, &pos, c->srv->cfg.lazyfree_lazy_expire != 0, EM_DEL_USER);
         em_add_int(c, 1);
+        const char *a[2] = {"DEL", c->argv[1]};
+        size_t l[2] = {3, c->argvlen[1]};
+        em_log_replace(c, 2, a, l);
         return;
     }
     if (!ember__ks_set_expire(c->st, c->ks, &pos, when)) {
@@ -565,6 +594,7 @@ static void expire_generic(em_ctx *c, int64_t base, int seconds)
         return;
     }
     em_add_int(c, 1);
+    log_pexpireat(c, when);
 }
 
 /* EXPIRE key seconds [NX|XX|GT|LT] */

@@ -678,6 +678,14 @@ static void sv_random(em_ctx *c, const sval *s, selem *e, em_obj **obj)
 }
 
 /* Removes a random member of non-empty s after replying it. */
+/* SPOP is logged as the removals it made (SREM key member, per member). */
+static void log_srem(em_ctx *c, const selem *e)
+{
+    const char *a[3] = {"SREM", c->argv[1], e->p};
+    size_t l[3] = {4, c->argvlen[1], e->len};
+    em_log_replace(c, 3, a, l);
+}
+
 static void pop_one(em_ctx *c, sval *s)
 {
     selem e;
@@ -686,11 +694,13 @@ static void pop_one(em_ctx *c, sval *s)
         uint32_t i = (uint32_t)rnd(c, ember__intset_len(s->body));
         el_int(&e, ember__intset_get(s->body, i));
         add_elem(c, &e);
+        log_srem(c, &e);
         s->body = ember__intset_remove_at(m, s->body, i);
     } else if (s->enc == EM_ENC_LISTPACK) {
         uint8_t *p = ember__lp_seek(s->body, (int64_t)rnd(c, ember__lp_length(s->body)));
         el_lp(&e, p);
         add_elem(c, &e);
+        log_srem(c, &e);
         s->body = ember__lp_delete(m, s->body, p, NULL);
     } else {
         em_obj *o;
@@ -698,6 +708,7 @@ static void pop_one(em_ctx *c, sval *s)
         em_dict *d = s->body;
         sv_random(c, s, &e, &o);
         add_elem(c, &e);
+        log_srem(c, &e);
         ember__dict_find(d, e.p, e.len, ember__dict_hash(d, e.p, e.len), &pos);
         ember__obj_free(m, ember__dict_unlink(d, &pos));
         ember__dict_maybe_shrink(d); /* as SREM: Redis resizes after a removal */
@@ -764,6 +775,9 @@ static void spop_count(em_ctx *c, long long count)
         add_all(c, &s);
         c->st->dirty += size;
         del_key(c, 1);
+        const char *a[2] = {"DEL", c->argv[1]};
+        size_t l[2] = {3, c->argvlen[1]};
+        em_log_replace(c, 2, a, l);
         return;
     }
     size_t remaining = size - (size_t)count;
@@ -801,6 +815,13 @@ static void spop_count(em_ctx *c, long long count)
             return;
         }
         add_all(c, &s);
+        if (em_logging(c)) {
+            siter it;
+            selem e;
+            si_init(&it, &s);
+            while (si_next(&it, &e, NULL))
+                log_srem(c, &e);
+        }
         set_free_body(m, s.body, s.enc);
         s = keep;
     }

@@ -18,6 +18,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "../command/command.h"
 #include "../common/common.h"
@@ -232,6 +233,54 @@ static int expire_at(em_ctx *c, size_t i, uint32_t unit, int64_t *when)
     return 0;
 }
 
+/* ------------------------------------------------------------ propagation */
+
+/* Logs `NAME key` (DEL, PERSIST). */
+static void log_key_cmd(em_ctx *c, const char *name)
+{
+    const char *a[2] = {name, c->argv[1]};
+    size_t l[2] = {strlen(name), c->argvlen[1]};
+    em_log_replace(c, 2, a, l);
+}
+
+/* Logs an expire time as PEXPIREAT key ms. */
+static void log_pexpireat(em_ctx *c, int64_t when)
+{
+    char ms[EM_LLSTR_SIZE];
+    const char *a[3] = {"PEXPIREAT", c->argv[1], ms};
+    size_t l[3] = {9, c->argvlen[1], ember__ll_to_str(ms, when)};
+    em_log_replace(c, 3, a, l);
+}
+
+/* Logs SET key value PXAT ms (any relative or absolute expire of SET, SETEX,
+ * PSETEX), or SET without its GET arguments, as Redis 7.0 propagates them. */
+static void log_set(em_ctx *c, uint32_t flags, size_t vi, int64_t opt_when)
+{
+    if (opt_when >= 0) {
+        char ms[EM_LLSTR_SIZE];
+        const char *a[5] = {"SET", c->argv[1], c->argv[vi], "PXAT", ms};
+        size_t l[5] = {3, c->argvlen[1], c->argvlen[vi], 4, ember__ll_to_str(ms, opt_when)};
+        em_log_replace(c, 5, a, l);
+        return;
+    }
+    if (!(flags & OPT_GET) || c->argc <= 3)
+        return; /* logged as it is (GETSET too) */
+    const char **a = malloc(c->argc * sizeof *a);
+    size_t *l = malloc(c->argc * sizeof *l), n = 0;
+    if (a && l) {
+        for (size_t i = 0; i < c->argc; i++) {
+            if (i >= 3 && em_arg_is(c, i, "get"))
+                continue;
+            a[n] = c->argv[i];
+            l[n++] = c->argvlen[i];
+        }
+        em_log_replace(c, n, a, l);
+    }
+    /* On OOM the argv is logged as it is: GET changes nothing on replay. */
+    free(a);
+    free(l);
+}
+
 /* ------------------------------------------------------------ GET family */
 
 /* GET key */
@@ -245,8 +294,10 @@ static void cmd_getdel(em_ctx *c)
 {
     em_dpos pos;
     em_obj *o = em_lookup_read(c, 1, &pos);
-    if (add_value(c, o) == 0 && o)
+    if (add_value(c, o) == 0 && o) {
         ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
+        log_key_cmd(c, "DEL");
+    }
 }
 
 /* GETEX key [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-ms|PERSIST] */
@@ -272,14 +323,20 @@ static void cmd_getex(em_ctx *c)
         /* An absolute time already past deletes the key (after the reply). */
         add_value(c, o);
         ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
+        log_key_cmd(c, "DEL");
         return;
     }
     if (flags & (OPT_EXPIRE | OPT_PERSIST)) {
+        int had = ember__obj_has_expire(o);
         o = ember__ks_set_expire(c->st, c->ks, &pos, when);
         if (!o) {
             em_err_oom(c);
             return;
         }
+        if (when >= 0)
+            log_pexpireat(c, when);
+        else if (had)
+            log_key_cmd(c, "PERSIST");
     }
     add_value(c, o);
 }
@@ -374,6 +431,7 @@ static void set_generic(em_ctx *c, uint32_t flags, size_t vi, int64_t when, int 
             em_add_nil(c);
         return;
     }
+    int64_t opt_when = when;
     if ((flags & OPT_KEEPTTL) && old)
         when = ember__obj_expire(old);
     if ((uint64_t)c->argvlen[vi] > STR_HARD_MAX) {
@@ -392,6 +450,8 @@ static void set_generic(em_ctx *c, uint32_t flags, size_t vi, int64_t when, int 
     else
         em_add_ok(c);
     put(c, old, &pos, n);
+    if (em_logging(c))
+        log_set(c, flags, vi, opt_when);
 }
 
 /* SET key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|
@@ -738,6 +798,10 @@ static void cmd_incrbyfloat(em_ctx *c)
     }
     em_add_bulk(c, buf, len);
     put(c, o, &pos, n);
+    /* The result, not the increment: float rounding is not replayed. */
+    const char *a[4] = {"SET", c->argv[1], buf, "KEEPTTL"};
+    size_t l[4] = {3, c->argvlen[1], len, 7};
+    em_log_replace(c, 4, a, l);
 }
 
 /* ------------------------------------------------------------ LCS */
