@@ -14,22 +14,6 @@
 
 #include "typed.h"
 
-static int key_ok(const ember_db *db, const void *key, size_t klen)
-{
-    return db && em_bytes_ok(key, klen);
-}
-
-/* n >= 1 (pointer, length) pairs, each a valid byte range. */
-static int elems_ok(size_t n, const void *const *p, const size_t *lens)
-{
-    if (n == 0 || !p || !lens)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!em_bytes_ok(p[i], lens[i]))
-            return 0;
-    return 1;
-}
-
 static const char *end_name(int where)
 {
     return where == EMBER_LIST_LEFT ? "LEFT" : "RIGHT";
@@ -45,24 +29,6 @@ static size_t timeout_text(char *buf, size_t cap, int64_t ms)
 {
     int n = snprintf(buf, cap, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
     return n < 0 ? 0 : (size_t)n;
-}
-
-/* Runs argv expecting a reply tree; an error reply becomes its status code
- * (no tree), a nil reply EMBER_ENOTFOUND (no tree). */
-static int reply_or_code(ember_db *db, em_argv *a, ember_reply **out)
-{
-    ember_reply *r;
-    int rc = ember__typed_reply(db, a, &r);
-    if (rc)
-        return rc;
-    int t = ember_reply_type(r);
-    if (t == EMBER_REPLY_ERROR || t == EMBER_REPLY_NIL) {
-        rc = t == EMBER_REPLY_NIL ? EMBER_ENOTFOUND : ember_reply_error_code(r);
-        ember_reply_free(r);
-        return rc;
-    }
-    *out = r;
-    return EMBER_OK;
 }
 
 /* Copies a STRING reply element out for the caller (NUL-terminated). */
@@ -89,14 +55,9 @@ static int take_string(const ember_reply *e, void **val, size_t *vlen)
 static int push(const char *cmd, ember_db *db, const void *key, size_t klen, size_t n,
                 const void *const *elems, const size_t *lens, int64_t *newlen)
 {
-    if (!key_ok(db, key, klen) || !elems_ok(n, elems, lens) || n > SIZE_MAX - 2)
+    if (n > SIZE_MAX - 2)
         return EMBER_EINVAL;
-    em_argv a;
-    ember__argv_init(&a, n + 2);
-    ember__argv_add_cstr(&a, cmd);
-    ember__argv_add(&a, key, klen);
-    ember__argv_add_keys(&a, n, elems, lens, NULL, NULL);
-    return ember__typed_int(db, &a, newlen);
+    return ember__key_list_int(db, cmd, key, klen, n, elems, lens, newlen);
 }
 
 EMBER_API int ember_lpush(ember_db *db, const void *key, size_t klen, size_t n,
@@ -123,41 +84,26 @@ EMBER_API int ember_rpushx(ember_db *db, const void *key, size_t klen, size_t n,
     return push("RPUSHX", db, key, klen, n, elems, lens, newlen);
 }
 
-/* LPOP / RPOP key */
-static int pop(const char *cmd, ember_db *db, const void *key, size_t klen, void **val,
-               size_t *vlen)
-{
-    if (!key_ok(db, key, klen))
-        return EMBER_EINVAL;
-    em_argv a;
-    ember__argv_init(&a, 2);
-    ember__argv_add_cstr(&a, cmd);
-    ember__argv_add(&a, key, klen);
-    return ember__typed_bulk(db, &a, val, vlen);
-}
-
 EMBER_API int ember_lpop(ember_db *db, const void *key, size_t klen, void **val, size_t *vlen)
 {
-    return pop("LPOP", db, key, klen, val, vlen);
+    return ember__key_bulk(db, "LPOP", key, klen, val, vlen);
 }
 
 EMBER_API int ember_rpop(ember_db *db, const void *key, size_t klen, void **val, size_t *vlen)
 {
-    return pop("RPOP", db, key, klen, val, vlen);
+    return ember__key_bulk(db, "RPOP", key, klen, val, vlen);
 }
 
 /* LPOP / RPOP key count */
 static int pop_count(const char *cmd, ember_db *db, const void *key, size_t klen, uint64_t count,
                      ember_reply **out)
 {
-    if (!key_ok(db, key, klen) || !out || count > INT64_MAX)
+    if (!em_key_ok(db, key, klen) || !out || count > INT64_MAX)
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 3);
-    ember__argv_add_cstr(&a, cmd);
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 3, cmd, key, klen);
     ember__argv_add_ll(&a, (long long)count);
-    return reply_or_code(db, &a, out);
+    return ember__typed_tree_found(db, &a, out);
 }
 
 EMBER_API int ember_lpop_count(ember_db *db, const void *key, size_t klen, uint64_t count,
@@ -174,24 +120,16 @@ EMBER_API int ember_rpop_count(ember_db *db, const void *key, size_t klen, uint6
 
 EMBER_API int ember_llen(ember_db *db, const void *key, size_t klen, int64_t *len)
 {
-    if (!key_ok(db, key, klen))
-        return EMBER_EINVAL;
-    em_argv a;
-    ember__argv_init(&a, 2);
-    ember__argv_add_cstr(&a, "LLEN");
-    ember__argv_add(&a, key, klen);
-    return ember__typed_int(db, &a, len);
+    return ember__key_int(db, "LLEN", key, klen, len);
 }
 
 EMBER_API int ember_lindex(ember_db *db, const void *key, size_t klen, int64_t index, void **val,
                            size_t *vlen)
 {
-    if (!key_ok(db, key, klen))
+    if (!em_key_ok(db, key, klen))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 3);
-    ember__argv_add_cstr(&a, "LINDEX");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 3, "LINDEX", key, klen);
     ember__argv_add_ll(&a, index);
     return ember__typed_bulk(db, &a, val, vlen);
 }
@@ -199,12 +137,10 @@ EMBER_API int ember_lindex(ember_db *db, const void *key, size_t klen, int64_t i
 EMBER_API int ember_lset(ember_db *db, const void *key, size_t klen, int64_t index,
                          const void *elem, size_t elen)
 {
-    if (!key_ok(db, key, klen) || !em_bytes_ok(elem, elen))
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(elem, elen))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 4);
-    ember__argv_add_cstr(&a, "LSET");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 4, "LSET", key, klen);
     ember__argv_add_ll(&a, index);
     ember__argv_add(&a, elem, elen);
     return ember__typed_status(db, &a);
@@ -213,25 +149,21 @@ EMBER_API int ember_lset(ember_db *db, const void *key, size_t klen, int64_t ind
 EMBER_API int ember_lrange(ember_db *db, const void *key, size_t klen, int64_t start, int64_t stop,
                            ember_reply **out)
 {
-    if (!key_ok(db, key, klen) || !out)
+    if (!em_key_ok(db, key, klen) || !out)
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 4);
-    ember__argv_add_cstr(&a, "LRANGE");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 4, "LRANGE", key, klen);
     ember__argv_add_ll(&a, start);
     ember__argv_add_ll(&a, stop);
-    return reply_or_code(db, &a, out);
+    return ember__typed_tree_found(db, &a, out);
 }
 
 EMBER_API int ember_ltrim(ember_db *db, const void *key, size_t klen, int64_t start, int64_t stop)
 {
-    if (!key_ok(db, key, klen))
+    if (!em_key_ok(db, key, klen))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 4);
-    ember__argv_add_cstr(&a, "LTRIM");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 4, "LTRIM", key, klen);
     ember__argv_add_ll(&a, start);
     ember__argv_add_ll(&a, stop);
     return ember__typed_status(db, &a);
@@ -240,12 +172,10 @@ EMBER_API int ember_ltrim(ember_db *db, const void *key, size_t klen, int64_t st
 EMBER_API int ember_lrem(ember_db *db, const void *key, size_t klen, int64_t count,
                          const void *elem, size_t elen, int64_t *removed)
 {
-    if (!key_ok(db, key, klen) || !em_bytes_ok(elem, elen))
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(elem, elen))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 4);
-    ember__argv_add_cstr(&a, "LREM");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 4, "LREM", key, klen);
     ember__argv_add_ll(&a, count);
     ember__argv_add(&a, elem, elen);
     return ember__typed_int(db, &a, removed);
@@ -255,12 +185,10 @@ EMBER_API int ember_linsert(ember_db *db, const void *key, size_t klen, int afte
                             const void *pivot, size_t plen, const void *elem, size_t elen,
                             int64_t *newlen)
 {
-    if (!key_ok(db, key, klen) || !em_bytes_ok(pivot, plen) || !em_bytes_ok(elem, elen))
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(pivot, plen) || !em_bytes_ok(elem, elen))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 5);
-    ember__argv_add_cstr(&a, "LINSERT");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 5, "LINSERT", key, klen);
     ember__argv_add_cstr(&a, after ? "AFTER" : "BEFORE");
     ember__argv_add(&a, pivot, plen);
     ember__argv_add(&a, elem, elen);
@@ -270,12 +198,10 @@ EMBER_API int ember_linsert(ember_db *db, const void *key, size_t klen, int afte
 EMBER_API int ember_lpos(ember_db *db, const void *key, size_t klen, const void *elem, size_t elen,
                          int64_t rank, int64_t maxlen, int64_t *index)
 {
-    if (!key_ok(db, key, klen) || !em_bytes_ok(elem, elen) || maxlen < 0)
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(elem, elen) || maxlen < 0)
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 7);
-    ember__argv_add_cstr(&a, "LPOS");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 7, "LPOS", key, klen);
     ember__argv_add(&a, elem, elen);
     if (rank != 0) {
         ember__argv_add_cstr(&a, "RANK");
@@ -291,12 +217,10 @@ EMBER_API int ember_lpos(ember_db *db, const void *key, size_t klen, const void 
 EMBER_API int ember_lmove(ember_db *db, const void *src, size_t slen, const void *dst, size_t dlen,
                           int from, int to, void **val, size_t *vlen)
 {
-    if (!key_ok(db, src, slen) || !em_bytes_ok(dst, dlen) || !end_ok(from) || !end_ok(to))
+    if (!em_key_ok(db, src, slen) || !em_bytes_ok(dst, dlen) || !end_ok(from) || !end_ok(to))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 5);
-    ember__argv_add_cstr(&a, "LMOVE");
-    ember__argv_add(&a, src, slen);
+    ember__argv_cmd_key(&a, 5, "LMOVE", src, slen);
     ember__argv_add(&a, dst, dlen);
     ember__argv_add_cstr(&a, end_name(from));
     ember__argv_add_cstr(&a, end_name(to));
@@ -306,14 +230,12 @@ EMBER_API int ember_lmove(ember_db *db, const void *src, size_t slen, const void
 EMBER_API int ember_blmove(ember_db *db, const void *src, size_t slen, const void *dst, size_t dlen,
                            int from, int to, int64_t timeout_ms, void **val, size_t *vlen)
 {
-    if (!key_ok(db, src, slen) || !em_bytes_ok(dst, dlen) || !end_ok(from) || !end_ok(to) ||
+    if (!em_key_ok(db, src, slen) || !em_bytes_ok(dst, dlen) || !end_ok(from) || !end_ok(to) ||
         timeout_ms < 0)
         return EMBER_EINVAL;
     char tbuf[32];
     em_argv a;
-    ember__argv_init(&a, 6);
-    ember__argv_add_cstr(&a, "BLMOVE");
-    ember__argv_add(&a, src, slen);
+    ember__argv_cmd_key(&a, 6, "BLMOVE", src, slen);
     ember__argv_add(&a, dst, dlen);
     ember__argv_add_cstr(&a, end_name(from));
     ember__argv_add_cstr(&a, end_name(to));
@@ -326,16 +248,15 @@ static int bpop(const char *cmd, ember_db *db, size_t n, const void *const *keys
                 const size_t *klens, int64_t timeout_ms, size_t *key_index, void **val,
                 size_t *vlen)
 {
-    if (!db || !elems_ok(n, keys, klens) || timeout_ms < 0 || n > SIZE_MAX - 2)
+    if (!db || !ember__list_ok(n, keys, klens) || timeout_ms < 0 || n > SIZE_MAX - 2)
         return EMBER_EINVAL;
     char tbuf[32];
     em_argv a;
-    ember__argv_init(&a, n + 2);
-    ember__argv_add_cstr(&a, cmd);
+    ember__argv_cmd(&a, n + 2, cmd);
     ember__argv_add_keys(&a, n, keys, klens, NULL, NULL);
     ember__argv_add(&a, tbuf, timeout_text(tbuf, sizeof tbuf, timeout_ms));
     ember_reply *r;
-    int rc = reply_or_code(db, &a, &r);
+    int rc = ember__typed_tree_found(db, &a, &r);
     if (rc)
         return rc;
     if (ember_reply_type(r) != EMBER_REPLY_ARRAY || ember_reply_len(r) != 2) {

@@ -14,27 +14,6 @@
 
 #include "typed.h"
 
-/* EMBER_EINVAL unless db is given and (key, klen) is a valid byte range. */
-static int key_ok(const ember_db *db, const void *key, size_t klen)
-{
-    return db && em_bytes_ok(key, klen);
-}
-
-/* Validates n keys (and values when vals_needed) for the multi-key wrappers. */
-static int keys_ok(size_t n, const void *const *keys, const size_t *klens, const void *const *vals,
-                   const size_t *vlens, int vals_needed)
-{
-    if (n == 0 || !keys || !klens || (vals_needed && (!vals || !vlens)))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!em_bytes_ok(keys[i], klens[i]))
-            return 0;
-        if (vals_needed && !em_bytes_ok(vals[i], vlens[i]))
-            return 0;
-    }
-    return 1;
-}
-
 /* Runs a command whose reply is OK or nil and reports which as *was_set. */
 static int status_flag(ember_db *db, em_argv *a, int *was_set)
 {
@@ -46,37 +25,17 @@ static int status_flag(ember_db *db, em_argv *a, int *was_set)
     return EMBER_OK;
 }
 
-/* Runs a command whose reply is the integer 0 or 1 and reports it as *flag. */
-static int int_flag(ember_db *db, em_argv *a, int *flag)
-{
-    int64_t v;
-    int rc = ember__typed_int(db, a, &v);
-    if (rc == EMBER_OK && flag)
-        *flag = v != 0;
-    return rc;
-}
-
 /* One key and one value after the command name: SET, GETSET, SETNX, APPEND. */
 static void argv_kv(em_argv *a, const char *cmd, const void *key, size_t klen, const void *val,
                     size_t vlen)
 {
-    ember__argv_init(a, 3);
-    ember__argv_add_cstr(a, cmd);
-    ember__argv_add(a, key, klen);
+    ember__argv_cmd_key(a, 3, cmd, key, klen);
     ember__argv_add(a, val, vlen);
-}
-
-/* A command name and a key: GET, GETDEL, STRLEN, INCR, DECR. */
-static void argv_k(em_argv *a, const char *cmd, const void *key, size_t klen)
-{
-    ember__argv_init(a, 2);
-    ember__argv_add_cstr(a, cmd);
-    ember__argv_add(a, key, klen);
 }
 
 EMBER_API int ember_set(ember_db *db, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    if (!key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
         return EMBER_EINVAL;
     em_argv a;
     argv_kv(&a, "SET", key, klen, val, vlen);
@@ -87,12 +46,10 @@ EMBER_API int ember_set_ex(ember_db *db, const void *key, size_t klen, const voi
                            int64_t ttl_ms, uint32_t flags, int *was_set)
 {
     const uint32_t known = EMBER_SET_NX | EMBER_SET_XX | EMBER_SET_KEEPTTL | EMBER_SET_ABS;
-    if (!key_ok(db, key, klen) || !em_bytes_ok(val, vlen) || (flags & ~known))
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(val, vlen) || (flags & ~known))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 8);
-    ember__argv_add_cstr(&a, "SET");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 8, "SET", key, klen);
     ember__argv_add(&a, val, vlen);
     /* Conflicting flags (NX with XX, KEEPTTL with a TTL) are passed on: the
      * command answers them with its syntax error, as it would a client. */
@@ -111,17 +68,13 @@ EMBER_API int ember_set_ex(ember_db *db, const void *key, size_t klen, const voi
 
 EMBER_API int ember_get(ember_db *db, const void *key, size_t klen, void **val, size_t *vlen)
 {
-    if (!key_ok(db, key, klen))
-        return EMBER_EINVAL;
-    em_argv a;
-    argv_k(&a, "GET", key, klen);
-    return ember__typed_bulk(db, &a, val, vlen);
+    return ember__key_bulk(db, "GET", key, klen, val, vlen);
 }
 
 EMBER_API int ember_getset(ember_db *db, const void *key, size_t klen, const void *val, size_t vlen,
                            void **old, size_t *oldlen)
 {
-    if (!key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
         return EMBER_EINVAL;
     em_argv a;
     argv_kv(&a, "GETSET", key, klen, val, vlen);
@@ -130,33 +83,27 @@ EMBER_API int ember_getset(ember_db *db, const void *key, size_t klen, const voi
 
 EMBER_API int ember_getdel(ember_db *db, const void *key, size_t klen, void **val, size_t *vlen)
 {
-    if (!key_ok(db, key, klen))
-        return EMBER_EINVAL;
-    em_argv a;
-    argv_k(&a, "GETDEL", key, klen);
-    return ember__typed_bulk(db, &a, val, vlen);
+    return ember__key_bulk(db, "GETDEL", key, klen, val, vlen);
 }
 
 EMBER_API int ember_setnx(ember_db *db, const void *key, size_t klen, const void *val, size_t vlen,
                           int *was_set)
 {
-    if (!key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
         return EMBER_EINVAL;
     em_argv a;
     argv_kv(&a, "SETNX", key, klen, val, vlen);
-    return int_flag(db, &a, was_set);
+    return ember__typed_flag(db, &a, was_set);
 }
 
 /* SETEX / PSETEX: key, a time, a value. */
 static int setex_generic(ember_db *db, const char *cmd, const void *key, size_t klen, int64_t t,
                          const void *val, size_t vlen)
 {
-    if (!key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 4);
-    ember__argv_add_cstr(&a, cmd);
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 4, cmd, key, klen);
     ember__argv_add_ll(&a, t);
     ember__argv_add(&a, val, vlen);
     return ember__typed_status(db, &a);
@@ -177,13 +124,12 @@ EMBER_API int ember_psetex(ember_db *db, const void *key, size_t klen, int64_t m
 EMBER_API int ember_mget(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
                          ember_reply **out)
 {
-    if (!db || !out || !keys_ok(n, keys, klens, NULL, NULL, 0))
+    if (!db || !out || !ember__list_ok(n, keys, klens))
         return EMBER_EINVAL;
     if (n >= SIZE_MAX / (2 * sizeof(size_t)))
         return EMBER_ENOMEM;
     em_argv a;
-    ember__argv_init(&a, n + 1);
-    ember__argv_add_cstr(&a, "MGET");
+    ember__argv_cmd(&a, n + 1, "MGET");
     ember__argv_add_keys(&a, n, keys, klens, NULL, NULL);
     return ember__typed_reply(db, &a, out);
 }
@@ -193,15 +139,14 @@ static int mset_generic(ember_db *db, int nx, size_t n, const void *const *keys,
                         const size_t *klens, const void *const *vals, const size_t *vlens,
                         int *was_set)
 {
-    if (!db || !keys_ok(n, keys, klens, vals, vlens, 1))
+    if (!db || !ember__pairs_ok(n, keys, klens, vals, vlens))
         return EMBER_EINVAL;
     if (n >= SIZE_MAX / (4 * sizeof(size_t)))
         return EMBER_ENOMEM;
     em_argv a;
-    ember__argv_init(&a, 2 * n + 1);
-    ember__argv_add_cstr(&a, nx ? "MSETNX" : "MSET");
+    ember__argv_cmd(&a, 2 * n + 1, nx ? "MSETNX" : "MSET");
     ember__argv_add_keys(&a, n, keys, klens, vals, vlens);
-    return nx ? int_flag(db, &a, was_set) : ember__typed_status(db, &a);
+    return nx ? ember__typed_flag(db, &a, was_set) : ember__typed_status(db, &a);
 }
 
 EMBER_API int ember_mset(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
@@ -219,7 +164,7 @@ EMBER_API int ember_msetnx(ember_db *db, size_t n, const void *const *keys, cons
 EMBER_API int ember_append(ember_db *db, const void *key, size_t klen, const void *val, size_t vlen,
                            int64_t *newlen)
 {
-    if (!key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
         return EMBER_EINVAL;
     em_argv a;
     argv_kv(&a, "APPEND", key, klen, val, vlen);
@@ -228,22 +173,16 @@ EMBER_API int ember_append(ember_db *db, const void *key, size_t klen, const voi
 
 EMBER_API int ember_strlen(ember_db *db, const void *key, size_t klen, int64_t *len)
 {
-    if (!key_ok(db, key, klen))
-        return EMBER_EINVAL;
-    em_argv a;
-    argv_k(&a, "STRLEN", key, klen);
-    return ember__typed_int(db, &a, len);
+    return ember__key_int(db, "STRLEN", key, klen, len);
 }
 
 EMBER_API int ember_getrange(ember_db *db, const void *key, size_t klen, int64_t start, int64_t end,
                              void **val, size_t *vlen)
 {
-    if (!key_ok(db, key, klen))
+    if (!em_key_ok(db, key, klen))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 4);
-    ember__argv_add_cstr(&a, "GETRANGE");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 4, "GETRANGE", key, klen);
     ember__argv_add_ll(&a, start);
     ember__argv_add_ll(&a, end);
     return ember__typed_bulk(db, &a, val, vlen);
@@ -252,12 +191,10 @@ EMBER_API int ember_getrange(ember_db *db, const void *key, size_t klen, int64_t
 EMBER_API int ember_setrange(ember_db *db, const void *key, size_t klen, int64_t offset,
                              const void *val, size_t vlen, int64_t *newlen)
 {
-    if (!key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
+    if (!em_key_ok(db, key, klen) || !em_bytes_ok(val, vlen))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 4);
-    ember__argv_add_cstr(&a, "SETRANGE");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 4, "SETRANGE", key, klen);
     ember__argv_add_ll(&a, offset);
     ember__argv_add(&a, val, vlen);
     return ember__typed_int(db, &a, newlen);
@@ -267,12 +204,10 @@ EMBER_API int ember_setrange(ember_db *db, const void *key, size_t klen, int64_t
 static int incrby_generic(ember_db *db, const char *cmd, const void *key, size_t klen,
                           int64_t delta, int64_t *result)
 {
-    if (!key_ok(db, key, klen))
+    if (!em_key_ok(db, key, klen))
         return EMBER_EINVAL;
     em_argv a;
-    ember__argv_init(&a, 3);
-    ember__argv_add_cstr(&a, cmd);
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 3, cmd, key, klen);
     ember__argv_add_ll(&a, delta);
     return ember__typed_int(db, &a, result);
 }
@@ -297,37 +232,22 @@ EMBER_API int ember_decrby(ember_db *db, const void *key, size_t klen, int64_t d
 
 EMBER_API int ember_incr(ember_db *db, const void *key, size_t klen, int64_t *result)
 {
-    if (!key_ok(db, key, klen))
-        return EMBER_EINVAL;
-    em_argv a;
-    argv_k(&a, "INCR", key, klen);
-    return ember__typed_int(db, &a, result);
+    return ember__key_int(db, "INCR", key, klen, result);
 }
 
 EMBER_API int ember_decr(ember_db *db, const void *key, size_t klen, int64_t *result)
 {
-    if (!key_ok(db, key, klen))
-        return EMBER_EINVAL;
-    em_argv a;
-    argv_k(&a, "DECR", key, klen);
-    return ember__typed_int(db, &a, result);
+    return ember__key_int(db, "DECR", key, klen, result);
 }
 
 EMBER_API int ember_incrbyfloat(ember_db *db, const void *key, size_t klen, double delta,
                                 double *result)
 {
-    if (!key_ok(db, key, klen))
+    if (!em_key_ok(db, key, klen))
         return EMBER_EINVAL;
     char num[32];
     em_argv a;
-    ember__argv_init(&a, 3);
-    ember__argv_add_cstr(&a, "INCRBYFLOAT");
-    ember__argv_add(&a, key, klen);
+    ember__argv_cmd_key(&a, 3, "INCRBYFLOAT", key, klen);
     ember__argv_add_double(&a, delta, num, sizeof num);
-    void *txt = NULL;
-    int rc = ember__typed_bulk(db, &a, result ? &txt : NULL, NULL);
-    if (rc == EMBER_OK && result)
-        *result = ember__parse_double_c(txt); /* a decimal without exponent */
-    free(txt);
-    return rc;
+    return ember__typed_bulk_double(db, &a, result);
 }
