@@ -88,6 +88,7 @@ enum {
     EMBER_EIO = -17,       /**< an I/O operation failed */
     EMBER_EBUSY = -18,     /**< the resource is busy (e.g. still referenced) */
     EMBER_ENOTSUP = -19,   /**< not supported in this configuration */
+    EMBER_ECORRUPT = -20,  /**< input (a snapshot file) is malformed or fails its checksum */
 };
 
 /** A static, human-readable name for a status code ("EMBER_EWRONGTYPE: ...").
@@ -1137,6 +1138,115 @@ EMBER_API int ember_bzpopmin(ember_db *db, size_t n, const void *const *keys, co
 EMBER_API int ember_zscan(ember_db *db, const void *key, size_t klen, uint64_t cursor,
                           const void *pattern, size_t plen, uint32_t count, uint64_t *next_cursor,
                           ember_reply **items);
+
+/* ------------------------------------------------------------------------ */
+/* Persistence: snapshots                                                     */
+/* ------------------------------------------------------------------------ */
+/* A snapshot is every database at one instant, in Redis's RDB format
+ * (version 10, as Redis 7.0 writes and loads it), by default wrapped in one
+ * zstd frame with zstd's content checksum. Snapshots are forkless: the
+ * executor serializes the keyspace a slice at a time between requests, so
+ * other callers keep running while a snapshot is taken; a key that is about
+ * to change before it was written is written first, and keys created after
+ * the snapshot began are left out, so the file is exactly the state at the
+ * instant the snapshot started. Compression and writing run on a writer
+ * thread that ember starts and joins for each snapshot. One snapshot at a
+ * time per database: another request meanwhile gets EMBER_EBUSY.
+ *
+ * Durability: a save call returns EMBER_OK only after every byte was
+ * written and synced (fdatasync for a descriptor, your sync function for a
+ * writer); the path variants also rename the file into place and sync the
+ * directory, so after EMBER_OK the file survives a crash, and before it the
+ * previous file under that name is untouched.
+ *
+ * Loading is all or nothing: the file is read and checked completely (CRC-64,
+ * zstd checksum, every length bounded) into fresh databases on the executor
+ * — other callers wait meanwhile — and only then replaces the contents of
+ * every database; on any failure nothing changes and *error says what went
+ * wrong and at which byte offset. Keys whose expire time has passed are not
+ * loaded. Files written by Redis load too (every type and encoding of RDB
+ * version 10 and older; streams and modules are refused).
+ *
+ * Threads: every function here may be called from any thread. Saves and
+ * loads called from the executor itself (inside ember_run()) or in inline
+ * mode run to completion on the calling thread. */
+
+/** Flags of the snapshot functions. */
+enum {
+    EMBER_SNAPSHOT_PLAIN = 1, /**< plain RDB, no zstd frame (what redis-server loads) */
+};
+/** A zstd compression level (1..19) for a save's flags; the default is 1,
+ *  the fastest. Ignored with EMBER_SNAPSHOT_PLAIN. */
+#define EMBER_SNAPSHOT_LEVEL(n) ((uint32_t)(n) << 8)
+
+/** Writes len bytes from buf to your sink. Return how many were taken
+ *  (1..len; ember calls again with the rest) or a negative value on error
+ *  (a negated errno such as -ENOSPC, or -1). Called on ember's writer thread,
+ *  one call at a time. */
+typedef int64_t (*ember_write_fn)(void *ctx, const void *buf, size_t len);
+/** Makes everything written so far durable. Return 0 or a negative value. */
+typedef int (*ember_sync_fn)(void *ctx);
+/** Reads up to len bytes into buf. Return the number read (> 0), 0 at the
+ *  end of the input, or a negative value on error. Called on the executor. */
+typedef int64_t (*ember_read_fn)(void *ctx, void *buf, size_t len);
+
+/** Writes a snapshot of every database to a file descriptor (from its
+ *  current position; ember never closes it) and fdatasyncs it (descriptors
+ *  that cannot be synced, such as pipes, are not an error). Blocks the
+ *  caller until the snapshot is complete; other callers keep running.
+ *  @param flags 0 (zstd, level 1), EMBER_SNAPSHOT_PLAIN, EMBER_SNAPSHOT_LEVEL(n).
+ *  @return EMBER_OK, EMBER_EBUSY (another snapshot is in progress),
+ *  EMBER_EIO (a write or sync failed: the file is incomplete), EMBER_ENOMEM,
+ *  EMBER_EINVAL (fd < 0, unknown flags), EMBER_ECLOSED. */
+EMBER_API int ember_snapshot_save(ember_db *db, int fd, uint32_t flags);
+
+/** As ember_snapshot_save(), through your functions: write_fn receives the
+ *  file's bytes in order, then sync_fn (may be NULL: nothing to sync) is
+ *  called once. ctx is passed to both; ember keeps no reference after
+ *  returning. A failure of either ends the snapshot with EMBER_EIO.
+ *  @return as ember_snapshot_save(); EMBER_EINVAL if write_fn is NULL. */
+EMBER_API int ember_snapshot_save_writer(ember_db *db, ember_write_fn write_fn,
+                                         ember_sync_fn sync_fn, void *ctx, uint32_t flags);
+
+/** Saves to dir/name safely: writes a temporary file in dir, syncs it,
+ *  renames it to name and syncs dir. On failure the temporary file is
+ *  removed and an existing dir/name is left as it was.
+ *  @param dir a directory ("" or NULL: the working directory).
+ *  @param name a file name without '/'.
+ *  @return as ember_snapshot_save(); EMBER_EIO also when the temporary file
+ *  cannot be created. */
+EMBER_API int ember_snapshot_save_path(ember_db *db, const char *dir, const char *name,
+                                       uint32_t flags);
+
+/** Replaces the contents of every database with a snapshot read from fd
+ *  (plain RDB or zstd-framed: detected; flags must be 0). All or nothing.
+ *  The descriptor is read to the end of the snapshot and never closed.
+ *  @param[out] error on failure, a message (what, and the byte offset; free
+ *  with ember_free()); NULL on success. May be NULL if you do not want it.
+ *  @return EMBER_OK, EMBER_ECORRUPT (not a valid snapshot: bad magic,
+ *  version, checksum, truncated...), EMBER_EIO (reading failed), EMBER_EBUSY
+ *  (a snapshot is being taken), EMBER_ENOMEM, EMBER_EINVAL, EMBER_ECLOSED. */
+EMBER_API int ember_snapshot_load(ember_db *db, int fd, uint32_t flags, char **error);
+
+/** As ember_snapshot_load(), from your read function (called on the
+ *  executor thread, or the calling thread in inline mode, until it returns
+ *  0 or the snapshot ends). @return as ember_snapshot_load(). */
+EMBER_API int ember_snapshot_load_reader(ember_db *db, ember_read_fn read_fn, void *ctx,
+                                         uint32_t flags, char **error);
+
+/** As ember_snapshot_load(), from dir/name.
+ *  @return as ember_snapshot_load(); EMBER_ENOTFOUND if the file does not
+ *  exist (nothing changed). */
+EMBER_API int ember_snapshot_load_path(ember_db *db, const char *dir, const char *name,
+                                       uint32_t flags, char **error);
+
+/* The commands SAVE, BGSAVE [SCHEDULE] and LASTSAVE, INFO's persistence
+ * section (rdb_changes_since_last_save, rdb_bgsave_in_progress,
+ * rdb_last_save_time, rdb_last_bgsave_status) and periodic saves work as in
+ * Redis, with the settings "save" ("<seconds> <changes> ..."; ember's default
+ * is "", no periodic saves), "dir" ("" = the working directory),
+ * "dbfilename" (default "dump.rdb") and "rdbcompression" (yes: zstd frame;
+ * no: plain RDB). They save through the path convenience above. */
 
 #ifdef __cplusplus
 }

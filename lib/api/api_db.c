@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/hash.h"
+#include "../persist/snapshot.h"
 #include "api.h"
 
 EMBER_API const char *ember_version(void)
@@ -187,7 +188,14 @@ EMBER_API int ember_db_open(const ember_config *cfg, ember_db **out)
              (unsigned long long)r2, (unsigned)r3);
     ember__core_init(&b->core, cfg->mode);
     atomic_init(&b->refs, 1);
+    if (ember__persist_init(srv) != 0) {
+        ember__store_free(&srv->st);
+        free(b);
+        free(h);
+        return EMBER_ENOMEM;
+    }
     if (ember__core_start(&b->core) != 0) {
+        ember__persist_shutdown(srv);
         ember__store_free(&srv->st);
         free(b);
         free(h);
@@ -212,6 +220,7 @@ EMBER_API int ember_db_close(ember_db *db)
         return EMBER_EMISUSE;
     if (db->is_root) {
         ember__core_close(&b->core);
+        ember__persist_shutdown(&b->core.srv); /* a snapshot in flight is abandoned */
         ember__store_free(&b->core.srv.st);
         b->closed = 1;
     }

@@ -170,6 +170,17 @@ static void cmd_info(em_ctx *c)
                   ember__lazyfree_pending(st));
         sections++;
     }
+    if (section_wanted(c, "persistence", 1)) {
+        /* Snapshot fields as Redis names them (lib/persist keeps them in srv). */
+        sb_printf(&b,
+                  "%s# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:%llu\r\n"
+                  "rdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%lld\r\n"
+                  "rdb_last_bgsave_status:%s\r\nrdb_saves:%llu\r\n",
+                  sections ? "\r\n" : "", (unsigned long long)(st->dirty - s->dirty_at_save),
+                  s->bgsave_in_progress, (long long)s->lastsave_s, s->last_bgsave_ok ? "ok" : "err",
+                  (unsigned long long)s->rdb_saves);
+        sections++;
+    }
     if (section_wanted(c, "stats", 1)) {
         sb_printf(&b,
                   "%s# Stats\r\ntotal_commands_processed:%llu\r\nexpired_keys:%llu\r\n"

@@ -9,7 +9,7 @@
 
 #include "../common/util.h"
 
-enum { P_INT, P_MEMORY, P_BOOL, P_ENUM };
+enum { P_INT, P_MEMORY, P_BOOL, P_ENUM, P_STRING, P_SAVE };
 
 typedef struct param {
     const char *name;
@@ -51,6 +51,11 @@ static const param params[] = {
     {"zset-max-ziplist-entries", P_INT, OFF(zset_max_listpack_entries), 0, INT64_MAX, 0, NULL},
     {"zset-max-listpack-value", P_MEMORY, OFF(zset_max_listpack_value), 0, INT64_MAX, 0, NULL},
     {"zset-max-ziplist-value", P_MEMORY, OFF(zset_max_listpack_value), 0, INT64_MAX, 0, NULL},
+    /* P_STRING: max is the field's size. */
+    {"save", P_SAVE, OFF(save), 0, sizeof(((em_settings *)0)->save), 0, NULL},
+    {"dir", P_STRING, OFF(dir), 0, sizeof(((em_settings *)0)->dir), 0, NULL},
+    {"dbfilename", P_STRING, OFF(dbfilename), 0, sizeof(((em_settings *)0)->dbfilename), 0, NULL},
+    {"rdbcompression", P_BOOL, OFF(rdbcompression), 0, 1, 0, NULL},
 };
 
 void ember__settings_defaults(em_settings *s)
@@ -75,6 +80,44 @@ void ember__settings_defaults(em_settings *s)
     s->set_max_listpack_value = 64;
     s->zset_max_listpack_entries = 128;
     s->zset_max_listpack_value = 64;
+    s->rdbcompression = 1;
+    s->nsave = 0;
+    s->save[0] = 0;
+    s->dir[0] = 0;
+    strcpy(s->dbfilename, "dump.rdb");
+}
+
+/* Redis's "save" syntax: pairs of integers >= 0 ("" = no rules), at most 16. */
+static int parse_save(em_settings *s, const char *val, size_t vlen)
+{
+    int64_t rules[2 * 16];
+    int64_t n = 0;
+    size_t i = 0;
+    for (;;) {
+        while (i < vlen && val[i] == ' ')
+            i++;
+        if (i == vlen)
+            break;
+        size_t j = i;
+        while (j < vlen && val[j] != ' ')
+            j++;
+        long long v;
+        if (n == 2 * 16 || !ember__str_to_ll(val + i, j - i, &v) || v < 0)
+            return 0;
+        rules[n++] = v;
+        i = j;
+    }
+    if (n & 1)
+        return 0;
+    memcpy(s->save_rules, rules, (size_t)n * sizeof rules[0]);
+    s->nsave = n / 2;
+    /* Kept normalized, as CONFIG GET shows it. */
+    size_t o = 0;
+    s->save[0] = 0;
+    for (int64_t k = 0; k < n; k++)
+        o += (size_t)snprintf(s->save + o, sizeof s->save - o, "%s%lld", k ? " " : "",
+                              (long long)rules[k]);
+    return 1;
 }
 
 size_t ember__settings_count(void)
@@ -147,6 +190,27 @@ int ember__settings_set(em_settings *s, const char *name, size_t nlen, const cha
     }
     int64_t v;
     long long ll;
+    if (p->kind == P_STRING || p->kind == P_SAVE) {
+        char *field = (char *)s + p->offset;
+        if (vlen >= (size_t)p->max || memchr(val, 0, vlen)) {
+            *why = "argument is too long";
+            return EM_CFG_BADVALUE;
+        }
+        if (p->kind == P_SAVE) {
+            if (!parse_save(s, val, vlen)) {
+                *why = "Invalid save parameters";
+                return EM_CFG_BADVALUE;
+            }
+            return EM_CFG_OK;
+        }
+        if (p->offset == OFF(dbfilename) && (vlen == 0 || memchr(val, '/', vlen))) {
+            *why = "dbfilename can't be a path, just a filename";
+            return EM_CFG_BADVALUE;
+        }
+        memcpy(field, val, vlen);
+        field[vlen] = 0;
+        return EM_CFG_OK;
+    }
     switch (p->kind) {
     case P_INT:
         if (!ember__str_to_ll(val, vlen, &ll)) {
@@ -198,8 +262,12 @@ size_t ember__settings_format(const em_settings *s, size_t i, char *buf, size_t 
 {
     const param *p = &params[i];
     int64_t v;
-    memcpy(&v, (const char *)s + p->offset, sizeof v);
     int n;
+    if (p->kind == P_STRING || p->kind == P_SAVE) {
+        n = snprintf(buf, cap, "%s", (const char *)s + p->offset);
+        return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+    }
+    memcpy(&v, (const char *)s + p->offset, sizeof v);
     if (p->kind == P_BOOL)
         n = snprintf(buf, cap, "%s", v ? "yes" : "no");
     else if (p->kind == P_ENUM)

@@ -44,6 +44,15 @@ typedef struct em_settings {
     int64_t set_max_listpack_value;
     int64_t zset_max_listpack_entries;
     int64_t zset_max_listpack_value;
+    /* Snapshots (lib/persist). save: Redis's "<seconds> <changes> ..." rules,
+     * parsed into save_rules (pairs) and kept as text for CONFIG GET; ember's
+     * default is "" (no periodic saves: a library writes no file unasked). */
+    int64_t rdbcompression; /* zstd framing of SAVE/BGSAVE/periodic files */
+    int64_t nsave;
+    int64_t save_rules[2 * 16];
+    char save[256];
+    char dir[256]; /* "" = the process's working directory */
+    char dbfilename[256];
 } em_settings;
 
 void ember__settings_defaults(em_settings *s);

@@ -25,7 +25,8 @@
     X(EMBER_ERANGE, "EMBER_ERANGE: index or value out of range")                                   \
     X(EMBER_EIO, "EMBER_EIO: I/O error")                                                           \
     X(EMBER_EBUSY, "EMBER_EBUSY: resource busy")                                                   \
-    X(EMBER_ENOTSUP, "EMBER_ENOTSUP: not supported in this configuration")
+    X(EMBER_ENOTSUP, "EMBER_ENOTSUP: not supported in this configuration")                         \
+    X(EMBER_ECORRUPT, "EMBER_ECORRUPT: malformed or corrupt input")
 
 const char *ember__status_name(int status)
 {
