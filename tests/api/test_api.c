@@ -19,51 +19,11 @@
 
 #include <ember.h>
 
+#include "api_util.h"
+
 static ember_db *open_mode(int mode, int64_t virtual_start)
 {
-    ember_config *cfg;
-    ember_db *db;
-    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
-    assert_int_equal(ember_config_set_mode(cfg, mode), EMBER_OK);
-    if (virtual_start >= 0)
-        assert_int_equal(ember_config_set_virtual_clock(cfg, virtual_start), EMBER_OK);
-    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
-    ember_config_free(cfg);
-    return db;
-}
-
-/* Runs a command given as NUL-terminated words; returns the reply. */
-static ember_reply *cmd(ember_db *db, size_t argc, const char *const *argv)
-{
-    ember_reply *r = NULL;
-    assert_int_equal(ember_command(db, argc, argv, NULL, &r), EMBER_OK);
-    assert_non_null(r);
-    return r;
-}
-
-#define CMD(db, ...)                                                                               \
-    cmd(db, sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *),                          \
-        (const char *[]){__VA_ARGS__})
-
-static void expect_error(ember_reply *r, const char *msg)
-{
-    assert_int_equal(ember_reply_type(r), EMBER_REPLY_ERROR);
-    assert_string_equal(ember_reply_str(r, NULL), msg);
-    ember_reply_free(r);
-}
-
-static void expect_status(ember_reply *r, const char *s)
-{
-    assert_int_equal(ember_reply_type(r), EMBER_REPLY_STATUS);
-    assert_string_equal(ember_reply_str(r, NULL), s);
-    ember_reply_free(r);
-}
-
-static void expect_bulk(ember_reply *r, const char *s)
-{
-    assert_int_equal(ember_reply_type(r), EMBER_REPLY_STRING);
-    assert_string_equal(ember_reply_str(r, NULL), s);
-    ember_reply_free(r);
+    return ta_open(mode, virtual_start, 0, NULL, NULL);
 }
 
 static void test_version_and_status_names(void **state)
@@ -110,7 +70,7 @@ static void test_config_builder(void **state)
     ember_db *db;
     assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
     ember_config_free(cfg); /* the database keeps no reference */
-    expect_status(CMD(db, "SET", "k", "v"), "OK");
+    ta_expect_status(CMD(db, "SET", "k", "v"), "OK");
     ember_reply *r = CMD(db, "CONFIG", "GET", "maxmemory");
     assert_int_equal(ember_reply_type(r), EMBER_REPLY_MAP);
     assert_int_equal(ember_reply_len(r), 2);
@@ -147,7 +107,7 @@ static void test_open_close_and_bad_arguments(void **state)
     lens[1] = 0; /* NULL with length 0 is the empty string */
     r = NULL;
     assert_int_equal(ember_command(db, 2, nullarg, lens, &r), EMBER_OK);
-    expect_bulk(r, "");
+    ta_expect_bulk(r, "");
     /* Not a handle: a misuse, caught by the magic number. */
     char fake[64] = {0};
     assert_int_equal(ember_command((ember_db *)fake, 1, argv, NULL, &r), EMBER_EMISUSE);
@@ -160,48 +120,50 @@ static void test_errors_are_replies(void **state)
     ember_db *db = open_mode(EMBER_MODE_EXECUTOR, -1);
     ember_reply *r = CMD(db, "NOSUCH", "a", "b");
     assert_int_equal(ember_reply_error_code(r), EMBER_EUNKNOWN);
-    expect_error(r, "ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' ");
+    ta_expect_error(r, "ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' ");
     r = CMD(db, "PING", "a", "b");
     assert_int_equal(ember_reply_error_code(r), EMBER_EARITY);
-    expect_error(r, "ERR wrong number of arguments for 'ping' command");
-    expect_error(CMD(db, "CONFIG"), "ERR wrong number of arguments for 'config' command");
-    expect_error(CMD(db, "config", "foo"), "ERR unknown subcommand 'foo'. Try CONFIG HELP.");
-    expect_error(CMD(db, "CONFIG", "GET"),
-                 "ERR wrong number of arguments for 'config|get' command");
-    expect_error(CMD(db, "CONFIG", "SET", "hz"),
-                 "ERR wrong number of arguments for 'config|set' command");
-    expect_error(CMD(db, "CONFIG", "SET", "databases", "4"),
-                 "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set "
-                 "immutable config");
-    expect_error(CMD(db, "CONFIG", "SET", "nosuch", "1"),
-                 "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'");
-    expect_error(CMD(db, "CONFIG", "SET", "hz", "abc"),
-                 "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be "
-                 "parsed into an integer");
-    expect_error(CMD(db, "CONFIG", "SET", "maxmemory-policy", "foo"),
-                 "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - "
-                 "argument(s) must be one of the following: volatile-lru, volatile-lfu, "
-                 "volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, "
-                 "noeviction");
+    ta_expect_error(r, "ERR wrong number of arguments for 'ping' command");
+    ta_expect_error(CMD(db, "CONFIG"), "ERR wrong number of arguments for 'config' command");
+    ta_expect_error(CMD(db, "config", "foo"), "ERR unknown subcommand 'foo'. Try CONFIG HELP.");
+    ta_expect_error(CMD(db, "CONFIG", "GET"),
+                    "ERR wrong number of arguments for 'config|get' command");
+    ta_expect_error(CMD(db, "CONFIG", "SET", "hz"),
+                    "ERR wrong number of arguments for 'config|set' command");
+    ta_expect_error(CMD(db, "CONFIG", "SET", "databases", "4"),
+                    "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set "
+                    "immutable config");
+    ta_expect_error(CMD(db, "CONFIG", "SET", "nosuch", "1"),
+                    "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'");
+    ta_expect_error(
+        CMD(db, "CONFIG", "SET", "hz", "abc"),
+        "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be "
+        "parsed into an integer");
+    ta_expect_error(CMD(db, "CONFIG", "SET", "maxmemory-policy", "foo"),
+                    "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - "
+                    "argument(s) must be one of the following: volatile-lru, volatile-lfu, "
+                    "volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, "
+                    "noeviction");
     /* CONFIG SET is all or nothing. */
-    expect_error(CMD(db, "CONFIG", "SET", "hz", "20", "maxmemory", "x"),
-                 "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must "
-                 "be a memory value");
+    ta_expect_error(
+        CMD(db, "CONFIG", "SET", "hz", "20", "maxmemory", "x"),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must "
+        "be a memory value");
     r = CMD(db, "CONFIG", "GET", "hz");
     assert_string_equal(ember_reply_str(ember_reply_element(r, 1), NULL), "10");
     ember_reply_free(r);
-    expect_status(CMD(db, "CONFIG", "SET", "hz", "20", "maxmemory", "1gb"), "OK");
+    ta_expect_status(CMD(db, "CONFIG", "SET", "hz", "20", "maxmemory", "1gb"), "OK");
     r = CMD(db, "CONFIG", "GET", "hz", "maxmemory");
     assert_int_equal(ember_reply_len(r), 4);
     ember_reply_free(r);
-    expect_error(CMD(db, "SELECT", "x"), "ERR value is not an integer or out of range");
+    ta_expect_error(CMD(db, "SELECT", "x"), "ERR value is not an integer or out of range");
     r = CMD(db, "SELECT", "1");
     assert_int_equal(ember_reply_type(r), EMBER_REPLY_ERROR); /* not on a shared handle */
     ember_reply_free(r);
-    expect_error(CMD(db, "ECHO"), "ERR wrong number of arguments for 'echo' command");
-    expect_status(CMD(db, "PING"), "PONG");
-    expect_bulk(CMD(db, "ping", "hello"), "hello");
-    expect_bulk(CMD(db, "EcHo", "x"), "x");
+    ta_expect_error(CMD(db, "ECHO"), "ERR wrong number of arguments for 'echo' command");
+    ta_expect_status(CMD(db, "PING"), "PONG");
+    ta_expect_bulk(CMD(db, "ping", "hello"), "hello");
+    ta_expect_bulk(CMD(db, "EcHo", "x"), "x");
     assert_int_equal(ember_db_close(db), EMBER_OK);
 }
 
@@ -244,7 +206,7 @@ static void test_binary_safe_arguments(void **state)
     size_t lens[] = {3, 3, 6};
     ember_reply *r;
     assert_int_equal(ember_command(db, 3, argv, lens, &r), EMBER_OK);
-    expect_status(r, "OK");
+    ta_expect_status(r, "OK");
     const char *get[] = {"GET", key};
     size_t glens[] = {3, 3};
     assert_int_equal(ember_command(db, 2, get, glens, &r), EMBER_OK);
@@ -283,10 +245,10 @@ static void test_batches(void **state)
     assert_string_equal(ember_reply_str(ember_batch_reply(b, 4), NULL), "in-db-2");
     assert_null(ember_batch_reply(b, 5));
     /* SELECT lasted only for the batch: the handle still addresses db 0. */
-    expect_bulk(CMD(db, "GET", "k"), "2");
+    ta_expect_bulk(CMD(db, "GET", "k"), "2");
     ember_db *v2;
     assert_int_equal(ember_db_view(db, 2, &v2), EMBER_OK);
-    expect_bulk(CMD(v2, "GET", "k"), "in-db-2");
+    ta_expect_bulk(CMD(v2, "GET", "k"), "in-db-2");
     assert_int_equal(ember_db_close(v2), EMBER_OK);
 
     /* Atomic: a command that cannot be queued aborts everything. */
@@ -306,7 +268,7 @@ static void test_batches(void **state)
                         "ERR unknown command 'NOSUCHCMD', with args beginning with: ");
     assert_string_equal(ember_reply_str(ember_batch_reply(b, 2), NULL),
                         "ERR wrong number of arguments for 'get' command");
-    expect_bulk(CMD(db, "GET", "k"), "2"); /* unchanged */
+    ta_expect_bulk(CMD(db, "GET", "k"), "2"); /* unchanged */
     /* Runtime errors inside an atomic batch do not stop the others. */
     ember_batch_clear(b);
     const char *c7[] = {"SET", "s", "notanumber"};
@@ -317,7 +279,7 @@ static void test_batches(void **state)
     ember_batch_add(b, 3, c9, NULL);
     assert_int_equal(ember_batch_exec(db, b, EMBER_BATCH_ATOMIC), EMBER_OK);
     assert_int_equal(ember_reply_error_code(ember_batch_reply(b, 1)), EMBER_ENOTINT);
-    expect_bulk(CMD(db, "GET", "after"), "yes");
+    ta_expect_bulk(CMD(db, "GET", "after"), "yes");
     assert_int_equal(ember_batch_exec(db, b, 99), EMBER_EINVAL);
     ember_batch_free(b);
     ember_batch_free(NULL);
@@ -395,7 +357,7 @@ static void test_run_and_reentrancy(void **state)
         for (int i = 0; i < 1000000 && atomic_load(&async_from_cb_done) != 2; i++)
             sched_yield();
         assert_int_equal(atomic_load(&async_from_cb_done), 2);
-        expect_bulk(CMD(db, "GET", "from-cb"), "1");
+        ta_expect_bulk(CMD(db, "GET", "from-cb"), "1");
         assert_int_equal(ember_db_close(db), EMBER_OK);
     }
 }
@@ -410,17 +372,17 @@ static void test_views(void **state)
     assert_int_equal(ember_db_view(db, 16, &v15), EMBER_EINVAL);
     assert_int_equal(ember_db_view(db, -1, &v15), EMBER_EINVAL);
     assert_int_equal(ember_db_index(v1), 1);
-    expect_status(CMD(v1, "SET", "k", "one"), "OK");
+    ta_expect_status(CMD(v1, "SET", "k", "one"), "OK");
     ember_reply *r = CMD(db, "GET", "k");
     assert_int_equal(ember_reply_type(r), EMBER_REPLY_NIL);
     ember_reply_free(r);
-    expect_bulk(CMD(v1, "GET", "k"), "one");
+    ta_expect_bulk(CMD(v1, "GET", "k"), "one");
     r = CMD(db, "INFO", "keyspace");
     assert_non_null(strstr(ember_reply_str(r, NULL), "db1:keys=1,expires=0"));
     ember_reply_free(r);
     /* Closing a view leaves the store and other views alone. */
     assert_int_equal(ember_db_close(v15), EMBER_OK);
-    expect_bulk(CMD(v1, "GET", "k"), "one");
+    ta_expect_bulk(CMD(v1, "GET", "k"), "one");
     assert_int_equal(ember_db_close(v1), EMBER_OK);
     assert_int_equal(ember_db_close(db), EMBER_OK);
 }
@@ -494,7 +456,7 @@ static void test_allocator_hooks_and_memory_info(void **state)
     for (int i = 0; i < 100; i++) {
         char k[16];
         snprintf(k, sizeof k, "k%d", i);
-        expect_status(CMD(db, "SET", k, "value"), "OK");
+        ta_expect_status(CMD(db, "SET", k, "value"), "OK");
     }
     assert_true(atomic_load(&hook_allocs) >= before + 100);
     ember_reply *r = CMD(db, "INFO", "memory");
@@ -530,7 +492,7 @@ static void test_inline_mode(void **state)
 {
     (void)state;
     ember_db *db = open_mode(EMBER_MODE_INLINE, -1);
-    expect_status(CMD(db, "SET", "a", "1"), "OK");
+    ta_expect_status(CMD(db, "SET", "a", "1"), "OK");
     const char *argv[] = {"INCR", "fresh"};
     atomic_store(&inline_cb_calls, 0);
     assert_int_equal(ember_command_async(db, 2, argv, NULL, NULL, inline_cb, NULL), EMBER_OK);

@@ -23,76 +23,19 @@
 
 #include <ember.h>
 
+#include "api_util.h"
+
 #define T0 1767225600000ll /* virtual clock start, Unix ms */
 
 static ember_db *open_db(int virtual_clock)
 {
-    ember_config *cfg;
-    ember_db *db;
-    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
-    if (virtual_clock)
-        assert_int_equal(ember_config_set_virtual_clock(cfg, T0), EMBER_OK);
-    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
-    ember_config_free(cfg);
-    return db;
+    return ta_open(EMBER_MODE_EXECUTOR, virtual_clock ? T0 : -1, 0, NULL, NULL);
 }
 
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-}
-
-/* Runs a command given as one line of space-separated words and returns its
- * reply as text: $bulk, :int, +status, -error, (nil), *[a|b]. */
-static void fmt(const ember_reply *r, char *buf, size_t cap)
-{
-    size_t n, len;
-    switch (ember_reply_type(r)) {
-    case EMBER_REPLY_NIL:
-        snprintf(buf, cap, "(nil)");
-        return;
-    case EMBER_REPLY_INTEGER:
-        snprintf(buf, cap, ":%lld", (long long)ember_reply_integer(r));
-        return;
-    case EMBER_REPLY_ARRAY:
-        n = (size_t)snprintf(buf, cap, "*[");
-        for (size_t i = 0; i < ember_reply_len(r) && n < cap; i++) {
-            if (i)
-                n += (size_t)snprintf(buf + n, cap - n, "|");
-            fmt(ember_reply_element(r, i), buf + n, cap - n);
-            n += strlen(buf + n);
-        }
-        if (n < cap)
-            snprintf(buf + n, cap - n, "]");
-        return;
-    default: {
-        const char *s = ember_reply_str(r, &len);
-        int t = ember_reply_type(r);
-        snprintf(buf, cap, "%c%.*s",
-                 t == EMBER_REPLY_STATUS  ? '+'
-                 : t == EMBER_REPLY_ERROR ? '-'
-                                          : '$',
-                 (int)len, s);
-    }
-    }
-}
-
-static const char *run(ember_db *db, const char *line)
-{
-    static char out[1024];
-    char store[512];
-    const char *argv[32];
-    size_t argc = 0;
-    strncpy(store, line, sizeof store - 1);
-    store[sizeof store - 1] = 0;
-    for (char *save, *t = strtok_r(store, " ", &save); t; t = strtok_r(NULL, " ", &save))
-        argv[argc++] = t;
-    ember_reply *r;
-    assert_int_equal(ember_command(db, argc, argv, NULL, &r), EMBER_OK);
-    fmt(r, out, sizeof out);
-    ember_reply_free(r);
-    return out;
 }
 
 static long long blocked_clients(ember_db *db)
@@ -133,7 +76,7 @@ static void *waiter_main(void *arg)
     ember_reply *r = NULL;
     w->rc = ember_command(w->db, (size_t)w->argc, w->argv, NULL, &r);
     if (w->rc == EMBER_OK) {
-        fmt(r, w->got, sizeof w->got);
+        ta_fmt(r, w->got, sizeof w->got);
         ember_reply_free(r);
     }
     return NULL;
@@ -176,7 +119,7 @@ static void test_fifo(void **state)
     START(&w[1], db, 2, "BRPOP", "q", "0");
     START(&w[2], db, 3, "BLMPOP", "0", "1", "q", "LEFT", "COUNT", "2");
     START(&w[3], db, 4, "BLPOP", "q", "0");
-    assert_string_equal(run(db, "RPUSH q a b c d e"), ":5");
+    assert_string_equal(ta_run(db, "RPUSH q a b c d e"), ":5");
     for (int i = 0; i < 4; i++)
         join(&w[i]);
     assert_int_equal(w[0].rc, EMBER_OK);
@@ -184,16 +127,16 @@ static void test_fifo(void **state)
     assert_string_equal(w[1].got, "*[$q|$e]");
     assert_string_equal(w[2].got, "*[$q|*[$b|$c]]");
     assert_string_equal(w[3].got, "*[$q|$d]");
-    assert_string_equal(run(db, "EXISTS q"), ":0");
+    assert_string_equal(ta_run(db, "EXISTS q"), ":0");
     assert_int_equal(blocked_clients(db), 0);
     /* One element for two waiters: the first is served, the second waits. */
     START(&w[0], db, 1, "BLPOP", "q", "0");
     START(&w[1], db, 2, "BLPOP", "q", "0");
-    assert_string_equal(run(db, "LPUSH q x"), ":1");
+    assert_string_equal(ta_run(db, "LPUSH q x"), ":1");
     join(&w[0]);
     assert_string_equal(w[0].got, "*[$q|$x]");
     wait_blocked(db, 1);
-    assert_string_equal(run(db, "LPUSH q y"), ":1");
+    assert_string_equal(ta_run(db, "LPUSH q y"), ":1");
     join(&w[1]);
     assert_string_equal(w[1].got, "*[$q|$y]");
     ember_db_close(db);
@@ -207,16 +150,16 @@ static void test_several_keys(void **state)
     ember_db *db = open_db(0);
     waiter w;
     START(&w, db, 1, "BLPOP", "k1", "k2", "k3", "0");
-    assert_string_equal(run(db, "SET k1 str"), "+OK");
+    assert_string_equal(ta_run(db, "SET k1 str"), "+OK");
     sleep_ms(5);
     assert_int_equal(blocked_clients(db), 1);
-    assert_string_equal(run(db, "RPUSH k3 c"), ":1");
+    assert_string_equal(ta_run(db, "RPUSH k3 c"), ":1");
     join(&w);
     assert_string_equal(w.got, "*[$k3|$c]");
     /* RENAME onto a waited key serves it. */
     START(&w, db, 1, "BRPOP", "k2", "0");
-    assert_string_equal(run(db, "RPUSH tmp a b"), ":2");
-    assert_string_equal(run(db, "RENAME tmp k2"), "+OK");
+    assert_string_equal(ta_run(db, "RPUSH tmp a b"), ":2");
+    assert_string_equal(ta_run(db, "RENAME tmp k2"), "+OK");
     join(&w);
     assert_string_equal(w.got, "*[$k2|$b]");
     ember_db_close(db);
@@ -240,10 +183,10 @@ static void test_virtual_timeouts(void **state)
     wait_blocked(db, 1);
     assert_int_equal(ember_clock_advance(db, INT64_C(1000000000)), EMBER_OK);
     assert_int_equal(blocked_clients(db), 1);
-    assert_string_equal(run(db, "RPUSH q2 v"), ":1");
+    assert_string_equal(ta_run(db, "RPUSH q2 v"), ":1");
     join(&forever);
     assert_string_equal(forever.got, "$v");
-    assert_string_equal(run(db, "LRANGE d 0 -1"), "*[$v]");
+    assert_string_equal(ta_run(db, "LRANGE d 0 -1"), "*[$v]");
     /* Fractions of a second. */
     START(&w, db, 1, "BRPOPLPUSH", "none", "d", "0.25");
     assert_int_equal(ember_clock_advance(db, 251), EMBER_OK);
@@ -289,7 +232,7 @@ static void test_typed_blocking(void **state)
     t.timeout_ms = 0;
     assert_int_equal(pthread_create(&th, NULL, typed_main, &t), 0);
     wait_blocked(db, 1);
-    assert_string_equal(run(db, "RPUSH b 1 2"), ":2");
+    assert_string_equal(ta_run(db, "RPUSH b 1 2"), ":2");
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_int_equal(t.rc, EMBER_OK);
     assert_int_equal(t.which, 1);
@@ -314,9 +257,9 @@ static void test_batch_then_serve(void **state)
     assert_int_equal(ember_batch_add(b, 2, pop, NULL), EMBER_OK);
     assert_int_equal(ember_batch_exec(db, b, EMBER_BATCH_ATOMIC), EMBER_OK);
     char out[64];
-    fmt(ember_batch_reply(b, 1), out, sizeof out);
+    ta_fmt(ember_batch_reply(b, 1), out, sizeof out);
     assert_string_equal(out, ":1"); /* nobody took it in between */
-    fmt(ember_batch_reply(b, 2), out, sizeof out);
+    ta_fmt(ember_batch_reply(b, 2), out, sizeof out);
     assert_string_equal(out, "$x");
     ember_batch_free(b);
     sleep_ms(5);
@@ -326,12 +269,12 @@ static void test_batch_then_serve(void **state)
     assert_int_equal(ember_batch_add(b, 4, push2, NULL), EMBER_OK);
     assert_int_equal(ember_batch_add(b, 2, len, NULL), EMBER_OK);
     assert_int_equal(ember_batch_exec(db, b, EMBER_BATCH_ATOMIC), EMBER_OK);
-    fmt(ember_batch_reply(b, 1), out, sizeof out);
+    ta_fmt(ember_batch_reply(b, 1), out, sizeof out);
     assert_string_equal(out, ":2");
     ember_batch_free(b);
     join(&w);
     assert_string_equal(w.got, "*[$q|$y]");
-    assert_string_equal(run(db, "LRANGE q 0 -1"), "*[$z]");
+    assert_string_equal(ta_run(db, "LRANGE q 0 -1"), "*[$z]");
     ember_db_close(db);
 }
 
@@ -358,7 +301,7 @@ static void test_closure_then_serve(void **state)
     assert_int_equal(len, 1);
     join(&w);
     assert_string_equal(w.got, "*[$q|$x]");
-    assert_string_equal(run(db, "EXISTS q"), ":0");
+    assert_string_equal(ta_run(db, "EXISTS q"), ":0");
     ember_db_close(db);
 }
 
@@ -374,7 +317,7 @@ static void on_reply(void *ud, int status, ember_reply *r)
     async_rec *a = ud;
     a->status = status;
     if (r) {
-        fmt(r, a->got, sizeof a->got);
+        ta_fmt(r, a->got, sizeof a->got);
         ember_reply_free(r);
     }
     atomic_fetch_add(&a->calls, 1);
@@ -396,7 +339,7 @@ static void test_async_waiters(void **state)
     size_t ran = 0;
     assert_int_equal(ember_cq_poll(cq, 0, &ran), EMBER_OK);
     assert_int_equal(ran, 0);
-    assert_string_equal(run(db, "RPUSH q a b"), ":2");
+    assert_string_equal(ta_run(db, "RPUSH q a b"), ":2");
     for (int i = 0; i < 10000 && !ran; i++) {
         assert_int_equal(ember_cq_poll(cq, 0, &ran), EMBER_OK);
         if (!ran)
@@ -423,22 +366,22 @@ static void test_blmove_chain(void **state)
     START(&w[0], db, 1, "BLPOP", "c", "0");
     START(&w[1], db, 2, "BLMOVE", "b", "c", "LEFT", "RIGHT", "0");
     START(&w[2], db, 3, "BRPOPLPUSH", "a", "b", "0");
-    assert_string_equal(run(db, "RPUSH a v"), ":1");
+    assert_string_equal(ta_run(db, "RPUSH a v"), ":1");
     for (int i = 0; i < 3; i++)
         join(&w[i]);
     assert_string_equal(w[2].got, "$v");
     assert_string_equal(w[1].got, "$v");
     assert_string_equal(w[0].got, "*[$c|$v]");
-    assert_string_equal(run(db, "DBSIZE"), ":0");
+    assert_string_equal(ta_run(db, "DBSIZE"), ":0");
     /* A destination of the wrong type: the waiter gets WRONGTYPE and the
      * element stays in the source, as in Redis. */
-    assert_string_equal(run(db, "SET str x"), "+OK");
+    assert_string_equal(ta_run(db, "SET str x"), "+OK");
     START(&w[0], db, 1, "BLMOVE", "src", "str", "LEFT", "LEFT", "0");
-    assert_string_equal(run(db, "RPUSH src e"), ":1");
+    assert_string_equal(ta_run(db, "RPUSH src e"), ":1");
     join(&w[0]);
     assert_string_equal(w[0].got,
                         "-WRONGTYPE Operation against a key holding the wrong kind of value");
-    assert_string_equal(run(db, "LRANGE src 0 -1"), "*[$e]");
+    assert_string_equal(ta_run(db, "LRANGE src 0 -1"), "*[$e]");
     ember_db_close(db);
 }
 

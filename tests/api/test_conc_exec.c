@@ -19,15 +19,11 @@
 
 #include <ember.h>
 
+#include "api_util.h"
+
 static ember_db *open_db(int mode)
 {
-    ember_config *cfg;
-    ember_db *db;
-    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
-    assert_int_equal(ember_config_set_mode(cfg, mode), EMBER_OK);
-    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
-    ember_config_free(cfg);
-    return db;
+    return ta_open(mode, -1, 0, NULL, NULL);
 }
 
 static int64_t get_int(ember_db *db, const char *key)

@@ -6,7 +6,6 @@
  *
  * Every test runs twice: in executor mode and in inline mode.
  */
-#include <malloc.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,177 +20,12 @@
 
 #include <ember.h>
 
-#define T0 1700000000000ll /* virtual clock start, Unix ms */
-
-static int g_mode; /* EMBER_MODE_* of the group being run */
-
-/* ------------------------------------------------------------ allocator hooks */
-
-static atomic_int fail_alloc;
-
-static void *t_malloc(void *ctx, size_t n)
-{
-    (void)ctx;
-    return atomic_load(&fail_alloc) ? NULL : malloc(n);
-}
-static void *t_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    return atomic_load(&fail_alloc) ? NULL : realloc(p, n);
-}
-static void t_free(void *ctx, void *p)
-{
-    (void)ctx;
-    free(p);
-}
-static size_t t_usable(void *ctx, const void *p)
-{
-    (void)ctx;
-    return malloc_usable_size((void *)p);
-}
+#include "api_util.h"
 
 static ember_db *open_db(int mode, int hooks)
 {
-    ember_config *cfg;
-    ember_db *db;
-    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
-    assert_int_equal(ember_config_set_mode(cfg, mode), EMBER_OK);
-    assert_int_equal(ember_config_set_virtual_clock(cfg, T0), EMBER_OK);
-    if (hooks)
-        assert_int_equal(
-            ember_config_set_allocator(cfg, t_malloc, t_realloc, t_free, t_usable, NULL), EMBER_OK);
-    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
-    ember_config_free(cfg);
-    return db;
+    return ta_open(mode, TA_T0, hooks, NULL, NULL);
 }
-
-static int setup(void **state)
-{
-    *state = open_db(g_mode, 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    return ember_db_close(*state) == EMBER_OK ? 0 : -1;
-}
-
-/* ------------------------------------------------------------ reply checks */
-
-/* Writes r as one line: +status, -error, :int, $bulk, (nil), *[e1|e2|...],
- * %[k1|v1|k2|v2...] for maps. */
-static void fmt(const ember_reply *r, char *buf, size_t cap)
-{
-    size_t n = 0;
-    switch (ember_reply_type(r)) {
-    case EMBER_REPLY_NIL:
-        snprintf(buf, cap, "(nil)");
-        return;
-    case EMBER_REPLY_STATUS:
-    case EMBER_REPLY_ERROR:
-    case EMBER_REPLY_STRING: {
-        size_t len;
-        const unsigned char *s = (const unsigned char *)ember_reply_str(r, &len);
-        buf[n++] = ember_reply_type(r) == EMBER_REPLY_STATUS  ? '+'
-                   : ember_reply_type(r) == EMBER_REPLY_ERROR ? '-'
-                                                              : '$';
-        for (size_t i = 0; i < len && n + 5 < cap; i++) {
-            if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
-                buf[n++] = (char)s[i];
-            else
-                n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", s[i]);
-        }
-        buf[n] = '\0';
-        return;
-    }
-    case EMBER_REPLY_INTEGER:
-        snprintf(buf, cap, ":%lld", (long long)ember_reply_integer(r));
-        return;
-    case EMBER_REPLY_ARRAY:
-    case EMBER_REPLY_MAP:
-        n = (size_t)snprintf(buf, cap, ember_reply_type(r) == EMBER_REPLY_MAP ? "%%[" : "*[");
-        for (size_t i = 0; i < ember_reply_len(r) && n < cap; i++) {
-            if (i)
-                n += (size_t)snprintf(buf + n, cap - n, "|");
-            fmt(ember_reply_element(r, i), buf + n, cap - n);
-            n += strlen(buf + n);
-        }
-        if (n < cap)
-            snprintf(buf + n, cap - n, "]");
-        return;
-    default:
-        snprintf(buf, cap, "?%d", ember_reply_type(r));
-    }
-}
-
-/* Splits a command line into words: spaces separate, "double quotes" group,
- * "" is the empty word. */
-static size_t split(const char *line, char *store, const char **argv, size_t max)
-{
-    size_t argc = 0;
-    const char *p = line;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        assert_true(argc < max);
-        argv[argc++] = store;
-        if (*p == '"') {
-            p++;
-            while (*p && *p != '"')
-                *store++ = *p++;
-            if (*p)
-                p++;
-        } else {
-            while (*p && *p != ' ')
-                *store++ = *p++;
-        }
-        *store++ = '\0';
-    }
-    return argc;
-}
-
-/* Runs `line` and returns its reply tree. */
-static ember_reply *cmd(ember_db *db, const char *line)
-{
-    char store[1024];
-    const char *argv[128];
-    assert_true(strlen(line) < sizeof store);
-    size_t argc = split(line, store, argv, 128);
-    ember_reply *r = NULL;
-    assert_int_equal(ember_command(db, argc, argv, NULL, &r), EMBER_OK);
-    return r;
-}
-
-/* Runs `line` and returns its reply formatted by fmt(). */
-static const char *run(ember_db *db, const char *line)
-{
-    static char out[8192];
-    ember_reply *r = cmd(db, line);
-    fmt(r, out, sizeof out);
-    ember_reply_free(r);
-    return out;
-}
-
-typedef struct step {
-    const char *cmd, *want;
-} step;
-
-static void script(ember_db *db, const step *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *got = run(db, s[i].cmd);
-        if (strcmp(got, s[i].want) != 0)
-            print_error("step %zu: %s\n", i, s[i].cmd);
-        assert_string_equal(got, s[i].want);
-    }
-}
-#define SCRIPT(db, ...)                                                                            \
-    do {                                                                                           \
-        static const step steps_[] = {__VA_ARGS__};                                                \
-        script(db, steps_, sizeof steps_ / sizeof steps_[0]);                                      \
-    } while (0)
 
 #define WRONGTYPE "-WRONGTYPE Operation against a key holding the wrong kind of value"
 
@@ -199,7 +33,7 @@ static const char *encoding(ember_db *db, const char *key)
 {
     static char line[256];
     snprintf(line, sizeof line, "OBJECT ENCODING %s", key);
-    return run(db, line);
+    return ta_run(db, line);
 }
 
 /* ------------------------------------------------------------ scripted (from redis-server 7.0.15)
@@ -506,7 +340,7 @@ static void test_hrandfield(void **state)
     fill(db, "three", 3);
     int hit[3] = {0};
     for (int i = 0; i < 300; i++) {
-        ember_reply *x = cmd(db, "hrandfield three");
+        ember_reply *x = ta_cmd_line(db, "hrandfield three");
         hit[field_index(x, 'f')]++;
         ember_reply_free(x);
     }
@@ -622,7 +456,7 @@ static void test_getall_table(void **state)
         assert_int_equal(ember_hdel(db, "h", 1, 2, fp, flen, &removed), EMBER_OK);
         assert_int_equal(removed, 1);
     }
-    assert_string_equal(run(db, "exists h"), ":0");
+    assert_string_equal(ta_run(db, "exists h"), ":0");
     /* Listpack order is insertion order, also after deletes and updates. */
     SCRIPT(db, {"hset l c 1 a 2 b 3", ":3"}, {"hdel l a", ":1"}, {"hset l a 4 c 5", ":1"},
            {"hgetall l", "%[$c|$5|$b|$3|$a|$4]"}, {"hkeys l", "*[$c|$b|$a]"},
@@ -675,11 +509,11 @@ static void test_typed(void **state)
     size_t mfl[3] = {1, 4, 1};
     assert_int_equal(ember_hmget(db, "h", 1, 3, mf, mfl, &r), EMBER_OK);
     char buf[256];
-    fmt(r, buf, sizeof buf);
+    ta_fmt(r, buf, sizeof buf);
     assert_string_equal(buf, "*[$1|(nil)|$x]");
     ember_reply_free(r);
     assert_int_equal(ember_hmget(db, "nokey", 5, 3, mf, mfl, &r), EMBER_OK);
-    fmt(r, buf, sizeof buf);
+    ta_fmt(r, buf, sizeof buf);
     assert_string_equal(buf, "*[(nil)|(nil)|(nil)]");
     ember_reply_free(r);
 
@@ -700,15 +534,15 @@ static void test_typed(void **state)
 
     /* HGETALL / HKEYS / HVALS (listpack: insertion order) */
     assert_int_equal(ember_hgetall(db, "h", 1, &r), EMBER_OK);
-    fmt(r, buf, sizeof buf);
+    ta_fmt(r, buf, sizeof buf);
     assert_string_equal(buf, "%[$a|$1|$b|$2|$c|$x|$|$]");
     ember_reply_free(r);
     assert_int_equal(ember_hkeys(db, "h", 1, &r), EMBER_OK);
-    fmt(r, buf, sizeof buf);
+    ta_fmt(r, buf, sizeof buf);
     assert_string_equal(buf, "*[$a|$b|$c|$]");
     ember_reply_free(r);
     assert_int_equal(ember_hvals(db, "h", 1, &r), EMBER_OK);
-    fmt(r, buf, sizeof buf);
+    ta_fmt(r, buf, sizeof buf);
     assert_string_equal(buf, "*[$1|$2|$x|$]");
     ember_reply_free(r);
     assert_int_equal(ember_hgetall(db, "nokey", 5, &r), EMBER_OK);
@@ -752,7 +586,7 @@ static void test_typed(void **state)
     assert_int_equal(ember_hdel(db, "h2", 2, 1, (const void *const[]){"f"}, (size_t[]){1}, &n),
                      EMBER_OK);
     assert_int_equal(n, 1);
-    assert_string_equal(run(db, "exists h2"), ":0");
+    assert_string_equal(ta_run(db, "exists h2"), ":0");
 
     /* WRONGTYPE from every wrapper */
     assert_int_equal(ember_set(db, "s", 1, "x", 1), EMBER_OK);
@@ -803,7 +637,7 @@ static void test_typed(void **state)
     ember_reply_free(r);
     assert_int_equal(ember_hdel(db, "many", 4, MANY, mfs, mfls, &n), EMBER_OK);
     assert_int_equal(n, MANY);
-    assert_string_equal(run(db, "exists many"), ":0");
+    assert_string_equal(ta_run(db, "exists many"), ":0");
 }
 
 /* Encodings and thresholds through the typed path; a table hash survives
@@ -838,26 +672,26 @@ static void test_table_keys(void **state)
 static void test_oom(void **state)
 {
     (void)state;
-    ember_db *db = open_db(g_mode, 1);
+    ember_db *db = open_db(ta_mode, 1);
     SCRIPT(db, {"config set hash-max-listpack-entries 4", "+OK"}, {"hset h a 1 b 2", ":2"});
     /* A failing allocator: the error is the OOM reply and nothing changes. */
     const void *f[1] = {"c"}, *v[1] = {"3"};
     size_t fl[1] = {1}, vl[1] = {1};
-    atomic_store(&fail_alloc, 1);
+    atomic_store(&ta_fail_alloc, 1);
     int rc1 = ember_hset(db, "new", 3, 1, f, fl, v, vl, NULL);
     /* (a value long enough that the listpack's rounding slack cannot take it) */
     const void *lv[1] = {"0123456789012345678901234567890123456789"};
     size_t lvl[1] = {40};
     int rc2 = ember_hset(db, "h", 1, 1, f, fl, lv, lvl, NULL);
-    atomic_store(&fail_alloc, 0);
+    atomic_store(&ta_fail_alloc, 0);
     assert_true(rc1 == EMBER_ENOMEM);
     assert_true(rc2 == EMBER_ENOMEM);
     SCRIPT(db, {"exists new", ":0"}, {"hgetall h", "%[$a|$1|$b|$2]"}, {"hset h c 3 d 4", ":2"},
            {"object encoding h", "$listpack"});
     /* The conversion itself failing leaves the listpack as it was. */
-    atomic_store(&fail_alloc, 1);
+    atomic_store(&ta_fail_alloc, 1);
     int rc3 = ember_hset(db, "h", 1, 1, (const void *const[]){"e"}, (size_t[]){1}, v, vl, NULL);
-    atomic_store(&fail_alloc, 0);
+    atomic_store(&ta_fail_alloc, 0);
     assert_int_equal(rc3, EMBER_ENOMEM);
     SCRIPT(db, {"object encoding h", "$listpack"}, {"hgetall h", "%[$a|$1|$b|$2|$c|$3|$d|$4]"},
            {"hset h e 5", ":1"}, {"object encoding h", "$hashtable"}, {"hlen h", ":5"});
@@ -866,7 +700,7 @@ static void test_oom(void **state)
 
 /* ------------------------------------------------------------ main */
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, ta_setup, ta_teardown)
 
 int main(void)
 {
@@ -876,9 +710,9 @@ int main(void)
         T(test_getall_table), T(test_typed),  T(test_table_keys), cmocka_unit_test(test_oom),
     };
     int failed = 0;
-    g_mode = EMBER_MODE_EXECUTOR;
+    ta_mode = EMBER_MODE_EXECUTOR;
     failed += cmocka_run_group_tests_name("hashes/executor", tests, NULL, NULL);
-    g_mode = EMBER_MODE_INLINE;
+    ta_mode = EMBER_MODE_INLINE;
     failed += cmocka_run_group_tests_name("hashes/inline", tests, NULL, NULL);
     return failed ? 1 : 0;
 }

@@ -19,21 +19,14 @@
 
 #include <ember.h>
 
-#define T0 1700000000000ll /* virtual clock start (Unix ms) */
+#include "api_util.h"
 
 static const int mode_executor = EMBER_MODE_EXECUTOR;
 static const int mode_inline = EMBER_MODE_INLINE;
 
 static ember_db *open_db(void **state)
 {
-    ember_config *cfg;
-    ember_db *db;
-    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
-    assert_int_equal(ember_config_set_mode(cfg, *(const int *)*state), EMBER_OK);
-    assert_int_equal(ember_config_set_virtual_clock(cfg, T0), EMBER_OK);
-    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
-    ember_config_free(cfg);
-    return db;
+    return ta_open(*(const int *)*state, TA_T0, 0, NULL, NULL);
 }
 
 static ember_db *view(ember_db *db, int32_t index)
@@ -43,19 +36,6 @@ static ember_db *view(ember_db *db, int32_t index)
     return v;
 }
 
-/* Runs a command of NUL-terminated words. */
-static ember_reply *cmd(ember_db *db, size_t argc, const char *const *argv)
-{
-    ember_reply *r = NULL;
-    assert_int_equal(ember_command(db, argc, argv, NULL, &r), EMBER_OK);
-    assert_non_null(r);
-    return r;
-}
-
-#define CMD(db, ...)                                                                               \
-    cmd(db, sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *),                          \
-        (const char *[]){__VA_ARGS__})
-
 /* Runs a binary-safe command: words given with their lengths. */
 static ember_reply *bcmd(ember_db *db, size_t argc, const char *const *argv, const size_t *lens)
 {
@@ -63,45 +43,6 @@ static ember_reply *bcmd(ember_db *db, size_t argc, const char *const *argv, con
     assert_int_equal(ember_command(db, argc, argv, lens, &r), EMBER_OK);
     assert_non_null(r);
     return r;
-}
-
-static void expect_error(ember_reply *r, const char *msg)
-{
-    assert_int_equal(ember_reply_type(r), EMBER_REPLY_ERROR);
-    assert_string_equal(ember_reply_str(r, NULL), msg);
-    ember_reply_free(r);
-}
-
-static void expect_status(ember_reply *r, const char *s)
-{
-    assert_int_equal(ember_reply_type(r), EMBER_REPLY_STATUS);
-    assert_string_equal(ember_reply_str(r, NULL), s);
-    ember_reply_free(r);
-}
-
-static void expect_ok(ember_reply *r)
-{
-    expect_status(r, "OK");
-}
-
-static void expect_int(ember_reply *r, int64_t v)
-{
-    assert_int_equal(ember_reply_type(r), EMBER_REPLY_INTEGER);
-    assert_int_equal(ember_reply_integer(r), v);
-    ember_reply_free(r);
-}
-
-static void expect_bulk(ember_reply *r, const char *s)
-{
-    assert_int_equal(ember_reply_type(r), EMBER_REPLY_STRING);
-    assert_string_equal(ember_reply_str(r, NULL), s);
-    ember_reply_free(r);
-}
-
-static void expect_nil(ember_reply *r)
-{
-    assert_int_equal(ember_reply_type(r), EMBER_REPLY_NIL);
-    ember_reply_free(r);
 }
 
 /* An ARRAY of exactly these strings, in any order (each at most once). */
@@ -153,25 +94,25 @@ static void test_del_exists_touch(void **state)
     ember_db *db = open_db(state);
     set(db, "a", "1");
     set(db, "b", "2");
-    expect_int(CMD(db, "EXISTS", "a", "a", "b", "c"), 3);
-    expect_int(CMD(db, "TOUCH", "a", "a", "b", "c"), 3);
-    expect_int(CMD(db, "DEL", "a", "a", "c"), 1);
-    expect_int(CMD(db, "UNLINK", "b", "b"), 1);
-    expect_int(CMD(db, "EXISTS", "a", "b"), 0);
-    expect_error(CMD(db, "DEL"), "ERR wrong number of arguments for 'del' command");
-    expect_error(CMD(db, "UNLINK"), "ERR wrong number of arguments for 'unlink' command");
-    expect_error(CMD(db, "EXISTS"), "ERR wrong number of arguments for 'exists' command");
-    expect_error(CMD(db, "TOUCH"), "ERR wrong number of arguments for 'touch' command");
+    ta_expect_int(CMD(db, "EXISTS", "a", "a", "b", "c"), 3);
+    ta_expect_int(CMD(db, "TOUCH", "a", "a", "b", "c"), 3);
+    ta_expect_int(CMD(db, "DEL", "a", "a", "c"), 1);
+    ta_expect_int(CMD(db, "UNLINK", "b", "b"), 1);
+    ta_expect_int(CMD(db, "EXISTS", "a", "b"), 0);
+    ta_expect_error(CMD(db, "DEL"), "ERR wrong number of arguments for 'del' command");
+    ta_expect_error(CMD(db, "UNLINK"), "ERR wrong number of arguments for 'unlink' command");
+    ta_expect_error(CMD(db, "EXISTS"), "ERR wrong number of arguments for 'exists' command");
+    ta_expect_error(CMD(db, "TOUCH"), "ERR wrong number of arguments for 'touch' command");
 
     /* EXISTS and TOUCH are reads: they count keyspace hits and misses. */
     set(db, "a", "1");
     int64_t hits = info_field(db, "keyspace_hits"), misses = info_field(db, "keyspace_misses");
-    expect_int(CMD(db, "EXISTS", "a", "zz"), 1);
-    expect_int(CMD(db, "TOUCH", "a", "zz"), 1);
+    ta_expect_int(CMD(db, "EXISTS", "a", "zz"), 1);
+    ta_expect_int(CMD(db, "TOUCH", "a", "zz"), 1);
     assert_int_equal(info_field(db, "keyspace_hits"), hits + 2);
     assert_int_equal(info_field(db, "keyspace_misses"), misses + 2);
     /* DEL is a write: no hit/miss counted. */
-    expect_int(CMD(db, "DEL", "a", "zz"), 1);
+    ta_expect_int(CMD(db, "DEL", "a", "zz"), 1);
     assert_int_equal(info_field(db, "keyspace_misses"), misses + 2);
 
     /* Typed wrappers. */
@@ -207,11 +148,11 @@ static void test_del_exists_touch(void **state)
 static void test_type(void **state)
 {
     ember_db *db = open_db(state);
-    expect_status(CMD(db, "TYPE", "nokey"), "none");
+    ta_expect_status(CMD(db, "TYPE", "nokey"), "none");
     set(db, "s", "v");
-    expect_status(CMD(db, "TYPE", "s"), "string");
-    expect_error(CMD(db, "TYPE"), "ERR wrong number of arguments for 'type' command");
-    expect_error(CMD(db, "TYPE", "a", "b"), "ERR wrong number of arguments for 'type' command");
+    ta_expect_status(CMD(db, "TYPE", "s"), "string");
+    ta_expect_error(CMD(db, "TYPE"), "ERR wrong number of arguments for 'type' command");
+    ta_expect_error(CMD(db, "TYPE", "a", "b"), "ERR wrong number of arguments for 'type' command");
     const char *t1 = NULL, *t2 = NULL;
     assert_int_equal(ember_type(db, "s", 1, &t1), EMBER_OK);
     assert_string_equal(t1, "string");
@@ -230,33 +171,34 @@ static void test_type(void **state)
 static void test_rename(void **state)
 {
     ember_db *db = open_db(state);
-    expect_error(CMD(db, "RENAME", "nokey", "x"), "ERR no such key");
-    expect_error(CMD(db, "RENAMENX", "nokey", "x"), "ERR no such key");
-    expect_error(CMD(db, "RENAME", "nokey", "nokey"), "ERR no such key");
+    ta_expect_error(CMD(db, "RENAME", "nokey", "x"), "ERR no such key");
+    ta_expect_error(CMD(db, "RENAMENX", "nokey", "x"), "ERR no such key");
+    ta_expect_error(CMD(db, "RENAME", "nokey", "nokey"), "ERR no such key");
     set(db, "k", "v");
-    expect_ok(CMD(db, "RENAME", "k", "k"));
-    expect_int(CMD(db, "RENAMENX", "k", "k"), 0);
+    ta_expect_ok(CMD(db, "RENAME", "k", "k"));
+    ta_expect_int(CMD(db, "RENAMENX", "k", "k"), 0);
     set(db, "j", "w");
-    expect_int(CMD(db, "RENAMENX", "k", "j"), 0);
-    expect_ok(CMD(db, "RENAME", "k", "j"));
-    expect_bulk(CMD(db, "GET", "j"), "v");
-    expect_int(CMD(db, "EXISTS", "k"), 0);
+    ta_expect_int(CMD(db, "RENAMENX", "k", "j"), 0);
+    ta_expect_ok(CMD(db, "RENAME", "k", "j"));
+    ta_expect_bulk(CMD(db, "GET", "j"), "v");
+    ta_expect_int(CMD(db, "EXISTS", "k"), 0);
     /* The TTL travels with the value; a replaced destination loses its own. */
     set(db, "k", "v");
-    expect_int(CMD(db, "EXPIRE", "k", "100"), 1);
-    expect_ok(CMD(db, "RENAME", "k", "k2"));
-    expect_int(CMD(db, "TTL", "k2"), 100);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "100"), 1);
+    ta_expect_ok(CMD(db, "RENAME", "k", "k2"));
+    ta_expect_int(CMD(db, "TTL", "k2"), 100);
     set(db, "k3", "v3");
-    expect_int(CMD(db, "EXPIRE", "k3", "50"), 1);
-    expect_ok(CMD(db, "RENAME", "k2", "k3"));
-    expect_int(CMD(db, "TTL", "k3"), 100);
+    ta_expect_int(CMD(db, "EXPIRE", "k3", "50"), 1);
+    ta_expect_ok(CMD(db, "RENAME", "k2", "k3"));
+    ta_expect_int(CMD(db, "TTL", "k3"), 100);
     set(db, "k4", "v");
-    expect_ok(CMD(db, "RENAME", "k4", "k3"));
-    expect_int(CMD(db, "TTL", "k3"), -1);
-    expect_int(CMD(db, "RENAMENX", "k3", "fresh"), 1);
-    expect_bulk(CMD(db, "GET", "fresh"), "v");
-    expect_error(CMD(db, "RENAME", "a"), "ERR wrong number of arguments for 'rename' command");
-    expect_error(CMD(db, "RENAMENX", "a"), "ERR wrong number of arguments for 'renamenx' command");
+    ta_expect_ok(CMD(db, "RENAME", "k4", "k3"));
+    ta_expect_int(CMD(db, "TTL", "k3"), -1);
+    ta_expect_int(CMD(db, "RENAMENX", "k3", "fresh"), 1);
+    ta_expect_bulk(CMD(db, "GET", "fresh"), "v");
+    ta_expect_error(CMD(db, "RENAME", "a"), "ERR wrong number of arguments for 'rename' command");
+    ta_expect_error(CMD(db, "RENAMENX", "a"),
+                    "ERR wrong number of arguments for 'renamenx' command");
 
     /* Every string encoding keeps its value and encoding. */
     char big[100];
@@ -268,20 +210,20 @@ static void test_rename(void **state)
     const char *names[][3] = {
         {"int", "int2", "int"}, {"emb", "emb2", "embstr"}, {"raw", "raw2", "raw"}};
     for (int i = 0; i < 3; i++) {
-        expect_int(CMD(db, "PEXPIRE", names[i][0], "5000"), 1);
-        expect_ok(CMD(db, "RENAME", names[i][0], names[i][1]));
-        expect_bulk(CMD(db, "OBJECT", "ENCODING", names[i][1]), names[i][2]);
-        expect_int(CMD(db, "PTTL", names[i][1]), 5000);
+        ta_expect_int(CMD(db, "PEXPIRE", names[i][0], "5000"), 1);
+        ta_expect_ok(CMD(db, "RENAME", names[i][0], names[i][1]));
+        ta_expect_bulk(CMD(db, "OBJECT", "ENCODING", names[i][1]), names[i][2]);
+        ta_expect_int(CMD(db, "PTTL", names[i][1]), 5000);
     }
-    expect_bulk(CMD(db, "GET", "int2"), "12345");
-    expect_bulk(CMD(db, "GET", "emb2"), "hello");
-    expect_bulk(CMD(db, "GET", "raw2"), big);
+    ta_expect_bulk(CMD(db, "GET", "int2"), "12345");
+    ta_expect_bulk(CMD(db, "GET", "emb2"), "hello");
+    ta_expect_bulk(CMD(db, "GET", "raw2"), big);
     /* And without TTL, overwriting a destination that has one. */
-    expect_int(CMD(db, "PERSIST", "raw2"), 1);
-    expect_ok(CMD(db, "SET", "dst", "d", "EX", "100"));
-    expect_ok(CMD(db, "RENAME", "raw2", "dst"));
-    expect_int(CMD(db, "TTL", "dst"), -1);
-    expect_bulk(CMD(db, "GET", "dst"), big);
+    ta_expect_int(CMD(db, "PERSIST", "raw2"), 1);
+    ta_expect_ok(CMD(db, "SET", "dst", "d", "EX", "100"));
+    ta_expect_ok(CMD(db, "RENAME", "raw2", "dst"));
+    ta_expect_int(CMD(db, "TTL", "dst"), -1);
+    ta_expect_bulk(CMD(db, "GET", "dst"), big);
 
     /* Typed wrappers. */
     assert_int_equal(ember_rename(db, "nokey", 5, "x", 1), EMBER_ENOKEY);
@@ -310,44 +252,44 @@ static void test_copy(void **state)
 {
     ember_db *db = open_db(state), *v1 = view(db, 1);
     const char *same = "ERR source and destination objects are the same";
-    expect_int(CMD(db, "COPY", "nokey", "x"), 0);
-    expect_error(CMD(db, "COPY", "nokey", "nokey"), same);
+    ta_expect_int(CMD(db, "COPY", "nokey", "x"), 0);
+    ta_expect_error(CMD(db, "COPY", "nokey", "nokey"), same);
     set(db, "k", "v");
-    expect_error(CMD(db, "COPY", "k", "k"), same);
-    expect_error(CMD(db, "COPY", "k", "k", "db", "0"), same);
-    expect_int(CMD(db, "COPY", "k", "k", "db", "1"), 1);
-    expect_bulk(CMD(v1, "GET", "k"), "v");
-    expect_int(CMD(db, "COPY", "k", "k", "db", "1"), 0);
+    ta_expect_error(CMD(db, "COPY", "k", "k"), same);
+    ta_expect_error(CMD(db, "COPY", "k", "k", "db", "0"), same);
+    ta_expect_int(CMD(db, "COPY", "k", "k", "db", "1"), 1);
+    ta_expect_bulk(CMD(v1, "GET", "k"), "v");
+    ta_expect_int(CMD(db, "COPY", "k", "k", "db", "1"), 0);
     set(db, "k", "v2");
-    expect_int(CMD(db, "COPY", "k", "k", "DB", "1", "REPLACE"), 1);
-    expect_bulk(CMD(v1, "GET", "k"), "v2");
-    expect_error(CMD(db, "COPY", "k", "k2", "db", "16"), "ERR DB index is out of range");
-    expect_error(CMD(db, "COPY", "k", "k2", "db", "-1"), "ERR DB index is out of range");
-    expect_error(CMD(db, "COPY", "k", "k2", "db", "abc"),
-                 "ERR value is not an integer or out of range");
-    expect_error(CMD(db, "COPY", "k", "k2", "db", "2147483648"),
-                 "ERR value is out of range, value must between -2147483648 and 2147483647");
-    expect_error(CMD(db, "COPY", "k", "k2", "db"), "ERR syntax error");
-    expect_error(CMD(db, "COPY", "k", "k2", "foo"), "ERR syntax error");
-    expect_error(CMD(db, "COPY", "k", "k2", "foo", "db", "99"), "ERR syntax error");
-    expect_error(CMD(db, "COPY", "k", "k2", "db", "99", "foo"), "ERR DB index is out of range");
-    expect_error(CMD(db, "COPY", "nokey", "k2", "db", "99"), "ERR DB index is out of range");
-    expect_int(CMD(db, "COPY", "k", "k2", "replace", "replace"), 1);
-    expect_int(CMD(db, "COPY", "k", "k2"), 0);
-    expect_int(CMD(db, "COPY", "k", "k2", "REPLACE"), 1);
+    ta_expect_int(CMD(db, "COPY", "k", "k", "DB", "1", "REPLACE"), 1);
+    ta_expect_bulk(CMD(v1, "GET", "k"), "v2");
+    ta_expect_error(CMD(db, "COPY", "k", "k2", "db", "16"), "ERR DB index is out of range");
+    ta_expect_error(CMD(db, "COPY", "k", "k2", "db", "-1"), "ERR DB index is out of range");
+    ta_expect_error(CMD(db, "COPY", "k", "k2", "db", "abc"),
+                    "ERR value is not an integer or out of range");
+    ta_expect_error(CMD(db, "COPY", "k", "k2", "db", "2147483648"),
+                    "ERR value is out of range, value must between -2147483648 and 2147483647");
+    ta_expect_error(CMD(db, "COPY", "k", "k2", "db"), "ERR syntax error");
+    ta_expect_error(CMD(db, "COPY", "k", "k2", "foo"), "ERR syntax error");
+    ta_expect_error(CMD(db, "COPY", "k", "k2", "foo", "db", "99"), "ERR syntax error");
+    ta_expect_error(CMD(db, "COPY", "k", "k2", "db", "99", "foo"), "ERR DB index is out of range");
+    ta_expect_error(CMD(db, "COPY", "nokey", "k2", "db", "99"), "ERR DB index is out of range");
+    ta_expect_int(CMD(db, "COPY", "k", "k2", "replace", "replace"), 1);
+    ta_expect_int(CMD(db, "COPY", "k", "k2"), 0);
+    ta_expect_int(CMD(db, "COPY", "k", "k2", "REPLACE"), 1);
     /* The last DB option wins. */
-    expect_int(CMD(db, "COPY", "k", "k", "db", "0", "db", "1"), 0);
-    expect_error(CMD(db, "COPY", "k", "k", "db", "1", "db", "0"), same);
-    expect_error(CMD(db, "COPY", "a"), "ERR wrong number of arguments for 'copy' command");
+    ta_expect_int(CMD(db, "COPY", "k", "k", "db", "0", "db", "1"), 0);
+    ta_expect_error(CMD(db, "COPY", "k", "k", "db", "1", "db", "0"), same);
+    ta_expect_error(CMD(db, "COPY", "a"), "ERR wrong number of arguments for 'copy' command");
     /* TTL and encoding are copied; the copy is independent of the source. */
-    expect_int(CMD(db, "EXPIRE", "k", "100"), 1);
-    expect_int(CMD(db, "COPY", "k", "k3"), 1);
-    expect_int(CMD(db, "TTL", "k3"), 100);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "100"), 1);
+    ta_expect_int(CMD(db, "COPY", "k", "k3"), 1);
+    ta_expect_int(CMD(db, "TTL", "k3"), 100);
     set(db, "n", "42");
-    expect_int(CMD(db, "COPY", "n", "n2"), 1);
-    expect_bulk(CMD(db, "OBJECT", "ENCODING", "n2"), "int");
-    expect_int(CMD(db, "INCR", "n2"), 43);
-    expect_bulk(CMD(db, "GET", "n"), "42");
+    ta_expect_int(CMD(db, "COPY", "n", "n2"), 1);
+    ta_expect_bulk(CMD(db, "OBJECT", "ENCODING", "n2"), "int");
+    ta_expect_int(CMD(db, "INCR", "n2"), 43);
+    ta_expect_bulk(CMD(db, "GET", "n"), "42");
 
     /* Typed wrapper: -1 is the handle's own database. */
     int copied = -1;
@@ -358,12 +300,12 @@ static void test_copy(void **state)
     set(db, "n", "7");
     assert_int_equal(ember_copy(db, "n", 1, "n3", 2, -1, 1, &copied), EMBER_OK);
     assert_int_equal(copied, 1);
-    expect_bulk(CMD(db, "GET", "n3"), "7");
+    ta_expect_bulk(CMD(db, "GET", "n3"), "7");
     assert_int_equal(ember_copy(v1, "k", 1, "k", 1, 0, 0, &copied), EMBER_OK);
     assert_int_equal(copied, 0); /* db 0 already has k */
     assert_int_equal(ember_copy(v1, "k", 1, "kk", 2, 0, 0, &copied), EMBER_OK);
     assert_int_equal(copied, 1);
-    expect_bulk(CMD(db, "GET", "kk"), "v2");
+    ta_expect_bulk(CMD(db, "GET", "kk"), "v2");
     assert_int_equal(ember_copy(v1, "k", 1, "k", 1, -1, 0, &copied), EMBER_EREPLY);
     assert_int_equal(ember_copy(db, "n", 1, "x", 1, 16, 0, &copied), EMBER_ERANGE);
     assert_int_equal(ember_copy(db, "n", 1, "x", 1, -2, 0, &copied), EMBER_ERANGE);
@@ -376,25 +318,26 @@ static void test_move(void **state)
 {
     ember_db *db = open_db(state), *v1 = view(db, 1);
     set(db, "k", "v");
-    expect_error(CMD(db, "MOVE", "k", "0"), "ERR source and destination objects are the same");
-    expect_error(CMD(db, "MOVE", "nokey", "0"), "ERR source and destination objects are the same");
-    expect_error(CMD(db, "MOVE", "k", "16"), "ERR DB index is out of range");
-    expect_error(CMD(db, "MOVE", "k", "-1"), "ERR DB index is out of range");
-    expect_error(CMD(db, "MOVE", "k", "abc"), "ERR value is not an integer or out of range");
-    expect_error(CMD(db, "MOVE", "k", "2147483648"),
-                 "ERR value is out of range, value must between -2147483648 and 2147483647");
-    expect_error(CMD(db, "MOVE", "k"), "ERR wrong number of arguments for 'move' command");
-    expect_int(CMD(db, "MOVE", "nokey", "1"), 0);
-    expect_int(CMD(db, "PEXPIRE", "k", "7000"), 1);
-    expect_int(CMD(db, "MOVE", "k", "1"), 1);
-    expect_int(CMD(db, "EXISTS", "k"), 0);
-    expect_bulk(CMD(v1, "GET", "k"), "v");
-    expect_int(CMD(v1, "PTTL", "k"), 7000);
+    ta_expect_error(CMD(db, "MOVE", "k", "0"), "ERR source and destination objects are the same");
+    ta_expect_error(CMD(db, "MOVE", "nokey", "0"),
+                    "ERR source and destination objects are the same");
+    ta_expect_error(CMD(db, "MOVE", "k", "16"), "ERR DB index is out of range");
+    ta_expect_error(CMD(db, "MOVE", "k", "-1"), "ERR DB index is out of range");
+    ta_expect_error(CMD(db, "MOVE", "k", "abc"), "ERR value is not an integer or out of range");
+    ta_expect_error(CMD(db, "MOVE", "k", "2147483648"),
+                    "ERR value is out of range, value must between -2147483648 and 2147483647");
+    ta_expect_error(CMD(db, "MOVE", "k"), "ERR wrong number of arguments for 'move' command");
+    ta_expect_int(CMD(db, "MOVE", "nokey", "1"), 0);
+    ta_expect_int(CMD(db, "PEXPIRE", "k", "7000"), 1);
+    ta_expect_int(CMD(db, "MOVE", "k", "1"), 1);
+    ta_expect_int(CMD(db, "EXISTS", "k"), 0);
+    ta_expect_bulk(CMD(v1, "GET", "k"), "v");
+    ta_expect_int(CMD(v1, "PTTL", "k"), 7000);
     /* The destination already has the key: nothing moves. */
     set(db, "k", "other");
-    expect_int(CMD(db, "MOVE", "k", "1"), 0);
-    expect_bulk(CMD(db, "GET", "k"), "other");
-    expect_int(CMD(v1, "MOVE", "k", "0"), 0);
+    ta_expect_int(CMD(db, "MOVE", "k", "1"), 0);
+    ta_expect_bulk(CMD(db, "GET", "k"), "other");
+    ta_expect_int(CMD(v1, "MOVE", "k", "0"), 0);
     /* Typed wrapper. */
     int moved = -1;
     assert_int_equal(ember_move(v1, "k", 1, 2, &moved), EMBER_OK);
@@ -406,7 +349,7 @@ static void test_move(void **state)
     assert_int_equal(ember_move(db, "k", 1, -1, &moved), EMBER_ERANGE);
     assert_int_equal(ember_move(NULL, "k", 1, 1, &moved), EMBER_EINVAL);
     ember_db *v2 = view(db, 2);
-    expect_int(CMD(v2, "PTTL", "k"), 7000);
+    ta_expect_int(CMD(v2, "PTTL", "k"), 7000);
     assert_int_equal(ember_db_close(v2), EMBER_OK);
     assert_int_equal(ember_db_close(v1), EMBER_OK);
     assert_int_equal(ember_db_close(db), EMBER_OK);
@@ -417,24 +360,24 @@ static void test_swapdb(void **state)
     ember_db *db = open_db(state), *v1 = view(db, 1);
     set(db, "zero", "0");
     set(v1, "one", "1");
-    expect_int(CMD(v1, "EXPIRE", "one", "30"), 1);
-    expect_error(CMD(db, "SWAPDB", "0", "16"), "ERR DB index is out of range");
-    expect_error(CMD(db, "SWAPDB", "abc", "0"), "ERR invalid first DB index");
-    expect_error(CMD(db, "SWAPDB", "0", "abc"), "ERR invalid second DB index");
-    expect_error(CMD(db, "SWAPDB", "2147483648", "0"), "ERR invalid first DB index");
-    expect_error(CMD(db, "SWAPDB", "-1", "0"), "ERR DB index is out of range");
-    expect_error(CMD(db, "SWAPDB", "0"), "ERR wrong number of arguments for 'swapdb' command");
-    expect_ok(CMD(db, "SWAPDB", "0", "0"));
-    expect_bulk(CMD(db, "GET", "zero"), "0");
-    expect_ok(CMD(db, "SWAPDB", "0", "1"));
+    ta_expect_int(CMD(v1, "EXPIRE", "one", "30"), 1);
+    ta_expect_error(CMD(db, "SWAPDB", "0", "16"), "ERR DB index is out of range");
+    ta_expect_error(CMD(db, "SWAPDB", "abc", "0"), "ERR invalid first DB index");
+    ta_expect_error(CMD(db, "SWAPDB", "0", "abc"), "ERR invalid second DB index");
+    ta_expect_error(CMD(db, "SWAPDB", "2147483648", "0"), "ERR invalid first DB index");
+    ta_expect_error(CMD(db, "SWAPDB", "-1", "0"), "ERR DB index is out of range");
+    ta_expect_error(CMD(db, "SWAPDB", "0"), "ERR wrong number of arguments for 'swapdb' command");
+    ta_expect_ok(CMD(db, "SWAPDB", "0", "0"));
+    ta_expect_bulk(CMD(db, "GET", "zero"), "0");
+    ta_expect_ok(CMD(db, "SWAPDB", "0", "1"));
     /* Every handle keeps its index and sees the other contents. */
-    expect_nil(CMD(db, "GET", "zero"));
-    expect_bulk(CMD(db, "GET", "one"), "1");
-    expect_int(CMD(db, "TTL", "one"), 30);
-    expect_bulk(CMD(v1, "GET", "zero"), "0");
+    ta_expect_nil(CMD(db, "GET", "zero"));
+    ta_expect_bulk(CMD(db, "GET", "one"), "1");
+    ta_expect_int(CMD(db, "TTL", "one"), 30);
+    ta_expect_bulk(CMD(v1, "GET", "zero"), "0");
     assert_int_equal(ember_swapdb(db, 1, 0), EMBER_OK);
-    expect_bulk(CMD(db, "GET", "zero"), "0");
-    expect_bulk(CMD(v1, "GET", "one"), "1");
+    ta_expect_bulk(CMD(db, "GET", "zero"), "0");
+    ta_expect_bulk(CMD(v1, "GET", "one"), "1");
     assert_int_equal(ember_swapdb(db, 0, 16), EMBER_ERANGE);
     assert_int_equal(ember_swapdb(db, -1, 0), EMBER_ERANGE);
     assert_int_equal(ember_swapdb(NULL, 0, 1), EMBER_EINVAL);
@@ -447,8 +390,8 @@ static void test_swapdb(void **state)
 static void test_randomkey_dbsize(void **state)
 {
     ember_db *db = open_db(state);
-    expect_nil(CMD(db, "RANDOMKEY"));
-    expect_int(CMD(db, "DBSIZE"), 0);
+    ta_expect_nil(CMD(db, "RANDOMKEY"));
+    ta_expect_int(CMD(db, "DBSIZE"), 0);
     void *k = NULL;
     size_t kl = 0;
     assert_int_equal(ember_randomkey(db, &k, &kl), EMBER_ENOTFOUND);
@@ -473,9 +416,9 @@ static void test_randomkey_dbsize(void **state)
     int64_t n = -1;
     assert_int_equal(ember_dbsize(db, &n), EMBER_OK);
     assert_int_equal(n, 3);
-    expect_error(CMD(db, "RANDOMKEY", "x"),
-                 "ERR wrong number of arguments for 'randomkey' command");
-    expect_error(CMD(db, "DBSIZE", "x"), "ERR wrong number of arguments for 'dbsize' command");
+    ta_expect_error(CMD(db, "RANDOMKEY", "x"),
+                    "ERR wrong number of arguments for 'randomkey' command");
+    ta_expect_error(CMD(db, "DBSIZE", "x"), "ERR wrong number of arguments for 'dbsize' command");
     assert_int_equal(ember_randomkey(db, NULL, &kl), EMBER_EINVAL);
     assert_int_equal(ember_dbsize(NULL, &n), EMBER_EINVAL);
     assert_int_equal(ember_db_close(db), EMBER_OK);
@@ -495,54 +438,54 @@ static void test_flush(void **state)
     ember_db *db = open_db(state), *v3 = view(db, 3);
     fill(db, "a", 100);
     fill(v3, "b", 50);
-    expect_error(CMD(db, "FLUSHDB", "foo"), "ERR syntax error");
-    expect_error(CMD(db, "FLUSHDB", "async", "sync"), "ERR syntax error");
-    expect_error(CMD(db, "FLUSHALL", "foo"), "ERR syntax error");
-    expect_error(CMD(db, "FLUSHALL", "async", "x"), "ERR syntax error");
+    ta_expect_error(CMD(db, "FLUSHDB", "foo"), "ERR syntax error");
+    ta_expect_error(CMD(db, "FLUSHDB", "async", "sync"), "ERR syntax error");
+    ta_expect_error(CMD(db, "FLUSHALL", "foo"), "ERR syntax error");
+    ta_expect_error(CMD(db, "FLUSHALL", "async", "x"), "ERR syntax error");
     int64_t lazy = info_field(db, "lazyfreed_objects");
-    expect_ok(CMD(db, "FLUSHDB"));
-    expect_int(CMD(db, "DBSIZE"), 0);
-    expect_int(CMD(v3, "DBSIZE"), 50); /* only the handle's database */
+    ta_expect_ok(CMD(db, "FLUSHDB"));
+    ta_expect_int(CMD(db, "DBSIZE"), 0);
+    ta_expect_int(CMD(v3, "DBSIZE"), 50); /* only the handle's database */
     assert_int_equal(info_field(db, "lazyfreed_objects"), lazy);
     fill(db, "a", 100);
-    expect_ok(CMD(db, "FLUSHDB", "ASYNC"));
-    expect_int(CMD(db, "DBSIZE"), 0);
+    ta_expect_ok(CMD(db, "FLUSHDB", "ASYNC"));
+    ta_expect_int(CMD(db, "DBSIZE"), 0);
     assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 100);
     /* lazyfree-lazy-user-flush makes the plain form asynchronous, not SYNC. */
-    expect_ok(CMD(db, "CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"));
+    ta_expect_ok(CMD(db, "CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"));
     fill(db, "a", 10);
-    expect_ok(CMD(db, "FLUSHDB", "sync"));
+    ta_expect_ok(CMD(db, "FLUSHDB", "sync"));
     assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 100);
     fill(db, "a", 10);
-    expect_ok(CMD(db, "FLUSHDB"));
+    ta_expect_ok(CMD(db, "FLUSHDB"));
     assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 110);
-    expect_ok(CMD(db, "CONFIG", "SET", "lazyfree-lazy-user-flush", "no"));
+    ta_expect_ok(CMD(db, "CONFIG", "SET", "lazyfree-lazy-user-flush", "no"));
     /* FLUSHALL empties every database. */
     fill(db, "a", 5);
-    expect_ok(CMD(db, "FLUSHALL", "SYNC"));
-    expect_int(CMD(db, "DBSIZE"), 0);
-    expect_int(CMD(v3, "DBSIZE"), 0);
+    ta_expect_ok(CMD(db, "FLUSHALL", "SYNC"));
+    ta_expect_int(CMD(db, "DBSIZE"), 0);
+    ta_expect_int(CMD(v3, "DBSIZE"), 0);
     fill(db, "a", 5);
     fill(v3, "b", 5);
-    expect_ok(CMD(v3, "FLUSHALL", "async"));
-    expect_int(CMD(db, "DBSIZE"), 0);
-    expect_int(CMD(v3, "DBSIZE"), 0);
+    ta_expect_ok(CMD(v3, "FLUSHALL", "async"));
+    ta_expect_int(CMD(db, "DBSIZE"), 0);
+    ta_expect_int(CMD(v3, "DBSIZE"), 0);
     assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 120);
     /* Typed wrappers. */
     fill(db, "a", 5);
     fill(v3, "b", 5);
     assert_int_equal(ember_flushdb(v3, 0), EMBER_OK);
-    expect_int(CMD(db, "DBSIZE"), 5);
-    expect_int(CMD(v3, "DBSIZE"), 0);
+    ta_expect_int(CMD(db, "DBSIZE"), 5);
+    ta_expect_int(CMD(v3, "DBSIZE"), 0);
     assert_int_equal(ember_flushdb(db, 1), EMBER_OK);
     assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 125);
     fill(db, "a", 5);
     fill(v3, "b", 5);
     assert_int_equal(ember_flushall(db, 0), EMBER_OK);
-    expect_int(CMD(v3, "DBSIZE"), 0);
+    ta_expect_int(CMD(v3, "DBSIZE"), 0);
     fill(v3, "b", 5);
     assert_int_equal(ember_flushall(v3, 1), EMBER_OK);
-    expect_int(CMD(v3, "DBSIZE"), 0);
+    ta_expect_int(CMD(v3, "DBSIZE"), 0);
     assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 130);
     assert_int_equal(ember_flushdb(NULL, 0), EMBER_EINVAL);
     assert_int_equal(ember_flushall(NULL, 0), EMBER_EINVAL);
@@ -571,8 +514,8 @@ static void test_keys(void **state)
     expect_set_of(CMD(db, "KEYS", "*o*"), 4, (const char *[]){"hello", "hallo", "hxllo", "world"});
     expect_set_of(CMD(db, "KEYS", "*"), 5,
                   (const char *[]){"", "hello", "hallo", "hxllo", "world"});
-    expect_error(CMD(db, "KEYS"), "ERR wrong number of arguments for 'keys' command");
-    expect_error(CMD(db, "KEYS", "a", "b"), "ERR wrong number of arguments for 'keys' command");
+    ta_expect_error(CMD(db, "KEYS"), "ERR wrong number of arguments for 'keys' command");
+    ta_expect_error(CMD(db, "KEYS", "a", "b"), "ERR wrong number of arguments for 'keys' command");
     /* Binary keys and patterns. */
     assert_int_equal(ember_set(db, "a\0b", 3, "v", 1), EMBER_OK);
     ember_reply *r;
@@ -625,16 +568,16 @@ static void test_scan_command(void **state)
     ember_reply_free(r);
     const char *invalid[] = {" 5", "0x10", "18446744073709551616", "5a", "-", "+", "5 "};
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++)
-        expect_error(CMD(db, "SCAN", invalid[i]), "ERR invalid cursor");
-    expect_error(CMD(db, "SCAN", "abc", "count", "0"), "ERR invalid cursor");
-    expect_error(CMD(db, "SCAN", "0", "count", "0"), "ERR syntax error");
-    expect_error(CMD(db, "SCAN", "0", "count", "-1"), "ERR syntax error");
-    expect_error(CMD(db, "SCAN", "0", "count", "abc"),
-                 "ERR value is not an integer or out of range");
-    expect_error(CMD(db, "SCAN", "0", "foo"), "ERR syntax error");
-    expect_error(CMD(db, "SCAN", "0", "match"), "ERR syntax error");
-    expect_error(CMD(db, "SCAN", "0", "type"), "ERR syntax error");
-    expect_error(CMD(db, "SCAN"), "ERR wrong number of arguments for 'scan' command");
+        ta_expect_error(CMD(db, "SCAN", invalid[i]), "ERR invalid cursor");
+    ta_expect_error(CMD(db, "SCAN", "abc", "count", "0"), "ERR invalid cursor");
+    ta_expect_error(CMD(db, "SCAN", "0", "count", "0"), "ERR syntax error");
+    ta_expect_error(CMD(db, "SCAN", "0", "count", "-1"), "ERR syntax error");
+    ta_expect_error(CMD(db, "SCAN", "0", "count", "abc"),
+                    "ERR value is not an integer or out of range");
+    ta_expect_error(CMD(db, "SCAN", "0", "foo"), "ERR syntax error");
+    ta_expect_error(CMD(db, "SCAN", "0", "match"), "ERR syntax error");
+    ta_expect_error(CMD(db, "SCAN", "0", "type"), "ERR syntax error");
+    ta_expect_error(CMD(db, "SCAN"), "ERR wrong number of arguments for 'scan' command");
     /* TYPE compares without case; an unknown type filters everything. */
     r = CMD(db, "SCAN", "0", "TYPE", "STRING");
     assert_int_equal(ember_reply_len(ember_reply_element(r, 1)), 1);
@@ -834,12 +777,12 @@ static void test_expired_keys_in_iteration(void **state)
     for (int i = 0; i < 1000; i++) {
         char k[32];
         snprintf(k, sizeof k, "live%d", i);
-        expect_int(CMD(db, "EXPIRE", k, "1000"), 1);
+        ta_expect_int(CMD(db, "EXPIRE", k, "1000"), 1);
     }
     for (int i = 0; i < 50; i++) {
         char k[32];
         snprintf(k, sizeof k, "dead%d", i);
-        expect_ok(CMD(db, "SET", k, "v", "PX", "10"));
+        ta_expect_ok(CMD(db, "SET", k, "v", "PX", "10"));
     }
     int64_t expired0 = info_field(db, "expired_keys");
     assert_int_equal(ember_clock_advance(db, 20), EMBER_OK);
@@ -864,46 +807,47 @@ static void test_expire_errors_and_options(void **state)
     set(db, "k", "v");
     const char *nx = "ERR NX and XX, GT or LT options at the same time are not compatible";
     const char *gtlt = "ERR GT and LT options at the same time are not compatible";
-    expect_error(CMD(db, "EXPIRE", "k", "100", "nx", "xx"), nx);
-    expect_error(CMD(db, "EXPIRE", "k", "100", "gt", "lt"), gtlt);
-    expect_error(CMD(db, "EXPIRE", "k", "100", "nx", "gt"), nx);
-    expect_error(CMD(db, "EXPIRE", "k", "100", "lt", "nx"), nx);
-    expect_error(CMD(db, "PEXPIRE", "k", "100", "xx", "lt", "gt"), gtlt);
-    expect_int(CMD(db, "EXPIRE", "k", "100", "xx", "gt"), 0);
-    expect_error(CMD(db, "EXPIRE", "k", "100", "foo"), "ERR Unsupported option foo");
-    expect_error(CMD(db, "EXPIRE", "k", "abc", "foo"), "ERR Unsupported option foo");
-    expect_error(CMD(db, "EXPIRE", "nokey", "100", "foo"), "ERR Unsupported option foo");
-    expect_error(
+    ta_expect_error(CMD(db, "EXPIRE", "k", "100", "nx", "xx"), nx);
+    ta_expect_error(CMD(db, "EXPIRE", "k", "100", "gt", "lt"), gtlt);
+    ta_expect_error(CMD(db, "EXPIRE", "k", "100", "nx", "gt"), nx);
+    ta_expect_error(CMD(db, "EXPIRE", "k", "100", "lt", "nx"), nx);
+    ta_expect_error(CMD(db, "PEXPIRE", "k", "100", "xx", "lt", "gt"), gtlt);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "100", "xx", "gt"), 0);
+    ta_expect_error(CMD(db, "EXPIRE", "k", "100", "foo"), "ERR Unsupported option foo");
+    ta_expect_error(CMD(db, "EXPIRE", "k", "abc", "foo"), "ERR Unsupported option foo");
+    ta_expect_error(CMD(db, "EXPIRE", "nokey", "100", "foo"), "ERR Unsupported option foo");
+    ta_expect_error(
         bcmd(db, 4, (const char *[]){"EXPIRE", "k", "1", "fo\0o"}, (const size_t[]){6, 1, 1, 4}),
         "ERR Unsupported option fo");
-    expect_error(CMD(db, "EXPIRE", "k", "1", "fo\r\no"), "ERR Unsupported option fo  o");
-    expect_error(CMD(db, "EXPIRE", "k", "1", "\r\n"), "ERR Unsupported option ");
-    expect_error(CMD(db, "EXPIRE", "k", "1", "x\n\r\n"), "ERR Unsupported option x");
-    expect_error(CMD(db, "EXPIRE", "k", "1", "\nx"), "ERR Unsupported option  x");
-    expect_int(CMD(db, "EXPIRE", "k", "100", "nx", "nx"), 1);
-    expect_error(CMD(db, "EXPIRE", "k", "abc"), "ERR value is not an integer or out of range");
-    expect_error(CMD(db, "EXPIRE", "nokey", "abc"), "ERR value is not an integer or out of range");
-    expect_error(CMD(db, "EXPIRE", "k", "9223372036854775807"),
-                 "ERR invalid expire time in 'expire' command");
-    expect_error(CMD(db, "PEXPIRE", "k", "9223372036854775807"),
-                 "ERR invalid expire time in 'pexpire' command");
-    expect_error(CMD(db, "EXPIREAT", "k", "9223372036854775807"),
-                 "ERR invalid expire time in 'expireat' command");
-    expect_error(CMD(db, "EXPIRE", "k", "9223372036854775"),
-                 "ERR invalid expire time in 'expire' command");
-    expect_error(CMD(db, "EXPIRE", "k", "-9223372036854775808"),
-                 "ERR invalid expire time in 'expire' command");
-    expect_error(CMD(db, "EXPIRE", "nokey", "9223372036854775807"),
-                 "ERR invalid expire time in 'expire' command");
+    ta_expect_error(CMD(db, "EXPIRE", "k", "1", "fo\r\no"), "ERR Unsupported option fo  o");
+    ta_expect_error(CMD(db, "EXPIRE", "k", "1", "\r\n"), "ERR Unsupported option ");
+    ta_expect_error(CMD(db, "EXPIRE", "k", "1", "x\n\r\n"), "ERR Unsupported option x");
+    ta_expect_error(CMD(db, "EXPIRE", "k", "1", "\nx"), "ERR Unsupported option  x");
+    ta_expect_int(CMD(db, "EXPIRE", "k", "100", "nx", "nx"), 1);
+    ta_expect_error(CMD(db, "EXPIRE", "k", "abc"), "ERR value is not an integer or out of range");
+    ta_expect_error(CMD(db, "EXPIRE", "nokey", "abc"),
+                    "ERR value is not an integer or out of range");
+    ta_expect_error(CMD(db, "EXPIRE", "k", "9223372036854775807"),
+                    "ERR invalid expire time in 'expire' command");
+    ta_expect_error(CMD(db, "PEXPIRE", "k", "9223372036854775807"),
+                    "ERR invalid expire time in 'pexpire' command");
+    ta_expect_error(CMD(db, "EXPIREAT", "k", "9223372036854775807"),
+                    "ERR invalid expire time in 'expireat' command");
+    ta_expect_error(CMD(db, "EXPIRE", "k", "9223372036854775"),
+                    "ERR invalid expire time in 'expire' command");
+    ta_expect_error(CMD(db, "EXPIRE", "k", "-9223372036854775808"),
+                    "ERR invalid expire time in 'expire' command");
+    ta_expect_error(CMD(db, "EXPIRE", "nokey", "9223372036854775807"),
+                    "ERR invalid expire time in 'expire' command");
     /* The largest absolute time in ms is fine. */
-    expect_int(CMD(db, "PEXPIREAT", "k", "9223372036854775807"), 1);
-    expect_int(CMD(db, "PEXPIRETIME", "k"), INT64_MAX);
-    expect_int(CMD(db, "EXPIRETIME", "k"), 9223372036854776ll); /* rounded, no overflow */
-    expect_int(CMD(db, "PTTL", "k"), INT64_MAX - T0);
-    expect_int(CMD(db, "EXPIREAT", "k", "9223372036854775"), 1);
-    expect_int(CMD(db, "EXPIRETIME", "k"), 9223372036854775ll);
-    expect_int(CMD(db, "EXPIRE", "k", "9223372036854"), 1);
-    expect_int(CMD(db, "TTL", "k"), 9223372036854ll);
+    ta_expect_int(CMD(db, "PEXPIREAT", "k", "9223372036854775807"), 1);
+    ta_expect_int(CMD(db, "PEXPIRETIME", "k"), INT64_MAX);
+    ta_expect_int(CMD(db, "EXPIRETIME", "k"), 9223372036854776ll); /* rounded, no overflow */
+    ta_expect_int(CMD(db, "PTTL", "k"), INT64_MAX - TA_T0);
+    ta_expect_int(CMD(db, "EXPIREAT", "k", "9223372036854775"), 1);
+    ta_expect_int(CMD(db, "EXPIRETIME", "k"), 9223372036854775ll);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "9223372036854"), 1);
+    ta_expect_int(CMD(db, "TTL", "k"), 9223372036854ll);
     const char *arity[] = {"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"};
     for (int i = 0; i < 4; i++) {
         char msg[80];
@@ -912,67 +856,69 @@ static void test_expire_errors_and_options(void **state)
         for (size_t j = 0; j <= n; j++)
             lower[j] = (char)(arity[i][j] | (arity[i][j] ? 0x20 : 0));
         snprintf(msg, sizeof msg, "ERR wrong number of arguments for '%s' command", lower);
-        expect_error(CMD(db, arity[i], "k"), msg);
+        ta_expect_error(CMD(db, arity[i], "k"), msg);
     }
-    expect_error(CMD(db, "TTL"), "ERR wrong number of arguments for 'ttl' command");
-    expect_error(CMD(db, "TTL", "a", "b"), "ERR wrong number of arguments for 'ttl' command");
-    expect_error(CMD(db, "PTTL"), "ERR wrong number of arguments for 'pttl' command");
-    expect_error(CMD(db, "EXPIRETIME"), "ERR wrong number of arguments for 'expiretime' command");
-    expect_error(CMD(db, "PEXPIRETIME"), "ERR wrong number of arguments for 'pexpiretime' command");
-    expect_error(CMD(db, "PERSIST"), "ERR wrong number of arguments for 'persist' command");
-    expect_error(CMD(db, "PERSIST", "a", "b"),
-                 "ERR wrong number of arguments for 'persist' command");
+    ta_expect_error(CMD(db, "TTL"), "ERR wrong number of arguments for 'ttl' command");
+    ta_expect_error(CMD(db, "TTL", "a", "b"), "ERR wrong number of arguments for 'ttl' command");
+    ta_expect_error(CMD(db, "PTTL"), "ERR wrong number of arguments for 'pttl' command");
+    ta_expect_error(CMD(db, "EXPIRETIME"),
+                    "ERR wrong number of arguments for 'expiretime' command");
+    ta_expect_error(CMD(db, "PEXPIRETIME"),
+                    "ERR wrong number of arguments for 'pexpiretime' command");
+    ta_expect_error(CMD(db, "PERSIST"), "ERR wrong number of arguments for 'persist' command");
+    ta_expect_error(CMD(db, "PERSIST", "a", "b"),
+                    "ERR wrong number of arguments for 'persist' command");
     assert_int_equal(ember_db_close(db), EMBER_OK);
 }
 
 static void test_expire_conditions(void **state)
 {
     ember_db *db = open_db(state);
-    expect_int(CMD(db, "EXPIRE", "nokey", "10"), 0);
-    expect_int(CMD(db, "PERSIST", "nokey"), 0);
-    expect_int(CMD(db, "TTL", "nokey"), -2);
-    expect_int(CMD(db, "PTTL", "nokey"), -2);
-    expect_int(CMD(db, "EXPIRETIME", "nokey"), -2);
-    expect_int(CMD(db, "PEXPIRETIME", "nokey"), -2);
+    ta_expect_int(CMD(db, "EXPIRE", "nokey", "10"), 0);
+    ta_expect_int(CMD(db, "PERSIST", "nokey"), 0);
+    ta_expect_int(CMD(db, "TTL", "nokey"), -2);
+    ta_expect_int(CMD(db, "PTTL", "nokey"), -2);
+    ta_expect_int(CMD(db, "EXPIRETIME", "nokey"), -2);
+    ta_expect_int(CMD(db, "PEXPIRETIME", "nokey"), -2);
     set(db, "k", "v");
-    expect_int(CMD(db, "TTL", "k"), -1);
-    expect_int(CMD(db, "EXPIRETIME", "k"), -1);
+    ta_expect_int(CMD(db, "TTL", "k"), -1);
+    ta_expect_int(CMD(db, "EXPIRETIME", "k"), -1);
     /* No TTL counts as infinite: GT never passes, LT always does. */
-    expect_int(CMD(db, "EXPIRE", "k", "10", "XX"), 0);
-    expect_int(CMD(db, "EXPIRE", "k", "10", "gt"), 0);
-    expect_int(CMD(db, "TTL", "k"), -1);
-    expect_int(CMD(db, "EXPIRE", "k", "10", "NX"), 1);
-    expect_int(CMD(db, "EXPIRE", "k", "20", "nx"), 0);
-    expect_int(CMD(db, "EXPIRE", "k", "5", "xx", "gt"), 0);
-    expect_int(CMD(db, "EXPIRE", "k", "50", "XX", "GT"), 1);
-    expect_int(CMD(db, "TTL", "k"), 50);
-    expect_int(CMD(db, "EXPIRE", "k", "50", "gt"), 0); /* equal is not greater */
-    expect_int(CMD(db, "EXPIRE", "k", "50", "lt"), 0);
-    expect_int(CMD(db, "EXPIRE", "k", "40", "lt"), 1);
-    expect_int(CMD(db, "TTL", "k"), 40);
-    expect_int(CMD(db, "PERSIST", "k"), 1);
-    expect_int(CMD(db, "PERSIST", "k"), 0);
-    expect_int(CMD(db, "EXPIRE", "k", "10", "lt"), 1);
-    expect_int(CMD(db, "TTL", "k"), 10);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "10", "XX"), 0);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "10", "gt"), 0);
+    ta_expect_int(CMD(db, "TTL", "k"), -1);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "10", "NX"), 1);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "20", "nx"), 0);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "5", "xx", "gt"), 0);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "50", "XX", "GT"), 1);
+    ta_expect_int(CMD(db, "TTL", "k"), 50);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "50", "gt"), 0); /* equal is not greater */
+    ta_expect_int(CMD(db, "EXPIRE", "k", "50", "lt"), 0);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "40", "lt"), 1);
+    ta_expect_int(CMD(db, "TTL", "k"), 40);
+    ta_expect_int(CMD(db, "PERSIST", "k"), 1);
+    ta_expect_int(CMD(db, "PERSIST", "k"), 0);
+    ta_expect_int(CMD(db, "EXPIRE", "k", "10", "lt"), 1);
+    ta_expect_int(CMD(db, "TTL", "k"), 10);
     /* A time in the past deletes the key and replies 1 (even through LT). */
     set(db, "k2", "v");
-    expect_int(CMD(db, "EXPIRE", "k2", "-5", "gt"), 0);
-    expect_int(CMD(db, "EXPIRE", "k2", "-5", "lt"), 1);
-    expect_int(CMD(db, "EXISTS", "k2"), 0);
+    ta_expect_int(CMD(db, "EXPIRE", "k2", "-5", "gt"), 0);
+    ta_expect_int(CMD(db, "EXPIRE", "k2", "-5", "lt"), 1);
+    ta_expect_int(CMD(db, "EXISTS", "k2"), 0);
     set(db, "k3", "v");
-    expect_int(CMD(db, "EXPIRE", "k3", "0", "nx"), 1);
-    expect_int(CMD(db, "EXISTS", "k3"), 0);
+    ta_expect_int(CMD(db, "EXPIRE", "k3", "0", "nx"), 1);
+    ta_expect_int(CMD(db, "EXISTS", "k3"), 0);
     set(db, "k4", "v");
-    expect_int(CMD(db, "EXPIRE", "k4", "0", "xx"), 0);
-    expect_int(CMD(db, "EXISTS", "k4"), 1);
+    ta_expect_int(CMD(db, "EXPIRE", "k4", "0", "xx"), 0);
+    ta_expect_int(CMD(db, "EXISTS", "k4"), 1);
     int64_t expired = info_field(db, "expired_keys");
-    expect_int(CMD(db, "PEXPIREAT", "k4", "-1"), 1);
-    expect_int(CMD(db, "EXISTS", "k4"), 0);
+    ta_expect_int(CMD(db, "PEXPIREAT", "k4", "-1"), 1);
+    ta_expect_int(CMD(db, "EXISTS", "k4"), 0);
     set(db, "k4", "v");
-    expect_int(CMD(db, "PEXPIRE", "k4", "-9223372036854775808"), 1);
+    ta_expect_int(CMD(db, "PEXPIRE", "k4", "-9223372036854775808"), 1);
     set(db, "k4", "v");
-    expect_int(CMD(db, "PEXPIRE", "k4", "0"), 1); /* now itself is the past */
-    expect_int(CMD(db, "EXISTS", "k4"), 0);
+    ta_expect_int(CMD(db, "PEXPIRE", "k4", "0"), 1); /* now itself is the past */
+    ta_expect_int(CMD(db, "EXISTS", "k4"), 0);
     /* Those were deletions, not expirations, in Redis's statistics. */
     assert_int_equal(info_field(db, "expired_keys"), expired);
     assert_int_equal(ember_db_close(db), EMBER_OK);
@@ -982,39 +928,39 @@ static void test_ttl_clock(void **state)
 {
     ember_db *db = open_db(state);
     set(db, "k", "v");
-    expect_int(CMD(db, "PEXPIRE", "k", "1500"), 1);
-    expect_int(CMD(db, "PTTL", "k"), 1500);
-    expect_int(CMD(db, "TTL", "k"), 2); /* seconds round half up */
-    expect_int(CMD(db, "PEXPIRETIME", "k"), T0 + 1500);
-    expect_int(CMD(db, "EXPIRETIME", "k"), (T0 + 1500 + 500) / 1000);
+    ta_expect_int(CMD(db, "PEXPIRE", "k", "1500"), 1);
+    ta_expect_int(CMD(db, "PTTL", "k"), 1500);
+    ta_expect_int(CMD(db, "TTL", "k"), 2); /* seconds round half up */
+    ta_expect_int(CMD(db, "PEXPIRETIME", "k"), TA_T0 + 1500);
+    ta_expect_int(CMD(db, "EXPIRETIME", "k"), (TA_T0 + 1500 + 500) / 1000);
     assert_int_equal(ember_clock_advance(db, 1), EMBER_OK);
-    expect_int(CMD(db, "PTTL", "k"), 1499);
-    expect_int(CMD(db, "TTL", "k"), 1);
+    ta_expect_int(CMD(db, "PTTL", "k"), 1499);
+    ta_expect_int(CMD(db, "TTL", "k"), 1);
     assert_int_equal(ember_clock_advance(db, 1499), EMBER_OK);
     /* At its expire time the key still lives, with 0 left. */
-    expect_int(CMD(db, "PTTL", "k"), 0);
-    expect_int(CMD(db, "TTL", "k"), 0);
-    expect_bulk(CMD(db, "GET", "k"), "v");
+    ta_expect_int(CMD(db, "PTTL", "k"), 0);
+    ta_expect_int(CMD(db, "TTL", "k"), 0);
+    ta_expect_bulk(CMD(db, "GET", "k"), "v");
     int64_t expired = info_field(db, "expired_keys");
     assert_int_equal(ember_clock_advance(db, 1), EMBER_OK);
-    expect_int(CMD(db, "PTTL", "k"), -2);
-    expect_nil(CMD(db, "GET", "k"));
+    ta_expect_int(CMD(db, "PTTL", "k"), -2);
+    ta_expect_nil(CMD(db, "GET", "k"));
     assert_int_equal(info_field(db, "expired_keys"), expired + 1);
     /* Absolute forms. */
     set(db, "a", "v");
-    expect_int(CMD(db, "EXPIREAT", "a", "1700000100"), 1);
-    expect_int(CMD(db, "PEXPIRETIME", "a"), 1700000100000ll);
+    ta_expect_int(CMD(db, "EXPIREAT", "a", "1700000100"), 1);
+    ta_expect_int(CMD(db, "PEXPIRETIME", "a"), 1700000100000ll);
     int64_t now = 0;
     assert_int_equal(ember_clock_now(db, &now), EMBER_OK);
-    expect_int(CMD(db, "PTTL", "a"), 1700000100000ll - now);
-    expect_int(CMD(db, "PEXPIREAT", "a", "1700000100123"), 1);
-    expect_int(CMD(db, "EXPIRETIME", "a"), 1700000100);
-    expect_int(CMD(db, "PEXPIREAT", "a", "1700000100500"), 1);
-    expect_int(CMD(db, "EXPIRETIME", "a"), 1700000101);
+    ta_expect_int(CMD(db, "PTTL", "a"), 1700000100000ll - now);
+    ta_expect_int(CMD(db, "PEXPIREAT", "a", "1700000100123"), 1);
+    ta_expect_int(CMD(db, "EXPIRETIME", "a"), 1700000100);
+    ta_expect_int(CMD(db, "PEXPIREAT", "a", "1700000100500"), 1);
+    ta_expect_int(CMD(db, "EXPIRETIME", "a"), 1700000101);
     /* SET without KEEPTTL clears the TTL; PERSIST of a key without one is 0. */
     set(db, "a", "w");
-    expect_int(CMD(db, "TTL", "a"), -1);
-    expect_int(CMD(db, "PERSIST", "a"), 0);
+    ta_expect_int(CMD(db, "TTL", "a"), -1);
+    ta_expect_int(CMD(db, "PERSIST", "a"), 0);
     assert_int_equal(ember_db_close(db), EMBER_OK);
 }
 
@@ -1037,13 +983,13 @@ static void test_expire_wrappers(void **state)
     assert_int_equal(s, 1);
     assert_int_equal(ember_pttl(db, "k", 1, &t), EMBER_OK);
     assert_int_equal(t, 20000);
-    assert_int_equal(ember_expireat(db, "k", 1, T0 / 1000 + 7, EMBER_EXPIRE_LT, &s), EMBER_OK);
+    assert_int_equal(ember_expireat(db, "k", 1, TA_T0 / 1000 + 7, EMBER_EXPIRE_LT, &s), EMBER_OK);
     assert_int_equal(s, 1);
     assert_int_equal(ember_expiretime(db, "k", 1, &t), EMBER_OK);
-    assert_int_equal(t, T0 / 1000 + 7);
-    assert_int_equal(ember_pexpireat(db, "k", 1, T0 + 3000, 0, &s), EMBER_OK);
+    assert_int_equal(t, TA_T0 / 1000 + 7);
+    assert_int_equal(ember_pexpireat(db, "k", 1, TA_T0 + 3000, 0, &s), EMBER_OK);
     assert_int_equal(ember_pexpiretime(db, "k", 1, &t), EMBER_OK);
-    assert_int_equal(t, T0 + 3000);
+    assert_int_equal(t, TA_T0 + 3000);
     assert_int_equal(ember_persist(db, "k", 1, &s), EMBER_OK);
     assert_int_equal(s, 1);
     assert_int_equal(ember_persist(db, "k", 1, &s), EMBER_OK);
@@ -1082,14 +1028,14 @@ static void test_active_expiry(void **state)
     for (int i = 0; i < 200; i++) {
         char k[32];
         snprintf(k, sizeof k, "t%d", i);
-        expect_ok(CMD(db, "SET", k, "v", "PX", "100"));
+        ta_expect_ok(CMD(db, "SET", k, "v", "PX", "100"));
     }
     fill(db, "keep", 10);
-    expect_int(CMD(db, "DBSIZE"), 210);
+    ta_expect_int(CMD(db, "DBSIZE"), 210);
     /* Advancing the clock runs the timed work: every sample is expired, so
      * one cycle reclaims them all without any command touching them. */
     assert_int_equal(ember_clock_advance(db, 101), EMBER_OK);
-    expect_int(CMD(db, "DBSIZE"), 10);
+    ta_expect_int(CMD(db, "DBSIZE"), 10);
     assert_int_equal(info_field(db, "expired_keys"), expired + 200);
     assert_true(info_field(db, "expire_cycles") > 0);
     assert_int_equal(ember_db_close(db), EMBER_OK);
@@ -1100,24 +1046,25 @@ static void test_active_expiry(void **state)
 static void test_object(void **state)
 {
     ember_db *db = open_db(state);
-    expect_nil(CMD(db, "OBJECT", "ENCODING", "nokey"));
-    expect_nil(CMD(db, "OBJECT", "FREQ", "nokey"));
-    expect_nil(CMD(db, "OBJECT", "IDLETIME", "nokey"));
-    expect_nil(CMD(db, "OBJECT", "REFCOUNT", "nokey"));
-    expect_error(CMD(db, "OBJECT"), "ERR wrong number of arguments for 'object' command");
-    expect_error(CMD(db, "OBJECT", "foo", "k"), "ERR unknown subcommand 'foo'. Try OBJECT HELP.");
-    expect_error(CMD(db, "OBJECT", "encoding"),
-                 "ERR wrong number of arguments for 'object|encoding' command");
-    expect_error(CMD(db, "OBJECT", "encoding", "a", "b"),
-                 "ERR wrong number of arguments for 'object|encoding' command");
-    expect_error(CMD(db, "OBJECT", "help", "x"),
-                 "ERR wrong number of arguments for 'object|help' command");
-    expect_error(CMD(db, "OBJECT", "freq"),
-                 "ERR wrong number of arguments for 'object|freq' command");
-    expect_error(CMD(db, "OBJECT", "idletime"),
-                 "ERR wrong number of arguments for 'object|idletime' command");
-    expect_error(CMD(db, "OBJECT", "refcount"),
-                 "ERR wrong number of arguments for 'object|refcount' command");
+    ta_expect_nil(CMD(db, "OBJECT", "ENCODING", "nokey"));
+    ta_expect_nil(CMD(db, "OBJECT", "FREQ", "nokey"));
+    ta_expect_nil(CMD(db, "OBJECT", "IDLETIME", "nokey"));
+    ta_expect_nil(CMD(db, "OBJECT", "REFCOUNT", "nokey"));
+    ta_expect_error(CMD(db, "OBJECT"), "ERR wrong number of arguments for 'object' command");
+    ta_expect_error(CMD(db, "OBJECT", "foo", "k"),
+                    "ERR unknown subcommand 'foo'. Try OBJECT HELP.");
+    ta_expect_error(CMD(db, "OBJECT", "encoding"),
+                    "ERR wrong number of arguments for 'object|encoding' command");
+    ta_expect_error(CMD(db, "OBJECT", "encoding", "a", "b"),
+                    "ERR wrong number of arguments for 'object|encoding' command");
+    ta_expect_error(CMD(db, "OBJECT", "help", "x"),
+                    "ERR wrong number of arguments for 'object|help' command");
+    ta_expect_error(CMD(db, "OBJECT", "freq"),
+                    "ERR wrong number of arguments for 'object|freq' command");
+    ta_expect_error(CMD(db, "OBJECT", "idletime"),
+                    "ERR wrong number of arguments for 'object|idletime' command");
+    ta_expect_error(CMD(db, "OBJECT", "refcount"),
+                    "ERR wrong number of arguments for 'object|refcount' command");
     ember_reply *r = CMD(db, "OBJECT", "HELP");
     assert_int_equal(ember_reply_type(r), EMBER_REPLY_ARRAY);
     assert_int_equal(ember_reply_len(r), 15);
@@ -1134,60 +1081,60 @@ static void test_object(void **state)
     set(db, "i", "5");
     set(db, "e", "abc");
     set(db, "r", big);
-    expect_bulk(CMD(db, "OBJECT", "ENCODING", "i"), "int");
-    expect_bulk(CMD(db, "OBJECT", "encoding", "e"), "embstr");
-    expect_bulk(CMD(db, "OBJECT", "Encoding", "r"), "raw");
+    ta_expect_bulk(CMD(db, "OBJECT", "ENCODING", "i"), "int");
+    ta_expect_bulk(CMD(db, "OBJECT", "encoding", "e"), "embstr");
+    ta_expect_bulk(CMD(db, "OBJECT", "Encoding", "r"), "raw");
 
     /* REFCOUNT: shared integers 0..9999 report INT_MAX. */
-    expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 2147483647);
+    ta_expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 2147483647);
     set(db, "i", "9999");
-    expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 2147483647);
+    ta_expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 2147483647);
     set(db, "i", "10000");
-    expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 1);
+    ta_expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 1);
     set(db, "i", "-1");
-    expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 1);
-    expect_int(CMD(db, "OBJECT", "REFCOUNT", "e"), 1);
+    ta_expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 1);
+    ta_expect_int(CMD(db, "OBJECT", "REFCOUNT", "e"), 1);
     set(db, "i", "0");
     /* maxmemory with an LRU/LFU policy turns sharing off; other policies keep it. */
-    expect_ok(CMD(db, "CONFIG", "SET", "maxmemory", "100mb"));
-    expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 2147483647);
-    expect_ok(CMD(db, "CONFIG", "SET", "maxmemory-policy", "allkeys-lru"));
-    expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 1);
-    expect_ok(CMD(db, "CONFIG", "SET", "maxmemory-policy", "volatile-ttl"));
-    expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 2147483647);
-    expect_ok(CMD(db, "CONFIG", "SET", "maxmemory", "0"));
-    expect_ok(CMD(db, "CONFIG", "SET", "maxmemory-policy", "noeviction"));
+    ta_expect_ok(CMD(db, "CONFIG", "SET", "maxmemory", "100mb"));
+    ta_expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 2147483647);
+    ta_expect_ok(CMD(db, "CONFIG", "SET", "maxmemory-policy", "allkeys-lru"));
+    ta_expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 1);
+    ta_expect_ok(CMD(db, "CONFIG", "SET", "maxmemory-policy", "volatile-ttl"));
+    ta_expect_int(CMD(db, "OBJECT", "REFCOUNT", "i"), 2147483647);
+    ta_expect_ok(CMD(db, "CONFIG", "SET", "maxmemory", "0"));
+    ta_expect_ok(CMD(db, "CONFIG", "SET", "maxmemory-policy", "noeviction"));
 
     /* IDLETIME follows the clock; reads touch, OBJECT itself does not. */
     set(db, "idle", "v");
-    expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 0);
+    ta_expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 0);
     assert_int_equal(ember_clock_advance(db, 5000), EMBER_OK);
-    expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 5);
-    expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 5);
-    expect_int(CMD(db, "TTL", "idle"), -1); /* TTL does not touch either */
-    expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 5);
-    expect_bulk(CMD(db, "GET", "idle"), "v");
-    expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 0);
+    ta_expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 5);
+    ta_expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 5);
+    ta_expect_int(CMD(db, "TTL", "idle"), -1); /* TTL does not touch either */
+    ta_expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 5);
+    ta_expect_bulk(CMD(db, "GET", "idle"), "v");
+    ta_expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 0);
     assert_int_equal(ember_clock_advance(db, 3000), EMBER_OK);
-    expect_int(CMD(db, "TOUCH", "idle"), 1);
-    expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 0);
+    ta_expect_int(CMD(db, "TOUCH", "idle"), 1);
+    ta_expect_int(CMD(db, "OBJECT", "IDLETIME", "idle"), 0);
 
     /* FREQ needs an LFU policy; IDLETIME refuses one. */
-    expect_error(CMD(db, "OBJECT", "FREQ", "idle"),
-                 "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
-                 "Please note that when switching between policies at runtime LRU and LFU data "
-                 "will take some time to adjust.");
-    expect_ok(CMD(db, "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"));
-    expect_error(CMD(db, "OBJECT", "IDLETIME", "idle"),
-                 "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note "
-                 "that when switching between policies at runtime LRU and LFU data will take "
-                 "some time to adjust.");
-    expect_nil(CMD(db, "OBJECT", "IDLETIME", "nokey"));
+    ta_expect_error(CMD(db, "OBJECT", "FREQ", "idle"),
+                    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
+                    "Please note that when switching between policies at runtime LRU and LFU data "
+                    "will take some time to adjust.");
+    ta_expect_ok(CMD(db, "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"));
+    ta_expect_error(CMD(db, "OBJECT", "IDLETIME", "idle"),
+                    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note "
+                    "that when switching between policies at runtime LRU and LFU data will take "
+                    "some time to adjust.");
+    ta_expect_nil(CMD(db, "OBJECT", "IDLETIME", "nokey"));
     r = CMD(db, "OBJECT", "FREQ", "idle");
     assert_int_equal(ember_reply_type(r), EMBER_REPLY_INTEGER);
     assert_true(ember_reply_integer(r) >= 0 && ember_reply_integer(r) <= 255);
     ember_reply_free(r);
-    expect_ok(CMD(db, "CONFIG", "SET", "maxmemory-policy", "volatile-lfu"));
+    ta_expect_ok(CMD(db, "CONFIG", "SET", "maxmemory-policy", "volatile-lfu"));
     r = CMD(db, "OBJECT", "FREQ", "idle");
     assert_int_equal(ember_reply_type(r), EMBER_REPLY_INTEGER);
     ember_reply_free(r);
@@ -1202,22 +1149,23 @@ static void test_binary_keys(void **state)
     const char *k1 = "n\0ul", *k2 = "n\0um";
     assert_int_equal(ember_set(db, k1, 4, "v1", 2), EMBER_OK);
     assert_int_equal(ember_set(db, "n", 1, "short", 5), EMBER_OK);
-    expect_status(bcmd(db, 2, (const char *[]){"TYPE", k1}, (const size_t[]){4, 4}), "string");
-    expect_ok(bcmd(db, 3, (const char *[]){"RENAME", k1, k2}, (const size_t[]){6, 4, 4}));
-    expect_int(bcmd(db, 2, (const char *[]){"EXISTS", k1}, (const size_t[]){6, 4}), 0);
-    expect_error(bcmd(db, 4, (const char *[]){"COPY", k2, k1, "DB"}, (const size_t[]){4, 4, 4, 2}),
-                 "ERR syntax error");
-    expect_int(bcmd(db, 3, (const char *[]){"COPY", k2, k1}, (const size_t[]){4, 4, 4}), 1);
-    expect_int(bcmd(db, 3, (const char *[]){"MOVE", k1, "1"}, (const size_t[]){4, 4, 1}), 1);
+    ta_expect_status(bcmd(db, 2, (const char *[]){"TYPE", k1}, (const size_t[]){4, 4}), "string");
+    ta_expect_ok(bcmd(db, 3, (const char *[]){"RENAME", k1, k2}, (const size_t[]){6, 4, 4}));
+    ta_expect_int(bcmd(db, 2, (const char *[]){"EXISTS", k1}, (const size_t[]){6, 4}), 0);
+    ta_expect_error(
+        bcmd(db, 4, (const char *[]){"COPY", k2, k1, "DB"}, (const size_t[]){4, 4, 4, 2}),
+        "ERR syntax error");
+    ta_expect_int(bcmd(db, 3, (const char *[]){"COPY", k2, k1}, (const size_t[]){4, 4, 4}), 1);
+    ta_expect_int(bcmd(db, 3, (const char *[]){"MOVE", k1, "1"}, (const size_t[]){4, 4, 1}), 1);
     void *val;
     size_t vlen;
     assert_int_equal(ember_get(v1, k1, 4, &val, &vlen), EMBER_OK);
     assert_int_equal(vlen, 2);
     assert_memory_equal(val, "v1", 2);
     ember_free(val);
-    expect_int(bcmd(db, 3, (const char *[]){"EXPIRE", k2, "9"}, (const size_t[]){6, 4, 1}), 1);
-    expect_int(bcmd(db, 2, (const char *[]){"TTL", k2}, (const size_t[]){3, 4}), 9);
-    expect_int(CMD(db, "TTL", "n"), -1); /* the prefix is another key */
+    ta_expect_int(bcmd(db, 3, (const char *[]){"EXPIRE", k2, "9"}, (const size_t[]){6, 4, 1}), 1);
+    ta_expect_int(bcmd(db, 2, (const char *[]){"TTL", k2}, (const size_t[]){3, 4}), 9);
+    ta_expect_int(CMD(db, "TTL", "n"), -1); /* the prefix is another key */
     ember_reply *r =
         bcmd(db, 4, (const char *[]){"SCAN", "0", "MATCH", "n\0*"}, (const size_t[]){4, 1, 5, 3});
     assert_int_equal(scan_reply_cursor(r), 0);
@@ -1228,8 +1176,8 @@ static void test_binary_keys(void **state)
     assert_int_equal(len, 4);
     assert_memory_equal(s, k2, 4);
     ember_reply_free(r);
-    expect_int(bcmd(db, 3, (const char *[]){"DEL", k2, "n"}, (const size_t[]){3, 4, 1}), 2);
-    expect_int(CMD(db, "DBSIZE"), 0);
+    ta_expect_int(bcmd(db, 3, (const char *[]){"DEL", k2, "n"}, (const size_t[]){3, 4, 1}), 2);
+    ta_expect_int(CMD(db, "DBSIZE"), 0);
     assert_int_equal(ember_db_close(v1), EMBER_OK);
     assert_int_equal(ember_db_close(db), EMBER_OK);
 }

@@ -12,7 +12,6 @@
  * Every test runs twice: in executor mode and in inline mode.
  */
 #include <limits.h>
-#include <malloc.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,178 +26,12 @@
 
 #include <ember.h>
 
-#define T0 1700000000000ll /* virtual clock start, Unix ms */
-
-static int g_mode; /* EMBER_MODE_* of the group being run */
-
-/* ------------------------------------------------------------ allocator hooks */
-
-/* Hooks that can be told to fail, and count calls (OOM and growth tests). */
-static atomic_int fail_alloc;
-static atomic_long n_alloc;
-
-static void *t_malloc(void *ctx, size_t n)
-{
-    (void)ctx;
-    atomic_fetch_add(&n_alloc, 1);
-    return atomic_load(&fail_alloc) ? NULL : malloc(n);
-}
-static void *t_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    atomic_fetch_add(&n_alloc, 1);
-    return atomic_load(&fail_alloc) ? NULL : realloc(p, n);
-}
-static void t_free(void *ctx, void *p)
-{
-    (void)ctx;
-    free(p);
-}
-static size_t t_usable(void *ctx, const void *p)
-{
-    (void)ctx;
-    return malloc_usable_size((void *)p);
-}
+#include "api_util.h"
 
 static ember_db *open_db(int mode, int hooks, const char *max_bulk)
 {
-    ember_config *cfg;
-    ember_db *db;
-    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
-    assert_int_equal(ember_config_set_mode(cfg, mode), EMBER_OK);
-    assert_int_equal(ember_config_set_virtual_clock(cfg, T0), EMBER_OK);
-    if (hooks)
-        assert_int_equal(
-            ember_config_set_allocator(cfg, t_malloc, t_realloc, t_free, t_usable, NULL), EMBER_OK);
-    if (max_bulk)
-        assert_int_equal(ember_config_set(cfg, "proto-max-bulk-len", max_bulk), EMBER_OK);
-    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
-    ember_config_free(cfg);
-    return db;
+    return ta_open(mode, TA_T0, hooks, max_bulk ? "proto-max-bulk-len" : NULL, max_bulk);
 }
-
-static int setup(void **state)
-{
-    *state = open_db(g_mode, 0, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    return ember_db_close(*state) == EMBER_OK ? 0 : -1;
-}
-
-/* ------------------------------------------------------------ reply checks */
-
-/* Writes r as one line: +status, -error, :int, $bulk, (nil), *[e1|e2|...],
- * %[k1|v1|k2|v2...] for maps. */
-static void fmt(const ember_reply *r, char *buf, size_t cap)
-{
-    size_t n = 0;
-    switch (ember_reply_type(r)) {
-    case EMBER_REPLY_NIL:
-        snprintf(buf, cap, "(nil)");
-        return;
-    case EMBER_REPLY_STATUS:
-    case EMBER_REPLY_ERROR:
-    case EMBER_REPLY_STRING: {
-        /* Every byte, non-printable ones as \xHH (as redis-cli shows them). */
-        size_t len;
-        const unsigned char *s = (const unsigned char *)ember_reply_str(r, &len);
-        buf[n++] = ember_reply_type(r) == EMBER_REPLY_STATUS  ? '+'
-                   : ember_reply_type(r) == EMBER_REPLY_ERROR ? '-'
-                                                              : '$';
-        for (size_t i = 0; i < len && n + 5 < cap; i++) {
-            if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
-                buf[n++] = (char)s[i];
-            else
-                n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", s[i]);
-        }
-        buf[n] = '\0';
-        return;
-    }
-    case EMBER_REPLY_INTEGER:
-        snprintf(buf, cap, ":%lld", (long long)ember_reply_integer(r));
-        return;
-    case EMBER_REPLY_ARRAY:
-    case EMBER_REPLY_MAP: /* flattened: key|value|key|value */
-        n = (size_t)snprintf(buf, cap, ember_reply_type(r) == EMBER_REPLY_MAP ? "%%[" : "*[");
-        for (size_t i = 0; i < ember_reply_len(r) && n < cap; i++) {
-            if (i)
-                n += (size_t)snprintf(buf + n, cap - n, "|");
-            fmt(ember_reply_element(r, i), buf + n, cap - n);
-            n += strlen(buf + n);
-        }
-        if (n < cap)
-            snprintf(buf + n, cap - n, "]");
-        return;
-    default:
-        snprintf(buf, cap, "?%d", ember_reply_type(r));
-    }
-}
-
-/* Splits a command line into words: spaces separate, "double quotes" group,
- * "" is the empty word. */
-static size_t split(const char *line, char *store, const char **argv, size_t max)
-{
-    size_t argc = 0;
-    const char *p = line;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        assert_true(argc < max);
-        argv[argc++] = store;
-        if (*p == '"') {
-            p++;
-            while (*p && *p != '"')
-                *store++ = *p++;
-            if (*p)
-                p++;
-        } else {
-            while (*p && *p != ' ')
-                *store++ = *p++;
-        }
-        *store++ = '\0';
-    }
-    return argc;
-}
-
-/* Runs `line` and returns its reply formatted by fmt(). */
-static const char *run(ember_db *db, const char *line)
-{
-    static char out[8192];
-    char store[1024];
-    const char *argv[128];
-    assert_true(strlen(line) < sizeof store);
-    size_t argc = split(line, store, argv, 128);
-    ember_reply *r = NULL;
-    assert_int_equal(ember_command(db, argc, argv, NULL, &r), EMBER_OK);
-    fmt(r, out, sizeof out);
-    ember_reply_free(r);
-    return out;
-}
-
-/* Runs each {command, expected reply} pair in order. */
-typedef struct step {
-    const char *cmd, *want;
-} step;
-
-static void script(ember_db *db, const step *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *got = run(db, s[i].cmd);
-        if (strcmp(got, s[i].want) != 0)
-            print_error("step %zu: %s\n", i, s[i].cmd);
-        assert_string_equal(got, s[i].want);
-    }
-}
-#define SCRIPT(db, ...)                                                                            \
-    do {                                                                                           \
-        static const step steps_[] = {__VA_ARGS__};                                                \
-        script(db, steps_, sizeof steps_ / sizeof steps_[0]);                                      \
-    } while (0)
 
 /* ------------------------------------------------------------ scripts (from redis-server 7.0.15)
  */
@@ -463,7 +296,7 @@ static void test_keys_of_lists(void **state)
     ember_db *v1;
     assert_int_equal(ember_db_view(db, 1, &v1), EMBER_OK);
     SCRIPT(db, {"COPY one one DB 1", ":1"});
-    assert_string_equal(run(v1, "LRANGE one 0 -1"), "*[$x]");
+    assert_string_equal(ta_run(v1, "LRANGE one 0 -1"), "*[$x]");
     ember_db_close(v1);
 }
 
@@ -489,7 +322,7 @@ static void test_big_list(void **state)
     ember_db *db = *state;
     /* The table's first buckets are allocated with the first key: measure
      * from a store that has one. */
-    assert_string_equal(run(db, "SET warm x"), "+OK");
+    assert_string_equal(ta_run(db, "SET warm x"), "+OK");
     long long base = used_memory(db);
     enum { N = 200000, BATCH = 1000 };
     static char bufs[BATCH][16];
@@ -604,16 +437,16 @@ static void test_no_wait_contexts(void **state)
     assert_int_equal(ember_batch_add(b, 5, c4, NULL), EMBER_OK);
     assert_int_equal(ember_batch_exec(db, b, EMBER_BATCH_ATOMIC), EMBER_OK);
     char out[256];
-    fmt(ember_batch_reply(b, 0), out, sizeof out);
+    ta_fmt(ember_batch_reply(b, 0), out, sizeof out);
     assert_string_equal(out, "(nil)");
-    fmt(ember_batch_reply(b, 2), out, sizeof out);
+    ta_fmt(ember_batch_reply(b, 2), out, sizeof out);
     assert_string_equal(out, "$x");
-    fmt(ember_batch_reply(b, 3), out, sizeof out);
+    ta_fmt(ember_batch_reply(b, 3), out, sizeof out);
     assert_string_equal(out, "(nil)");
     ember_batch_free(b);
-    assert_string_equal(run(db, "LRANGE d 0 -1"), "*[$x]");
-    if (g_mode == EMBER_MODE_INLINE)
-        assert_string_equal(run(db, "BLPOP nothing 0"), "(nil)");
+    assert_string_equal(ta_run(db, "LRANGE d 0 -1"), "*[$x]");
+    if (ta_mode == EMBER_MODE_INLINE)
+        assert_string_equal(ta_run(db, "BLPOP nothing 0"), "(nil)");
 }
 
 /* ------------------------------------------------------------ typed wrappers */
@@ -626,14 +459,14 @@ static void test_typed_push_pop(void **state)
     int64_t n = -7;
     assert_int_equal(ember_lpushx(db, "l", 1, 3, e, el, &n), EMBER_OK);
     assert_int_equal(n, 0);
-    assert_string_equal(run(db, "EXISTS l"), ":0");
+    assert_string_equal(ta_run(db, "EXISTS l"), ":0");
     assert_int_equal(ember_lpush(db, "l", 1, 3, e, el, &n), EMBER_OK);
     assert_int_equal(n, 3);
     assert_int_equal(ember_rpush(db, "l", 1, 3, e, el, NULL), EMBER_OK);
     assert_int_equal(ember_rpushx(db, "l", 1, 1, e, el, &n), EMBER_OK);
     assert_int_equal(n, 7);
     assert_int_equal(ember_lpushx(db, "l", 1, 1, e + 2, el, &n), EMBER_OK);
-    assert_string_equal(run(db, "LRANGE l 0 -1"), "*[$c|$c|$b|$a|$a|$b|$c|$a]");
+    assert_string_equal(ta_run(db, "LRANGE l 0 -1"), "*[$c|$c|$b|$a|$a|$b|$c|$a]");
     void *v = (void *)0x1;
     size_t vl = 0;
     assert_int_equal(ember_lpop(db, "l", 1, &v, &vl), EMBER_OK);
@@ -647,15 +480,15 @@ static void test_typed_push_pop(void **state)
     ember_reply *r = NULL;
     assert_int_equal(ember_lpop_count(db, "l", 1, 2, &r), EMBER_OK);
     char out[256];
-    fmt(r, out, sizeof out);
+    ta_fmt(r, out, sizeof out);
     assert_string_equal(out, "*[$c|$b]");
     ember_reply_free(r);
     assert_int_equal(ember_rpop_count(db, "l", 1, 0, &r), EMBER_OK);
-    fmt(r, out, sizeof out);
+    ta_fmt(r, out, sizeof out);
     assert_string_equal(out, "*[]");
     ember_reply_free(r);
     assert_int_equal(ember_rpop_count(db, "l", 1, 100, &r), EMBER_OK);
-    fmt(r, out, sizeof out);
+    ta_fmt(r, out, sizeof out);
     assert_string_equal(out, "*[$b|$a|$a]");
     ember_reply_free(r);
     r = (ember_reply *)0x1;
@@ -708,7 +541,7 @@ static void test_typed_read_edit(void **state)
     ember_reply *r;
     char out[256];
     assert_int_equal(ember_lrange(db, "l", 1, 0, -1, &r), EMBER_OK);
-    fmt(r, out, sizeof out);
+    ta_fmt(r, out, sizeof out);
     assert_string_equal(out, "*[$|$Y|$b|$X|$c|$b|$12]");
     ember_reply_free(r);
     assert_int_equal(ember_lrange(db, "nokey", 5, 0, -1, &r), EMBER_OK);
@@ -729,10 +562,10 @@ static void test_typed_read_edit(void **state)
     assert_int_equal(ember_lrem(db, "l", 1, 0, "nope", 4, &n), EMBER_OK);
     assert_int_equal(n, 0);
     assert_int_equal(ember_ltrim(db, "l", 1, 1, -2), EMBER_OK);
-    assert_string_equal(run(db, "LRANGE l 0 -1"), "*[$Y|$b|$X|$c]");
+    assert_string_equal(ta_run(db, "LRANGE l 0 -1"), "*[$Y|$b|$X|$c]");
     assert_int_equal(ember_ltrim(db, "nokey", 5, 0, 1), EMBER_OK);
     assert_int_equal(ember_ltrim(db, "l", 1, 10, 20), EMBER_OK);
-    assert_string_equal(run(db, "EXISTS l"), ":0");
+    assert_string_equal(ta_run(db, "EXISTS l"), ":0");
 }
 
 static void test_typed_move(void **state)
@@ -749,17 +582,17 @@ static void test_typed_move(void **state)
     ember_free(v);
     assert_int_equal(ember_lmove(db, "s", 1, "d", 1, EMBER_LIST_RIGHT, EMBER_LIST_LEFT, NULL, NULL),
                      EMBER_OK);
-    assert_string_equal(run(db, "LRANGE d 0 -1"), "*[$c|$a]");
+    assert_string_equal(ta_run(db, "LRANGE d 0 -1"), "*[$c|$a]");
     assert_int_equal(ember_lmove(db, "d", 1, "d", 1, EMBER_LIST_LEFT, EMBER_LIST_RIGHT, NULL, NULL),
                      EMBER_OK);
-    assert_string_equal(run(db, "LRANGE d 0 -1"), "*[$a|$c]");
+    assert_string_equal(ta_run(db, "LRANGE d 0 -1"), "*[$a|$c]");
     assert_int_equal(ember_lmove(db, "none", 4, "d", 1, EMBER_LIST_LEFT, EMBER_LIST_LEFT, &v, &vl),
                      EMBER_ENOTFOUND);
     assert_int_equal(ember_blmove(db, "s", 1, "d", 1, EMBER_LIST_LEFT, EMBER_LIST_LEFT, 0, &v, &vl),
                      EMBER_OK);
     assert_string_equal(v, "b");
     ember_free(v);
-    assert_string_equal(run(db, "EXISTS s"), ":0");
+    assert_string_equal(ta_run(db, "EXISTS s"), ":0");
     const void *keys[] = {"x", "d"};
     size_t kl[] = {1, 1};
     size_t which = 9;
@@ -771,8 +604,8 @@ static void test_typed_move(void **state)
     assert_string_equal(v, "b");
     ember_free(v);
     assert_int_equal(ember_blpop(db, 2, keys, kl, 0, NULL, NULL, NULL), EMBER_OK);
-    assert_string_equal(run(db, "DBSIZE"), ":0");
-    assert_string_equal(run(db, "SET str v"), "+OK");
+    assert_string_equal(ta_run(db, "DBSIZE"), ":0");
+    assert_string_equal(ta_run(db, "SET str v"), "+OK");
     assert_int_equal(ember_lmove(db, "str", 3, "d", 1, EMBER_LIST_LEFT, EMBER_LIST_LEFT, &v, &vl),
                      EMBER_EWRONGTYPE);
     assert_int_equal(
@@ -781,13 +614,13 @@ static void test_typed_move(void **state)
     assert_int_equal(ember_rpush(db, "s", 1, 1, e, el, NULL), EMBER_OK);
     assert_int_equal(ember_lmove(db, "s", 1, "str", 3, EMBER_LIST_LEFT, EMBER_LIST_LEFT, &v, &vl),
                      EMBER_EWRONGTYPE);
-    assert_string_equal(run(db, "LLEN s"), ":1");
+    assert_string_equal(ta_run(db, "LLEN s"), ":1");
 }
 
 static void test_typed_wrongtype(void **state)
 {
     ember_db *db = *state;
-    assert_string_equal(run(db, "SET s x"), "+OK");
+    assert_string_equal(ta_run(db, "SET s x"), "+OK");
     const void *e[] = {"a"};
     size_t el[] = {1};
     void *v;
@@ -839,16 +672,16 @@ static void test_typed_einval(void **state)
     assert_int_equal(ember_blpop(db, 0, e, el, 0, NULL, &v, &vl), EMBER_EINVAL);
     assert_int_equal(ember_brpop(db, 1, e, el, -5, NULL, &v, &vl), EMBER_EINVAL);
     assert_int_equal(ember_blpop(db, 1, bad, el, 0, NULL, &v, &vl), EMBER_EINVAL);
-    assert_string_equal(run(db, "DBSIZE"), ":0");
+    assert_string_equal(ta_run(db, "DBSIZE"), ":0");
 }
 
 /* Out of memory: pushes and moves reply the OOM error and change nothing. */
 static void test_oom(void **state)
 {
     (void)state;
-    ember_db *db = open_db(g_mode, 1, NULL);
-    assert_string_equal(run(db, "RPUSH l a b"), ":2");
-    atomic_store(&fail_alloc, 1);
+    ember_db *db = open_db(ta_mode, 1, NULL);
+    assert_string_equal(ta_run(db, "RPUSH l a b"), ":2");
+    atomic_store(&ta_fail_alloc, 1);
     char big[300];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = 0;
@@ -856,15 +689,15 @@ static void test_oom(void **state)
     size_t el[] = {sizeof big - 1};
     assert_int_equal(ember_rpush(db, "new", 3, 1, e, el, NULL), EMBER_ENOMEM);
     assert_int_equal(ember_lmove(db, "l", 1, "d", 1, 0, 0, NULL, NULL), EMBER_ENOMEM);
-    atomic_store(&fail_alloc, 0);
-    assert_string_equal(run(db, "LRANGE l 0 -1"), "*[$a|$b]");
-    assert_string_equal(run(db, "EXISTS new d"), ":0");
+    atomic_store(&ta_fail_alloc, 0);
+    assert_string_equal(ta_run(db, "LRANGE l 0 -1"), "*[$a|$b]");
+    assert_string_equal(ta_run(db, "EXISTS new d"), ":0");
     ember_db_close(db);
 }
 
 /* ------------------------------------------------------------ main */
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, ta_setup, ta_teardown)
 
 int main(void)
 {
@@ -892,9 +725,9 @@ int main(void)
         cmocka_unit_test(test_oom),
     };
     int failed = 0;
-    g_mode = EMBER_MODE_EXECUTOR;
+    ta_mode = EMBER_MODE_EXECUTOR;
     failed += cmocka_run_group_tests_name("lists/executor", tests, NULL, NULL);
-    g_mode = EMBER_MODE_INLINE;
+    ta_mode = EMBER_MODE_INLINE;
     failed += cmocka_run_group_tests_name("lists/inline", tests, NULL, NULL);
     return failed;
 }

@@ -17,6 +17,8 @@
 
 #include <ember.h>
 
+#include "api_util.h"
+
 static char locdir[] = "/tmp/ember-locale-XXXXXX";
 
 static int setup(void **state)
@@ -45,12 +47,7 @@ static int teardown(void **state)
 
 static void check_mode(int mode)
 {
-    ember_config *cfg;
-    ember_db *db;
-    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
-    assert_int_equal(ember_config_set_mode(cfg, mode), EMBER_OK);
-    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
-    ember_config_free(cfg);
+    ember_db *db = ta_open(mode, -1, 0, NULL, NULL);
     const char *argv[] = {"INCRBYFLOAT", "f", "1.5"};
     ember_reply *r;
     assert_int_equal(ember_command(db, 3, argv, NULL, &r), EMBER_OK);

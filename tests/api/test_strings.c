@@ -7,7 +7,6 @@
  * Every test runs twice: in executor mode and in inline mode.
  */
 #include <limits.h>
-#include <malloc.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,178 +21,12 @@
 
 #include <ember.h>
 
-#define T0 1700000000000ll /* virtual clock start, Unix ms */
-
-static int g_mode; /* EMBER_MODE_* of the group being run */
-
-/* ------------------------------------------------------------ allocator hooks */
-
-/* Hooks that can be told to fail, and count calls (OOM and growth tests). */
-static atomic_int fail_alloc;
-static atomic_long n_alloc;
-
-static void *t_malloc(void *ctx, size_t n)
-{
-    (void)ctx;
-    atomic_fetch_add(&n_alloc, 1);
-    return atomic_load(&fail_alloc) ? NULL : malloc(n);
-}
-static void *t_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    atomic_fetch_add(&n_alloc, 1);
-    return atomic_load(&fail_alloc) ? NULL : realloc(p, n);
-}
-static void t_free(void *ctx, void *p)
-{
-    (void)ctx;
-    free(p);
-}
-static size_t t_usable(void *ctx, const void *p)
-{
-    (void)ctx;
-    return malloc_usable_size((void *)p);
-}
+#include "api_util.h"
 
 static ember_db *open_db(int mode, int hooks, const char *max_bulk)
 {
-    ember_config *cfg;
-    ember_db *db;
-    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
-    assert_int_equal(ember_config_set_mode(cfg, mode), EMBER_OK);
-    assert_int_equal(ember_config_set_virtual_clock(cfg, T0), EMBER_OK);
-    if (hooks)
-        assert_int_equal(
-            ember_config_set_allocator(cfg, t_malloc, t_realloc, t_free, t_usable, NULL), EMBER_OK);
-    if (max_bulk)
-        assert_int_equal(ember_config_set(cfg, "proto-max-bulk-len", max_bulk), EMBER_OK);
-    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
-    ember_config_free(cfg);
-    return db;
+    return ta_open(mode, TA_T0, hooks, max_bulk ? "proto-max-bulk-len" : NULL, max_bulk);
 }
-
-static int setup(void **state)
-{
-    *state = open_db(g_mode, 0, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    return ember_db_close(*state) == EMBER_OK ? 0 : -1;
-}
-
-/* ------------------------------------------------------------ reply checks */
-
-/* Writes r as one line: +status, -error, :int, $bulk, (nil), *[e1|e2|...],
- * %[k1|v1|k2|v2...] for maps. */
-static void fmt(const ember_reply *r, char *buf, size_t cap)
-{
-    size_t n = 0;
-    switch (ember_reply_type(r)) {
-    case EMBER_REPLY_NIL:
-        snprintf(buf, cap, "(nil)");
-        return;
-    case EMBER_REPLY_STATUS:
-    case EMBER_REPLY_ERROR:
-    case EMBER_REPLY_STRING: {
-        /* Every byte, non-printable ones as \xHH (as redis-cli shows them). */
-        size_t len;
-        const unsigned char *s = (const unsigned char *)ember_reply_str(r, &len);
-        buf[n++] = ember_reply_type(r) == EMBER_REPLY_STATUS  ? '+'
-                   : ember_reply_type(r) == EMBER_REPLY_ERROR ? '-'
-                                                              : '$';
-        for (size_t i = 0; i < len && n + 5 < cap; i++) {
-            if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
-                buf[n++] = (char)s[i];
-            else
-                n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", s[i]);
-        }
-        buf[n] = '\0';
-        return;
-    }
-    case EMBER_REPLY_INTEGER:
-        snprintf(buf, cap, ":%lld", (long long)ember_reply_integer(r));
-        return;
-    case EMBER_REPLY_ARRAY:
-    case EMBER_REPLY_MAP: /* flattened: key|value|key|value */
-        n = (size_t)snprintf(buf, cap, ember_reply_type(r) == EMBER_REPLY_MAP ? "%%[" : "*[");
-        for (size_t i = 0; i < ember_reply_len(r) && n < cap; i++) {
-            if (i)
-                n += (size_t)snprintf(buf + n, cap - n, "|");
-            fmt(ember_reply_element(r, i), buf + n, cap - n);
-            n += strlen(buf + n);
-        }
-        if (n < cap)
-            snprintf(buf + n, cap - n, "]");
-        return;
-    default:
-        snprintf(buf, cap, "?%d", ember_reply_type(r));
-    }
-}
-
-/* Splits a command line into words: spaces separate, "double quotes" group,
- * "" is the empty word. */
-static size_t split(const char *line, char *store, const char **argv, size_t max)
-{
-    size_t argc = 0;
-    const char *p = line;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        assert_true(argc < max);
-        argv[argc++] = store;
-        if (*p == '"') {
-            p++;
-            while (*p && *p != '"')
-                *store++ = *p++;
-            if (*p)
-                p++;
-        } else {
-            while (*p && *p != ' ')
-                *store++ = *p++;
-        }
-        *store++ = '\0';
-    }
-    return argc;
-}
-
-/* Runs `line` and returns its reply formatted by fmt(). */
-static const char *run(ember_db *db, const char *line)
-{
-    static char out[8192];
-    char store[1024];
-    const char *argv[128];
-    assert_true(strlen(line) < sizeof store);
-    size_t argc = split(line, store, argv, 128);
-    ember_reply *r = NULL;
-    assert_int_equal(ember_command(db, argc, argv, NULL, &r), EMBER_OK);
-    fmt(r, out, sizeof out);
-    ember_reply_free(r);
-    return out;
-}
-
-/* Runs each {command, expected reply} pair in order. */
-typedef struct step {
-    const char *cmd, *want;
-} step;
-
-static void script(ember_db *db, const step *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *got = run(db, s[i].cmd);
-        if (strcmp(got, s[i].want) != 0)
-            print_error("step %zu: %s\n", i, s[i].cmd);
-        assert_string_equal(got, s[i].want);
-    }
-}
-#define SCRIPT(db, ...)                                                                            \
-    do {                                                                                           \
-        static const step steps_[] = {__VA_ARGS__};                                                \
-        script(db, steps_, sizeof steps_ / sizeof steps_[0]);                                      \
-    } while (0)
 
 static void advance(ember_db *db, int64_t ms)
 {
@@ -427,14 +260,14 @@ static void test_mget_mset_msetnx(void **state)
     size_t n = (size_t)snprintf(line, sizeof line, "MSET");
     for (int i = 0; i < 40; i++)
         n += (size_t)snprintf(line + n, sizeof line - n, " key%d %d", i, i * 7);
-    assert_string_equal(run(db, line), "+OK");
-    assert_string_equal(run(db, "GET key39"), "$273");
-    assert_string_equal(run(db, "MGET key0 key20 key39 key40"), "*[$0|$140|$273|(nil)]");
+    assert_string_equal(ta_run(db, line), "+OK");
+    assert_string_equal(ta_run(db, "GET key39"), "$273");
+    assert_string_equal(ta_run(db, "MGET key0 key20 key39 key40"), "*[$0|$140|$273|(nil)]");
     n = (size_t)snprintf(line, sizeof line, "MSETNX");
     for (int i = 0; i < 30; i++)
         n += (size_t)snprintf(line + n, sizeof line - n, " nx%d v%d", i, i);
-    assert_string_equal(run(db, line), ":1");
-    assert_string_equal(run(db, "GET nx29"), "$v29");
+    assert_string_equal(ta_run(db, line), ":1");
+    assert_string_equal(ta_run(db, "GET nx29"), "$v29");
 }
 
 /* ------------------------------------------------------------ APPEND / STRLEN */
@@ -463,10 +296,10 @@ static void test_append_strlen(void **state)
         expect[1 + i] = (char)('a' + i % 26);
         char want[16];
         snprintf(want, sizeof want, ":%d", i + 1);
-        assert_string_equal(run(db, cmd), want);
+        assert_string_equal(ta_run(db, cmd), want);
     }
     expect[2001] = '\0';
-    assert_string_equal(run(db, "GET many"), expect);
+    assert_string_equal(ta_run(db, "GET many"), expect);
 }
 
 /* ------------------------------------------------------------ GETRANGE / SETRANGE */
@@ -536,7 +369,7 @@ static void test_setrange(void **state)
 static void test_size_limit_config(void **state)
 {
     (void)state;
-    ember_db *db = open_db(g_mode, 0, "1mb");
+    ember_db *db = open_db(ta_mode, 0, "1mb");
     SCRIPT(db, {"SETRANGE big 1048575 x", ":1048576"}, {"STRLEN big", ":1048576"},
            {"SETRANGE big 1048576 x", TOOBIG}, {"SETRANGE big 1048575 xy", TOOBIG},
            {"SETRANGE big2 1048576 x", TOOBIG}, {"APPEND big y", TOOBIG},
@@ -549,10 +382,10 @@ static void test_size_limit_config(void **state)
     memset(line, 0, sizeof line);
     memcpy(line, "SET la ", 7);
     memset(line + 7, 'a', 511);
-    assert_string_equal(run(db, line), "+OK");
+    assert_string_equal(ta_run(db, line), "+OK");
     line[5] = 'b';
-    assert_string_equal(run(db, line), "+OK");
-    assert_string_equal(run(db, "LCS la lb LEN"), ":511"); /* 512 x 512 x 4 = 1 MiB */
+    assert_string_equal(ta_run(db, line), "+OK");
+    assert_string_equal(ta_run(db, "LCS la lb LEN"), ":511"); /* 512 x 512 x 4 = 1 MiB */
     SCRIPT(db, {"APPEND la a", ":512"}, {"LCS la lb", LCSMEM}, {"LCS lb la IDX", LCSMEM},
            {"LCS la nokey", "$"});
     ember_db_close(db);
@@ -637,7 +470,7 @@ static void test_incrbyfloat(void **state)
     SCRIPT(db, {"GET t", "(nil)"});
 
     /* Results beyond double range keep every digit (long double). */
-    const char *got = run(db, "INCRBYFLOAT huge 1e400");
+    const char *got = ta_run(db, "INCRBYFLOAT huge 1e400");
     const char *prefix = "$1000000000000000000028188068394758651458";
     assert_int_equal(strlen(got), 1 + 401);
     assert_memory_equal(got, prefix, strlen(prefix));
@@ -692,7 +525,7 @@ static void test_lcs(void **state)
     const size_t llens[] = {3, 3, 3};
     assert_int_equal(ember_command(db, 3, largv, llens, &r), EMBER_OK);
     char buf[256];
-    fmt(r, buf, sizeof buf);
+    ta_fmt(r, buf, sizeof buf);
     assert_string_equal(buf, "$\\x00\\x00z");
     ember_reply_free(r);
 }
@@ -824,7 +657,7 @@ static void test_typed_set_get(void **state)
     assert_int_equal(ember_setnx(db, "n", 1, "b", 1, &was), EMBER_OK);
     assert_int_equal(was, 0);
     assert_int_equal(ember_setnx(db, "n", 1, "b", 1, NULL), EMBER_OK);
-    assert_string_equal(run(db, "GET n"), "$a");
+    assert_string_equal(ta_run(db, "GET n"), "$a");
 
     /* SETEX / PSETEX */
     assert_int_equal(ember_setex(db, "s", 1, 2, "v", 1), EMBER_OK);
@@ -834,11 +667,11 @@ static void test_typed_set_get(void **state)
     assert_int_equal(ember_psetex(db, "s2", 2, 0, "v", 1), EMBER_EREPLY);
     assert_int_equal(ember_setex(db, "s2", 2, INT64_MAX, "v", 1), EMBER_EREPLY);
     advance(db, 500);
-    assert_string_equal(run(db, "MGET s p s2"), "*[$v|$v|(nil)]");
+    assert_string_equal(ta_run(db, "MGET s p s2"), "*[$v|$v|(nil)]");
     advance(db, 1);
-    assert_string_equal(run(db, "MGET s p"), "*[$v|(nil)]");
+    assert_string_equal(ta_run(db, "MGET s p"), "*[$v|(nil)]");
     advance(db, 1500);
-    assert_string_equal(run(db, "GET s"), "(nil)");
+    assert_string_equal(ta_run(db, "GET s"), "(nil)");
 }
 
 static void test_typed_set_ex(void **state)
@@ -851,13 +684,13 @@ static void test_typed_set_ex(void **state)
     assert_int_equal(was, 0);
     assert_int_equal(ember_set_ex(db, "x", 1, "v", 1, 0, EMBER_SET_XX, &was), EMBER_OK);
     assert_int_equal(was, 0);
-    assert_string_equal(run(db, "GET x"), "(nil)");
+    assert_string_equal(ta_run(db, "GET x"), "(nil)");
     assert_int_equal(ember_set_ex(db, "k", 1, "v3", 2, 0, EMBER_SET_XX, NULL), EMBER_OK);
-    assert_string_equal(run(db, "GET k"), "$v3");
+    assert_string_equal(ta_run(db, "GET k"), "$v3");
     /* TTLs: relative (PX) and absolute (PXAT) */
     assert_int_equal(ember_set_ex(db, "r", 1, "v", 1, 1000, 0, &was), EMBER_OK);
     assert_int_equal(was, 1);
-    assert_int_equal(ember_set_ex(db, "a", 1, "v", 1, T0 + 300, EMBER_SET_ABS, &was), EMBER_OK);
+    assert_int_equal(ember_set_ex(db, "a", 1, "v", 1, TA_T0 + 300, EMBER_SET_ABS, &was), EMBER_OK);
     assert_int_equal(ember_set_ex(db, "kt", 2, "v", 1, 1000, 0, NULL), EMBER_OK);
     assert_int_equal(ember_set_ex(db, "kt", 2, "w", 1, 0, EMBER_SET_KEEPTTL | EMBER_SET_XX, &was),
                      EMBER_OK);
@@ -872,13 +705,13 @@ static void test_typed_set_ex(void **state)
     assert_int_equal(ember_set_ex(db, "k", 1, "v", 1, INT64_MAX, 0, &was), EMBER_EREPLY);
     assert_int_equal(ember_set_ex(db, "k", 1, "v", 1, 0, 16, &was), EMBER_EINVAL);
     assert_int_equal(was, 7);
-    assert_string_equal(run(db, "GET k"), "$v3");
+    assert_string_equal(ta_run(db, "GET k"), "$v3");
     advance(db, 300);
-    assert_string_equal(run(db, "MGET a r kt"), "*[$v|$v|$w]");
+    assert_string_equal(ta_run(db, "MGET a r kt"), "*[$v|$v|$w]");
     advance(db, 1);
-    assert_string_equal(run(db, "MGET a r"), "*[(nil)|$v]");
+    assert_string_equal(ta_run(db, "MGET a r"), "*[(nil)|$v]");
     advance(db, 700);
-    assert_string_equal(run(db, "MGET r kt"), "*[(nil)|(nil)]");
+    assert_string_equal(ta_run(db, "MGET r kt"), "*[(nil)|(nil)]");
 }
 
 static void test_typed_counters(void **state)
@@ -894,7 +727,7 @@ static void test_typed_counters(void **state)
     assert_int_equal(ember_decrby(db, "c", 1, 40, &v), EMBER_OK);
     assert_int_equal(v, 1);
     assert_int_equal(ember_incr(db, "c", 1, NULL), EMBER_OK);
-    assert_string_equal(run(db, "GET c"), "$2");
+    assert_string_equal(ta_run(db, "GET c"), "$2");
     /* not an integer, overflow */
     assert_int_equal(ember_set(db, "s", 1, "abc", 3), EMBER_OK);
     v = -99;
@@ -920,9 +753,9 @@ static void test_typed_counters(void **state)
     assert_true(d == 1.5);
     assert_int_equal(ember_incrbyfloat(db, "f", 1, 0.1, &d), EMBER_OK);
     assert_true(d == 1.6);
-    assert_string_equal(run(db, "GET f"), "$1.6");
+    assert_string_equal(ta_run(db, "GET f"), "$1.6");
     assert_int_equal(ember_incrbyfloat(db, "f", 1, -1e-300, NULL), EMBER_OK);
-    assert_string_equal(run(db, "GET f"), "$1.6"); /* below 17 decimals: unchanged */
+    assert_string_equal(ta_run(db, "GET f"), "$1.6"); /* below 17 decimals: unchanged */
     assert_int_equal(ember_incrbyfloat(db, "g", 1, 1e300, &d), EMBER_OK);
     assert_true(d == 1e300);
     d = -1;
@@ -948,7 +781,7 @@ static void test_typed_multi(void **state)
     ember_reply *r = NULL;
     assert_int_equal(ember_mget(db, 3, keys, klens, &r), EMBER_OK);
     char buf[256];
-    fmt(r, buf, sizeof buf);
+    ta_fmt(r, buf, sizeof buf);
     assert_string_equal(buf, "*[$1|$|$x\\x00y]");
     size_t n;
     assert_memory_equal(ember_reply_str(ember_reply_element(r, 2), &n), "x\0y", 3);
@@ -962,11 +795,11 @@ static void test_typed_multi(void **state)
     const size_t nvl[] = {1, 1};
     assert_int_equal(ember_msetnx(db, 2, nk, nkl, nv, nvl, &was), EMBER_OK);
     assert_int_equal(was, 0);
-    assert_string_equal(run(db, "MGET d a"), "*[(nil)|$1]");
+    assert_string_equal(ta_run(db, "MGET d a"), "*[(nil)|$1]");
     assert_int_equal(ember_msetnx(db, 1, nk, nkl, nv, nvl, &was), EMBER_OK);
     assert_int_equal(was, 1);
     assert_int_equal(ember_msetnx(db, 1, nk, nkl, nv, nvl, NULL), EMBER_OK);
-    assert_string_equal(run(db, "GET d"), "$D");
+    assert_string_equal(ta_run(db, "GET d"), "$D");
 
     /* Many keys: the argv outgrows the wrapper's stack storage. */
     enum { N = 300 };
@@ -1012,7 +845,7 @@ static void test_typed_ranges(void **state)
     ember_free(v);
     assert_int_equal(ember_setrange(db, "s", 1, 6, "Redis", 5, &len), EMBER_OK);
     assert_int_equal(len, 11);
-    assert_string_equal(run(db, "GET s"), "$Hello Redis");
+    assert_string_equal(ta_run(db, "GET s"), "$Hello Redis");
     assert_int_equal(ember_setrange(db, "s", 1, -1, "x", 1, &len), EMBER_EREPLY);
     assert_int_equal(ember_setrange(db, "s", 1, 536870912, "x", 1, &len), EMBER_EREPLY);
     assert_int_equal(ember_setrange(db, "n", 1, 2, "ab", 2, &len), EMBER_OK);
@@ -1065,7 +898,7 @@ static void test_typed_einval(void **state)
     assert_int_equal(ember_decrby(db, NULL, 1, 1, &i), EMBER_EINVAL);
     assert_int_equal(ember_incrbyfloat(db, NULL, 1, 1.0, &d), EMBER_EINVAL);
     /* None of these wrote anything. */
-    assert_string_equal(run(db, "MGET k a"), "*[(nil)|(nil)]");
+    assert_string_equal(ta_run(db, "MGET k a"), "*[(nil)|(nil)]");
 }
 
 /* ------------------------------------------------------------ OOM and growth */
@@ -1076,7 +909,7 @@ static void test_typed_einval(void **state)
 static void test_oom_changes_nothing(void **state)
 {
     (void)state;
-    ember_db *db = open_db(g_mode, 1, NULL);
+    ember_db *db = open_db(ta_mode, 1, NULL);
     char long50[51];
     memset(long50, 'x', 50);
     long50[50] = '\0';
@@ -1084,10 +917,10 @@ static void test_oom_changes_nothing(void **state)
     SCRIPT(db, {"SET k old", "+OK"}, {"SET i 10", "+OK"}, {"SET a 10", "+OK"}, {"APPEND a 0", ":3"},
            {"SET t v PX 1000", "+OK"}, {"SET f 1.5", "+OK"}, {"SET p v", "+OK"});
     snprintf(line, sizeof line, "SET r %s", long50);
-    assert_string_equal(run(db, line), "+OK");
-    assert_string_equal(run(db, "APPEND r y"), ":51"); /* body grows with spare room */
+    assert_string_equal(ta_run(db, line), "+OK");
+    assert_string_equal(ta_run(db, "APPEND r y"), ":51"); /* body grows with spare room */
 
-    atomic_store(&fail_alloc, 1);
+    atomic_store(&ta_fail_alloc, 1);
     SCRIPT(db, {"SET k new", OOM}, {"SET k new GET", OOM}, {"GETSET k new", OOM}, {"SET n v", OOM},
            {"SETNX n v", OOM}, {"SETEX n 10 v", OOM}, {"SET k v EX 100", OOM},
            {"MSET k 1 n 2 m 3", OOM}, {"MSETNX n 1 m 2", OOM}, {"APPEND n v", OOM},
@@ -1098,8 +931,8 @@ static void test_oom_changes_nothing(void **state)
            {"INCR i", ":11"}, {"INCRBY i 5", ":16"}, {"APPEND r z", ":52"},
            {"SETRANGE r 0 abc", ":52"}, {"GETEX t PX 2000", "$v"}, {"GET k", "$old"});
     snprintf(line, sizeof line, "APPEND r %s%s%s", long50, long50, long50);
-    assert_string_equal(run(db, line), OOM);
-    atomic_store(&fail_alloc, 0);
+    assert_string_equal(ta_run(db, line), OOM);
+    atomic_store(&ta_fail_alloc, 0);
 
     SCRIPT(db, {"GET k", "$old"}, {"MGET n m", "*[(nil)|(nil)]"}, {"GET a", "$100"},
            {"GET f", "$1.5"}, {"GET i", "$16"}, {"STRLEN r", ":52"}, {"GETRANGE r 0 3", "$abcx"},
@@ -1115,15 +948,15 @@ static void test_oom_changes_nothing(void **state)
 static void test_append_amortized(void **state)
 {
     (void)state;
-    ember_db *db = open_db(g_mode, 1, NULL);
+    ember_db *db = open_db(ta_mode, 1, NULL);
     assert_int_equal(
         ember_append(db, "k", 1, "0123456789012345678901234567890123456789012345", 46, NULL),
         EMBER_OK);
     assert_int_equal(ember_append(db, "k", 1, "x", 1, NULL), EMBER_OK); /* now raw */
-    long before = atomic_load(&n_alloc);
+    long before = atomic_load(&ta_n_alloc);
     for (int i = 0; i < 100000; i++)
         assert_int_equal(ember_append(db, "k", 1, "y", 1, NULL), EMBER_OK);
-    long calls = atomic_load(&n_alloc) - before;
+    long calls = atomic_load(&ta_n_alloc) - before;
     assert_true(calls < 40);
     int64_t len;
     assert_int_equal(ember_strlen(db, "k", 1, &len), EMBER_OK);
@@ -1133,7 +966,7 @@ static void test_append_amortized(void **state)
 
 /* ------------------------------------------------------------ main */
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, ta_setup, ta_teardown)
 
 int main(void)
 {
@@ -1165,9 +998,9 @@ int main(void)
         cmocka_unit_test(test_append_amortized),
     };
     int failed = 0;
-    g_mode = EMBER_MODE_EXECUTOR;
+    ta_mode = EMBER_MODE_EXECUTOR;
     failed += cmocka_run_group_tests_name("strings/executor", tests, NULL, NULL);
-    g_mode = EMBER_MODE_INLINE;
+    ta_mode = EMBER_MODE_INLINE;
     failed += cmocka_run_group_tests_name("strings/inline", tests, NULL, NULL);
     return failed;
 }

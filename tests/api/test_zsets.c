@@ -26,6 +26,8 @@
 
 #include <ember.h>
 
+#include "api_util.h"
+
 /* ------------------------------------------------------------ helpers */
 
 typedef struct sbuf {
@@ -172,13 +174,7 @@ static char *show(const ember_reply *r)
 
 static ember_db *open_db(int mode)
 {
-    ember_config *cfg;
-    ember_db *db;
-    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
-    assert_int_equal(ember_config_set_mode(cfg, mode), EMBER_OK);
-    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
-    ember_config_free(cfg);
-    return db;
+    return ta_open(mode, -1, 0, NULL, NULL);
 }
 
 static int setup(void **state)
