@@ -1248,6 +1248,119 @@ EMBER_API int ember_snapshot_load_path(ember_db *db, const char *dir, const char
  * "dbfilename" (default "dump.rdb") and "rdbcompression" (yes: zstd frame;
  * no: plain RDB). They save through the path convenience above. */
 
+/* ------------------------------------------------------------------------ */
+/* Persistence: append log                                                    */
+/* ------------------------------------------------------------------------ */
+/* The append log (AOF) records every write as a RESP array of bulk strings,
+ * as Redis writes its append-only file, so redis-check-aof accepts ember's
+ * logs and redis-server loads them. Writes are logged in deterministic form,
+ * as Redis 7.0 propagates them: relative expiries become absolute (SET key
+ * value PXAT ms, PEXPIREAT key ms), an expiry already in the past becomes
+ * DEL, INCRBYFLOAT and HINCRBYFLOAT become SET ... KEEPTTL / HSET of the
+ * result, SPOP becomes the SREMs (or the DEL) it made, blocking pops become
+ * their non-blocking form, expired keys become DEL; SELECT is written when
+ * the database changes; an atomic batch (EMBER_BATCH_ATOMIC), an ember_run()
+ * closure and a command that logs several records are wrapped in MULTI ...
+ * EXEC.
+ *
+ * Group commit: the executor runs a batch of requests (up to 64 callers),
+ * then writes the batch's records with one write call and, under
+ * EMBER_AOF_ALWAYS, one sync, and only then releases the callers. So with
+ * EMBER_AOF_ALWAYS a reply means the write is on stable storage. Each write
+ * call ends with a line "#EM:<crc64, 16 hex>:<length>" (Redis's loader and
+ * redis-check-aof skip lines starting with '#'): the CRC-64 (Redis's RDB
+ * polynomial) of the bytes since the previous such line, so ember's loader
+ * detects a torn or damaged tail.
+ *
+ * Failure: if a write or sync fails (or the log's buffer cannot grow), the
+ * callers of that batch get "MISCONF Errors writing to the AOF file:
+ * <strerror>" (typed wrappers and ember_batch_exec(): EMBER_EIO; ember_run():
+ * EMBER_EIO instead of the closure's return value) although the writes
+ * happened in memory, and every later write command gets the same error
+ * (Redis's text for writes refused after an AOF error) until the log is
+ * detached. Reads keep working. A failed background sync (everysec) is
+ * reported the same way at the next batch. ember then treats the log as
+ * lost: which bytes reached the file is unknown. Recover by detaching,
+ * saving a snapshot or loading, and attaching a new log.
+ *
+ * Sequence numbers: ember_aof_lsn() is the number of bytes written to the log
+ * since it was attached. A write that has returned is below the value read
+ * after it, so "write; ember_aof_lsn(); ember_aof_wait()" makes that write
+ * durable under any policy.
+ *
+ * ember never closes a descriptor it was given; write at its current offset
+ * (open it with O_APPEND to add to an existing log). Threads: every function
+ * may be called from any thread; the log's write and sync functions are called
+ * on the executor (the writes) and on ember's sync thread (the syncs, one
+ * call at a time, never at the same time as a write). */
+
+/** Sync policies (Redis's appendfsync). */
+enum {
+    EMBER_AOF_ALWAYS = 0,   /**< sync before replying: no acknowledged write is lost */
+    EMBER_AOF_EVERYSEC = 1, /**< a background sync at most once a second */
+    EMBER_AOF_NO = 2,       /**< never sync (the OS writes back when it likes) */
+};
+
+/** Attaches an append log writing to fd with a sync policy. From now on
+ *  every write is logged (what was in the databases before is not: load or
+ *  snapshot first).
+ *  @return EMBER_OK, EMBER_EBUSY (a log is already attached), EMBER_EINVAL
+ *  (fd < 0, unknown policy), EMBER_ENOMEM, EMBER_ECLOSED. */
+EMBER_API int ember_aof_attach(ember_db *db, int fd, int policy);
+
+/** As ember_aof_attach(), through your functions (see ember_write_fn;
+ *  sync_fn may be NULL: syncs then succeed doing nothing). ctx is kept until
+ *  the log is detached. */
+EMBER_API int ember_aof_attach_writer(ember_db *db, ember_write_fn write_fn, ember_sync_fn sync_fn,
+                                      void *ctx, int policy);
+
+/** Writes what is pending, syncs (unless the log failed), and detaches the
+ *  log. Closing the database does this too.
+ *  @return EMBER_OK, EMBER_EIO (the log had failed, or the last sync failed:
+ *  the log is detached anyway), EMBER_ENOTFOUND (no log attached). */
+EMBER_API int ember_aof_detach(ember_db *db);
+
+/** @param[out] lsn bytes written to the log since it was attached.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no log attached). */
+EMBER_API int ember_aof_lsn(ember_db *db, uint64_t *lsn);
+
+/** Blocks until every byte of the log up to lsn is synced (asking for a
+ *  sync at once, whatever the policy).
+ *  @return EMBER_OK, EMBER_EIO (the log failed: those bytes may be lost),
+ *  EMBER_ENOTFOUND (no log attached). */
+EMBER_API int ember_aof_wait(ember_db *db, uint64_t lsn);
+
+/** Replay flags. */
+enum {
+    EMBER_AOF_LOAD_STRICT = 1, /**< fail on anything but a complete, intact log */
+};
+
+/** Replaces the contents of every database with the state a log describes:
+ *  an optional RDB preamble (as a rewrite or Redis's aof-use-rdb-preamble
+ *  writes it) followed by RESP records, read from fd to its end.
+ *  All or nothing: replay goes into empty databases on the executor (other
+ *  callers wait meanwhile) and replaces the old contents only at the end.
+ *  Policy: the log is applied in the groups its "#EM:" lines delimit, each
+ *  only once its checksum and length check out; a MULTI only with its EXEC.
+ *  By default loading stops at the first damaged, torn or unknown part and
+ *  keeps everything before it (EMBER_OK, and *error says where and why it
+ *  stopped); with EMBER_AOF_LOAD_STRICT that is EMBER_ECORRUPT and nothing
+ *  changes. A log without "#EM:" lines (written by Redis) is applied record
+ *  by record up to its first incomplete or malformed one. A command that
+ *  replies with an error during replay is skipped, as Redis's loader does.
+ *  No log may be attached meanwhile.
+ *  @param[out] error NULL when the whole log was applied; else a message
+ *  with the byte offset (free with ember_free()). May be NULL.
+ *  @return EMBER_OK, EMBER_ECORRUPT (strict mode, or a bad RDB preamble),
+ *  EMBER_EIO (reading failed; nothing changed), EMBER_EBUSY (a log is
+ *  attached or a snapshot is in progress), EMBER_ENOMEM, EMBER_EINVAL. */
+EMBER_API int ember_aof_load(ember_db *db, int fd, uint32_t flags, char **error);
+
+/** As ember_aof_load(), from your read function (called on the calling
+ *  thread until it returns 0). */
+EMBER_API int ember_aof_load_reader(ember_db *db, ember_read_fn read_fn, void *ctx, uint32_t flags,
+                                    char **error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,6 +19,7 @@ typedef struct em_box {
     em_core core;
     _Atomic int refs;
     int closed;
+    struct em_aof_ref *aof; /* the attached append log (api_aof.c; its mutex) */
 } em_box;
 
 struct ember_db {
@@ -47,6 +48,9 @@ static inline int em_db_ok(const ember_db *db)
 
 /* Registers command modules and value types once per process. */
 void ember__registry_init(void);
+
+/* Detaches the append log, if any (close). Returns EMBER_OK or EMBER_EIO. */
+int ember__aof_detach_all(ember_db *db);
 
 /* Runs a command into a capture sink (typed wrappers). */
 int ember__call_capture(ember_db *db, size_t argc, const char *const *argv, const size_t *lens,

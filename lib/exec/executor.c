@@ -829,6 +829,7 @@ int ember__exec_tick(em_core *c)
             return EMBER_ECLOSED;
         locale_t old = ember__locale_enter();
         tick(c);
+        log_commit(c); /* expired keys' DELs: nobody waits for them */
         ember__locale_leave(old);
         return EMBER_OK;
     }

@@ -1220,6 +1220,13 @@ static int zpop_keys(em_ctx *c, size_t first, size_t nkeys, int max, long long c
     if (ember__obj_enc(o) == EM_ENC_SKIPLIST && zlen(o))
         ember__dict_maybe_shrink(&((em_zset *)ember__obj_body(o))->dict);
     c->st->dirty += n;
+    if (shape == POP_KEYED || shape == POP_MPOP) {
+        /* Logged as the non-blocking pop it made, on the key it popped. */
+        char nb[EM_LLSTR_SIZE];
+        const char *a[3] = {max ? "ZPOPMAX" : "ZPOPMIN", c->argv[ki], nb};
+        size_t l[3] = {7, c->argvlen[ki], ember__ll_to_str(nb, (long long)n)};
+        em_log_replace(c, shape == POP_KEYED ? 2 : 3, a, l);
+    }
     delete_if_empty(c, o, &pos);
     return 1;
 }

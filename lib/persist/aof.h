@@ -1,0 +1,67 @@
+/*
+ * aof.h — the append log: RESP records of every write, group commit, fsync
+ * policies, and replay.
+ *
+ * Records are built on the executor while a batch of requests runs (the
+ * em_log_ops hooks of lib/command), and written once per batch by the
+ * commit hook, right before the executor releases the batch's callers
+ * (group commit); under `always` the write is followed by one sync, so no
+ * caller sees a reply whose write is not durable. Each commit ends with an
+ * annotation line `#EM:<crc64 hex>:<length>` covering the bytes since the
+ * previous one: Redis's loader and redis-check-aof skip `#` lines, and
+ * ember's loader uses it to tell a complete group from a torn one.
+ *
+ * Threads: install/uninstall and every hook run on the executor; the
+ * background sync thread (everysec, and syncs asked for by waiters) shares
+ * only the em_io (serialized by io_mu) and the LSN counters (mu). lsn/wait
+ * may be called from any thread while the log is alive.
+ */
+#ifndef EMBER_AOF_H
+#define EMBER_AOF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../command/command.h"
+#include "io.h"
+
+enum { EM_AOF_ALWAYS = 0, EM_AOF_EVERYSEC = 1, EM_AOF_NO = 2 };
+
+typedef struct em_aof em_aof;
+
+/* A log writing to io (owned: closed when the log is freed) with a policy.
+ * Starts the background sync thread. NULL on OOM or thread failure. */
+em_aof *ember__aof_new(em_io *io, int policy);
+/* Executor: starts logging srv's writes (srv must have no log). */
+void ember__aof_install(em_aof *a, em_server *srv);
+/* Executor: commits what is pending and stops logging. */
+void ember__aof_uninstall(em_aof *a, em_server *srv);
+/* Any thread, after uninstall: a last sync unless the log failed, stops the
+ * thread and frees everything. Returns 0 or a negative errno. */
+int ember__aof_free(em_aof *a);
+/* Bytes written to the log so far (its log sequence number). Any thread. */
+uint64_t ember__aof_lsn(em_aof *a);
+/* Waits until every byte up to lsn is synced (asking the background thread
+ * for a sync now). Returns 0, or the log's failure as a negative errno. */
+int ember__aof_wait(em_aof *a, uint64_t lsn);
+/* The log's failure (negative errno), 0 while healthy. Any thread. */
+int ember__aof_error(em_aof *a);
+
+/* ------------------------------------------------------------------ replay */
+
+enum { EM_AOF_LOAD_STRICT = 1 };
+
+typedef struct em_aof_report {
+    uint64_t offset;   /* where loading stopped (== file length if all loaded) */
+    uint64_t commands; /* commands applied */
+    int stopped;       /* 1 if something was left unloaded (reason in msg) */
+    char msg[256];
+} em_aof_report;
+
+/* Replays a whole log image (data, len) into srv's store, on the executor,
+ * all or nothing: the databases are moved aside first and put back when the
+ * load fails (in strict mode any stop is a failure). srv must have no log
+ * attached. Returns 0, or -1 (report filled; the store is unchanged). */
+int ember__aof_load(em_server *srv, const uint8_t *data, size_t len, int flags, em_aof_report *rep);
+
+#endif
