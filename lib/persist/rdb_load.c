@@ -392,6 +392,50 @@ static size_t list_len(const em_obj *o)
     return (size_t)((const em_quicklist *)ember__obj_body(o))->count;
 }
 
+/* Duplicates in a listpack built by appending (every `stride`-th element
+ * from the first: hash fields, set members), found by sorting: O(n log n)
+ * where a lookup before each append would be O(n^2). 1 if there is one, 0
+ * if not, -1 on OOM. */
+typedef struct lpref {
+    const uint8_t *p;
+    size_t len;
+} lpref;
+
+static int lpref_cmp(const void *a, const void *b)
+{
+    const lpref *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = n ? memcmp(x->p, y->p, n) : 0;
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int lp_has_dup(uint8_t *lp, unsigned stride)
+{
+    size_t n = (ember__lp_length(lp) + stride - 1) / stride;
+    if (n < 2)
+        return 0;
+    lpref *v = malloc(n * sizeof *v);
+    uint8_t *ints = malloc(n * EM_LP_INTBUF);
+    int rc = -1;
+    if (v && ints) {
+        size_t i = 0;
+        for (uint8_t *p = ember__lp_first(lp); p && i < n; i++) {
+            uint32_t len;
+            v[i].p = ember__lp_get(p, NULL, &len, ints + i * EM_LP_INTBUF);
+            v[i].len = len;
+            for (unsigned k = 0; k < stride && p; k++)
+                p = ember__lp_next(lp, p);
+        }
+        qsort(v, i, sizeof *v, lpref_cmp);
+        rc = 0;
+        for (size_t j = 1; j < i && !rc; j++)
+            rc = lpref_cmp(&v[j - 1], &v[j]) == 0;
+    }
+    free(v);
+    free(ints);
+    return rc;
+}
+
 /* --- sets: intset while every member is an integer and the announced size
  * allows it, then listpack (when set-max-listpack-entries allows), then
  * hashtable, as Redis 7.0 (7.2 for the listpack) loads them. */
@@ -399,6 +443,7 @@ static size_t list_len(const em_obj *o)
 typedef struct setb {
     em_obj *o;
     uint64_t hint; /* announced size */
+    int dup;       /* set_convert met a member twice */
 } setb;
 
 static em_dict *set_ht_new(ld *l)
@@ -465,7 +510,7 @@ static em_obj *set_new(ld *l, uint64_t hint, int all_int)
 }
 
 /* Moves a set to a bigger encoding: listpack when to_lp, else hashtable. */
-static int set_convert(ld *l, em_obj *o, int to_lp)
+static int set_convert(ld *l, em_obj *o, int to_lp, int *dup)
 {
     int enc = ember__obj_enc(o);
     void *old = ember__obj_body(o);
@@ -493,7 +538,10 @@ static int set_convert(ld *l, em_obj *o, int to_lp)
             uint8_t t[EM_LP_INTBUF];
             uint32_t len;
             const uint8_t *s = ember__lp_get(p, NULL, &len, t);
-            bad = set_ht_add(body, s, len) < 0;
+            int rc = set_ht_add(body, s, len);
+            bad = rc < 0;
+            if (rc == 0 && dup)
+                *dup = 1;
         }
     }
     int newenc = to_lp ? EM_ENC_LISTPACK : EM_ENC_HT;
@@ -528,19 +576,20 @@ static int set_add(ld *l, setb *sb, const void *p, size_t len, uint64_t off)
                     return fail(&l->r, off, "duplicate set member");
                 return 0;
             }
-            if (set_convert(l, o, set_listpack_ok(l, sb->hint, len)))
+            if (set_convert(l, o, set_listpack_ok(l, sb->hint, len), NULL))
                 return -1;
             continue;
         }
         if (enc == EM_ENC_LISTPACK) {
             uint8_t *lp = ember__obj_body(o);
             if (!set_listpack_ok(l, ember__lp_length(lp) + 1, len)) {
-                if (set_convert(l, o, 0))
+                if (set_convert(l, o, 0, &sb->dup))
                     return -1;
+                if (sb->dup)
+                    return fail(&l->r, off, "duplicate set member");
                 continue;
             }
-            if (ember__lp_find(lp, ember__lp_first(lp), p, len, 0))
-                return fail(&l->r, off, "duplicate set member");
+            /* Duplicates are found when the value is complete (or converts). */
             lp = ember__lp_append(l->m, lp, p, len);
             if (!lp)
                 return oom(&l->r);
@@ -580,6 +629,29 @@ static int hash_add(ld *l, em_obj *o, const void *f, size_t flen, const void *v,
 {
     em_hash_cfg hc = {l->cfg->hash_max_listpack_entries, l->cfg->hash_max_listpack_value,
                       l->st->seed};
+    if (ember__obj_enc(o) == EM_ENC_LISTPACK) {
+        /* Append while within the limits (duplicates are found when the
+         * value is complete); past them, check, convert once, and go on
+         * through the table. */
+        uint8_t *lp = ember__obj_body(o);
+        if ((int64_t)flen <= hc.max_value && (int64_t)vlen <= hc.max_value &&
+            (int64_t)ember__lp_length(lp) / 2 < hc.max_entries) {
+            uint8_t *n = ember__lp_append(l->m, lp, f, flen);
+            if (n) {
+                ember__obj_set_body(o, n);
+                n = ember__lp_append(l->m, n, v, vlen);
+            }
+            if (!n)
+                return oom(&l->r);
+            ember__obj_set_body(o, n);
+            return 0;
+        }
+        int dup = lp_has_dup(lp, 2);
+        if (dup < 0 || ember__hash_convert(l->m, o, hc.seed))
+            return oom(&l->r);
+        if (dup)
+            return fail(&l->r, off, "duplicate hash field");
+    }
     int rc = ember__hash_set(l->m, o, f, flen, v, vlen, &hc);
     if (rc < 0)
         return oom(&l->r);
@@ -916,7 +988,7 @@ static int load_set(ld *l, em_obj **out)
     uint64_t n;
     if (rd_len(&l->r, &n))
         return -1;
-    setb sb = {set_new(l, n, 1), n};
+    setb sb = {set_new(l, n, 1), n, 0};
     if (!sb.o)
         return oom(&l->r);
     *out = sb.o;
@@ -1009,7 +1081,7 @@ static int load_intset(ld *l, em_obj **out)
     if (!ember__intset_validate(l->b.p, l->b.len, &bad))
         return fail(&l->r, off, "invalid intset (byte %zu of the intset)", bad);
     uint32_t n = ember__intset_len(l->b.p);
-    setb sb = {set_new(l, n, 1), n};
+    setb sb = {set_new(l, n, 1), n, 0};
     if (!sb.o)
         return oom(&l->r);
     *out = sb.o;
@@ -1146,7 +1218,7 @@ static const char *refused_type(int type)
 
 /* Reads one value of `type`; *out is the object (NULL with *empty when the
  * value had no element). On failure *out may hold a partial object. */
-static int load_value(ld *l, int type, em_obj **out, int *empty)
+static int load_value(ld *l, int type, em_obj **out, int *empty, uint64_t off)
 {
     *out = NULL;
     *empty = 0;
@@ -1211,6 +1283,18 @@ static int load_value(ld *l, int type, em_obj **out, int *empty)
         ember__obj_free(l->m, *out);
         *out = NULL;
         *empty = 1;
+        return 0;
+    }
+    int t = ember__obj_type(*out);
+    if ((t == EM_T_HASH || t == EM_T_SET) && ember__obj_enc(*out) == EM_ENC_LISTPACK) {
+        int dup = lp_has_dup(ember__obj_body(*out), t == EM_T_HASH ? 2 : 1);
+        if (dup < 0)
+            return oom(&l->r);
+        if (dup)
+            return fail(&l->r, off,
+                        t == EM_T_HASH ? "duplicate hash field" : "duplicate set member");
+        if (t == EM_T_HASH)
+            ember__hash_shrink_to_fit(l->m, *out);
     }
     return 0;
 }
@@ -1328,7 +1412,7 @@ static int load_body(ld *l, int64_t now_ms, unsigned flags, uint64_t *rdb_len)
                 return -1;
             em_obj *o;
             int empty;
-            if (load_value(l, (int)t, &o, &empty)) {
+            if (load_value(l, (int)t, &o, &empty, off)) {
                 if (o)
                     ember__obj_free(l->m, o);
                 return -1;

@@ -1159,6 +1159,55 @@ static void test_load_refusals(void **state)
     free(f.p);
 }
 
+/* Duplicates are found wherever they are: in a listpack being built (at the
+ * end), at the conversion to a table, and in the table. */
+static void expect_fail_cfg(em_rdb_buf *f, const char *const *settings, const char *what)
+{
+    ember_db *db = open_db_cfg(settings);
+    em_rdb_err err;
+    assert_int_equal(load_buf(db, f, &err), -1);
+    if (!strstr(err.msg, what))
+        fail_msg("message \"%s\" lacks \"%s\"", err.msg, what);
+    ember_db_close(db);
+}
+
+static void test_load_duplicates_everywhere(void **state)
+{
+    (void)state;
+    /* clang-format off */
+    static const char *const small[] = {
+        "hash-max-listpack-entries", "3", "set-max-listpack-entries", "3",
+        "set-max-intset-entries", "3", NULL};
+    /* clang-format on */
+    /* element lists: the duplicate sits early, before a conversion (5
+     * elements, limits of 3), or within the limits (3 elements) */
+    static const char *const five[] = {"a", "b", "a", "c", "d"};
+    static const char *const three[] = {"a", "b", "a"};
+    static const char *const ints5[] = {"1", "2", "1", "3", "4"};
+    static const char *const late[] = {"a", "b", "c", "d", "a"};
+    const char *const *lists[] = {five, three, ints5, late};
+    size_t lens[] = {5, 3, 5, 5};
+    for (size_t li = 0; li < 4; li++) {
+        for (int type = 0; type < 2; type++) {
+            em_rdb_buf f = {0};
+            fmagic(&f, 10);
+            fu8(&f, type ? 4 : 2);
+            fcstr(&f, "k");
+            flen(&f, lens[li]);
+            for (size_t i = 0; i < lens[li]; i++) {
+                fcstr(&f, lists[li][i]);
+                if (type)
+                    fcstr(&f, "v");
+            }
+            fin(&f);
+            const char *what = type ? "duplicate hash field" : "duplicate set member";
+            expect_fail_cfg(&f, small, what);
+            expect_fail_cfg(&f, NULL, what);
+            free(f.p);
+        }
+    }
+}
+
 /* Empty collections are skipped, as Redis 7.0 does ("empty keys skipped"). */
 static void test_load_empty_skipped(void **state)
 {
@@ -1868,6 +1917,7 @@ int main(void)
         cmocka_unit_test(test_load_string_encodings),
         cmocka_unit_test(test_load_old_opcodes_versions),
         cmocka_unit_test(test_load_refusals),
+        cmocka_unit_test(test_load_duplicates_everywhere),
         cmocka_unit_test(test_load_empty_skipped),
         cmocka_unit_test(test_load_ziplists),
         cmocka_unit_test(test_load_listpacks_intsets),
