@@ -9,9 +9,6 @@
  * returning a reply tree map an error reply to its status code and return no
  * tree.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "typed.h"
 
 /* CMD key field: HGET, HSETNX. */

@@ -7,10 +7,8 @@
  * indexes are range-checked here first, so an index outside 0..databases-1
  * is EMBER_ERANGE rather than a generic EMBER_EREPLY.
  */
-#include <stdlib.h>
 #include <string.h>
 
-#include "../common/util.h"
 #include "typed.h"
 
 /* CMD key [key ...] with an integer reply. */

@@ -8,8 +8,6 @@
  * of the command. Out-parameters are written only on EMBER_OK. Wrappers that
  * hand back a reply tree map an error reply to its status code instead.
  */
-#include <stdlib.h>
-
 #include "typed.h"
 
 EMBER_API int ember_sadd(ember_db *db, const void *key, size_t klen, size_t n,

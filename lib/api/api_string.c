@@ -7,11 +7,6 @@
  * the single command path (ember__typed_*), so behaviour and errors are those
  * of the command. Out-parameters are written only on EMBER_OK.
  */
-#include <limits.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "typed.h"
 
 /* Runs a command whose reply is OK or nil and reports which as *was_set. */

@@ -2,8 +2,11 @@
  * typed.h — helpers for the typed wrappers (ember_get, ember_del, ...).
  *
  * A wrapper builds the same argv a client would send and runs it through
- * ember__call_capture(), the single command path, then reads one scalar out
- * of the capture sink. Nothing here allocates for small argument lists.
+ * the single command path: ember__call_capture() when it reads one scalar
+ * out of the capture sink, ember_command() when it hands back a reply tree.
+ * Nothing here allocates for small argument lists. Every helper the wrapper
+ * files share lives here (validation, result mapping, the workers of
+ * wrappers of one shape, the SCAN family), so each rule is written once.
  */
 #ifndef EMBER_TYPED_H
 #define EMBER_TYPED_H
