@@ -97,14 +97,13 @@ EMBER_API int ember_aof_attach_writer(ember_db *db, ember_write_fn write_fn, emb
     return attach_io(db, ember__io_user(write_fn, sync_fn, NULL, ctx), policy);
 }
 
-/* Drops a reference (aof_mu held); the last one syncs and frees the log. */
-static int ref_drop(struct em_aof_ref *ref)
+/* Drops a reference (aof_mu held); the last one frees the log. */
+static void ref_drop(struct em_aof_ref *ref)
 {
     if (--ref->refs > 0)
-        return EMBER_OK;
-    int err = ember__aof_free(ref->a);
+        return;
+    ember__aof_destroy(ref->a);
     free(ref);
-    return errno_status(err);
 }
 
 int ember__aof_detach_all(ember_db *db)
@@ -121,11 +120,11 @@ int ember__aof_detach_all(ember_db *db)
         pthread_mutex_unlock(&aof_mu);
         return rc;
     }
-    int err = ember__aof_error(ref->a);
     b->aof = NULL;
-    int frc = ref_drop(ref);
+    int err = ember__aof_shutdown(ref->a); /* waiters return; the writer is done */
+    ref_drop(ref);
     pthread_mutex_unlock(&aof_mu);
-    return err ? errno_status(err) : frc;
+    return errno_status(err);
 }
 
 EMBER_API int ember_aof_detach(ember_db *db)

@@ -355,12 +355,10 @@ void ember__aof_uninstall(em_aof *a, em_server *srv)
     a->srv = NULL;
 }
 
-int ember__aof_free(em_aof *a)
+int ember__aof_shutdown(em_aof *a)
 {
-    if (!a)
-        return 0;
     pthread_mutex_lock(&a->mu);
-    int need = !a->err && a->synced < a->written;
+    int need = !a->err && !a->stop && a->synced < a->written;
     pthread_mutex_unlock(&a->mu);
     if (need) {
         pthread_mutex_lock(&a->io_mu);
@@ -374,18 +372,34 @@ int ember__aof_free(em_aof *a)
         pthread_mutex_unlock(&a->mu);
     }
     pthread_mutex_lock(&a->mu);
-    a->stop = 1;
+    a->stop = 1; /* waiters return now */
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
-    if (a->th_started)
+    if (a->th_started) {
         pthread_join(a->th, NULL);
-    int err = a->err;
+        a->th_started = 0;
+    }
+    /* The writer (and the user's context behind it) is not used again. */
     ember__io_close(a->io);
+    a->io = NULL;
+    return ember__aof_error(a);
+}
+
+void ember__aof_destroy(em_aof *a)
+{
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->io_mu);
     free(a->buf);
     free(a);
+}
+
+int ember__aof_free(em_aof *a)
+{
+    if (!a)
+        return 0;
+    int err = ember__aof_shutdown(a);
+    ember__aof_destroy(a);
     return err;
 }
 

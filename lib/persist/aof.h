@@ -37,7 +37,12 @@ void ember__aof_install(em_aof *a, em_server *srv);
 /* Executor: commits what is pending and stops logging. */
 void ember__aof_uninstall(em_aof *a, em_server *srv);
 /* Any thread, after uninstall: a last sync unless the log failed, stops the
- * thread and frees everything. Returns 0 or a negative errno. */
+ * sync thread, wakes every waiter and closes the em_io (nothing calls the
+ * writer again). Returns 0 or the log's failure (negative errno). */
+int ember__aof_shutdown(em_aof *a);
+/* Frees the log once nobody waits on it any more (after shutdown). */
+void ember__aof_destroy(em_aof *a);
+/* shutdown + destroy. */
 int ember__aof_free(em_aof *a);
 /* Bytes written to the log so far (its log sequence number). Any thread. */
 uint64_t ember__aof_lsn(em_aof *a);
