@@ -700,7 +700,8 @@ static void reap(em_server *srv, em_persist *p)
     pthread_join(s->thread, NULL);
     s->thread_started = 0;
     if (s->result == EMBER_OK) {
-        srv->lastsave_s = s->t0_s;
+        /* As Redis: LASTSAVE is when the save completed. */
+        srv->lastsave_s = ember__clock_ms(&srv->st.clock) / 1000;
         srv->dirty_at_save = s->dirty0;
         srv->rdb_saves++;
     }
@@ -790,8 +791,8 @@ int ember__snap_save_config(em_server *srv, int bg)
 /* ------------------------------------------------------------ executor hooks */
 
 /* Redis's serverCron rule: a save point (seconds, changes) triggers when at
- * least `changes` writes happened and `seconds` passed since the last save;
- * after a failed background save, retry no sooner than 5 s later. */
+ * least `changes` writes happened and more than `seconds` passed since the
+ * last save; after a failed background save, retry no sooner than 5 s later. */
 static void check_save_rules(em_server *srv, em_persist *p)
 {
     if (!srv->cfg.nsave || p->snap)
@@ -800,7 +801,7 @@ static void check_save_rules(em_server *srv, em_persist *p)
     uint64_t changes = srv->st.dirty - srv->dirty_at_save;
     for (int i = 0; i < srv->cfg.nsave; i++) {
         int64_t secs = srv->cfg.save_rules[2 * i], want = srv->cfg.save_rules[2 * i + 1];
-        if (changes >= (uint64_t)want && now_s - srv->lastsave_s >= secs &&
+        if (changes >= (uint64_t)want && now_s - srv->lastsave_s > secs &&
             (srv->last_bgsave_ok || now_s - p->last_try_s > 5)) {
             p->last_try_s = now_s;
             if (ember__snap_save_config(srv, 1) != EMBER_OK)
