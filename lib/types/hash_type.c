@@ -251,8 +251,11 @@ int ember__hash_set(em_mem *m, em_obj *o, const void *f, size_t flen, const void
          * the field exists (HINCRBY* reach here without a prior check). */
         int fits = (int64_t)flen <= cfg->max_value && (int64_t)vlen <= cfg->max_value &&
                    ember__lp_bytes(lp) + flen + vlen <= HASH_LP_SAFETY_SIZE;
+        /* Also as hashTypeSet: a listpack longer than max_entries (the
+         * limit was lowered) converts on any write, an update too. */
+        int short_enough = (int64_t)ember__hash_len(o) <= cfg->max_entries;
         uint8_t *p = fits ? lp_field(lp, f, flen) : NULL;
-        if (p) {
+        if (p && short_enough) {
             uint8_t *nlp =
                 ember__lp_insert(m, lp, v, vlen, ember__lp_next(lp, p), EM_LP_REPLACE, NULL);
             if (!nlp)
@@ -260,7 +263,7 @@ int ember__hash_set(em_mem *m, em_obj *o, const void *f, size_t flen, const void
             ember__obj_set_body(o, nlp);
             return 0;
         }
-        if (fits && (int64_t)ember__hash_len(o) < cfg->max_entries) {
+        if (!p && fits && (int64_t)ember__hash_len(o) < cfg->max_entries) {
             uint8_t *nlp = ember__lp_append(m, lp, f, flen);
             if (!nlp)
                 return -1;
@@ -272,9 +275,10 @@ int ember__hash_set(em_mem *m, em_obj *o, const void *f, size_t flen, const void
             ember__obj_set_body(o, nlp2);
             return 1;
         }
-        /* A new field past max_entries, or a long field/value: convert first
-         * (the listpack is still within its limits, see the top comment).
-         * The entry is built before, so a failure leaves the listpack. */
+        /* A new field past max_entries, a long field/value, or a listpack
+         * already past max_entries: convert first (the listpack is within
+         * the limits it was written under, see the top comment). The entry
+         * is built before, so a failure leaves the listpack. */
         em_obj *n = ember__obj_new_string(m, f, flen, v, vlen, EM_STRENC_NOINT);
         if (!n)
             return -1;

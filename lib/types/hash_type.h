@@ -51,7 +51,8 @@ size_t ember__hash_len(const em_obj *o);
 int ember__hash_get(em_obj *o, const void *f, size_t flen, em_hval *val);
 /* Sets field f to v. Returns 1 (new field), 0 (updated) or -1 (OOM: the hash
  * is unchanged). Converts to a table first when the write would break a
- * listpack limit (and a conversion failing is an OOM). */
+ * listpack limit, or when the listpack already has more than max_entries
+ * fields (an update too, as Redis 7.0); a conversion failing is an OOM. */
 int ember__hash_set(em_mem *m, em_obj *o, const void *f, size_t flen, const void *v, size_t vlen,
                     const em_hash_cfg *cfg);
 /* Deletes field f: 1 if it was there, else 0. Never fails. */
