@@ -958,6 +958,57 @@ static void test_every_write_preimaged(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* Replaying an append log replaces every database: while a snapshot is
+ * being serialized it is refused (EMBER_EBUSY), and the snapshot is the old
+ * data. */
+static const char aof_log[] = "*3\r\n$3\r\nSET\r\n$3\r\nstr\r\n$8\r\nfrom-log\r\n"
+                              "*3\r\n$5\r\nRPUSH\r\n$4\r\nlist\r\n$1\r\nq\r\n"
+                              "*3\r\n$3\r\nSET\r\n$5\r\nnewer\r\n$1\r\n1\r\n";
+
+static int dump_start_replay(ember_db *db, void *ud)
+{
+    step_args *a = ud;
+    a->dump = ember_test_dump(a->s->v, NDB);
+    const char *bg[] = {"BGSAVE"};
+    ember_reply *r = NULL;
+    if (ember_command(db, 1, bg, NULL, &r) == EMBER_OK && ember_reply_type(r) == EMBER_REPLY_STATUS)
+        a->started = 1;
+    ember_reply_free(r);
+    membuf m = {0};
+    m.p = (char *)aof_log;
+    m.len = sizeof aof_log - 1;
+    return ember_aof_load_reader(db, mem_read, &m, 0, NULL);
+}
+
+static void test_log_replay_during_snapshot(void **state)
+{
+    char dir[] = "/tmp/ember-snapr-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cmd[512];
+    store a, b;
+    store_open(&a, EMBER_MODE_EXECUTOR);
+    store_open(&b, EMBER_MODE_EXECUTOR);
+    populate(&a, 1);
+    snprintf(cmd, sizeof cmd, "CONFIG SET dir %s", dir);
+    ok(a.db, cmd);
+    step_args sa = {&a, NULL, NULL, 0};
+    assert_int_equal(ember_run(a.db, dump_start_replay, &sa), EMBER_EBUSY);
+    assert_true(sa.started);
+    wait_bgsave(a.db);
+    char *now = dump(&a);
+    assert_string_equal(now, sa.dump);
+    free(now);
+    assert_int_equal(ember_snapshot_load_path(b.db, dir, "dump.rdb", 0, NULL), EMBER_OK);
+    char *got = dump(&b);
+    assert_string_equal(got, sa.dump);
+    free(got);
+    free(sa.dump);
+    store_close(&a);
+    store_close(&b);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -978,6 +1029,7 @@ int main(void)
         cmocka_unit_test(test_close_during_save),
         cmocka_unit_test(test_commands_and_rules),
         cmocka_unit_test(test_every_write_preimaged),
+        cmocka_unit_test(test_log_replay_during_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
