@@ -1117,8 +1117,9 @@ EMBER_API int ember_zpopmax(ember_db *db, const void *key, size_t klen, int64_t 
                             ember_reply **out);
 
 /** BZPOPMIN key [key ...] timeout: pops the lowest member of the first
- *  non-empty sorted set among the n keys, waiting up to timeout_s seconds
- *  (0: forever; milliseconds resolution) for one to get members. Waiters on
+ *  non-empty sorted set among the n keys, waiting up to timeout_ms
+ *  milliseconds on the store's clock (0: forever), as the list wrappers do,
+ *  for one to get members. Waiters on
  *  a key are served in the order they blocked.
  *  @param[out] out an ARRAY [STRING key, STRING member, DOUBLE score].
  *  @return EMBER_OK, EMBER_ENOTFOUND (timed out; inside ember_run() or an
@@ -1126,7 +1127,7 @@ EMBER_API int ember_zpopmax(ember_db *db, const void *key, size_t klen, int64_t 
  *  EMBER_ECLOSED (the database closed while waiting), EMBER_EINVAL.
  *  Threads: any; the calling thread sleeps while it waits. */
 EMBER_API int ember_bzpopmin(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
-                             double timeout_s, ember_reply **out);
+                             int64_t timeout_ms, ember_reply **out);
 
 /** ZSCAN key cursor [MATCH pattern] [COUNT count].
  *  @param pattern NULL for all members. @param count 0 for the default (10).
@@ -1294,16 +1295,19 @@ EMBER_API int ember_snapshot_load_path(ember_db *db, const char *dir, const char
  * on the executor (the writes) and on ember's sync thread (the syncs, one
  * call at a time, never at the same time as a write). */
 
-/** Sync policies (Redis's appendfsync). */
+/** Sync policies (Redis's appendfsync; the setting "appendfsync" is the
+ *  attached log's policy: CONFIG SET appendfsync changes it at run time). */
 enum {
+    EMBER_AOF_CONFIG = -1,  /**< the setting "appendfsync" (default everysec) */
     EMBER_AOF_ALWAYS = 0,   /**< sync before replying: no acknowledged write is lost */
     EMBER_AOF_EVERYSEC = 1, /**< a background sync at most once a second */
     EMBER_AOF_NO = 2,       /**< never sync (the OS writes back when it likes) */
 };
 
-/** Attaches an append log writing to fd with a sync policy. From now on
- *  every write is logged (what was in the databases before is not: load or
- *  snapshot first).
+/** Attaches an append log writing to fd with a sync policy (EMBER_AOF_*;
+ *  EMBER_AOF_CONFIG: the "appendfsync" setting). From now on every write is
+ *  logged (what was in the databases before is not: load or snapshot
+ *  first).
  *  @return EMBER_OK, EMBER_EBUSY (a log is already attached), EMBER_EINVAL
  *  (fd < 0, unknown policy), EMBER_ENOMEM, EMBER_ECLOSED. */
 EMBER_API int ember_aof_attach(ember_db *db, int fd, int policy);

@@ -26,7 +26,8 @@ static pthread_mutex_t aof_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int policy_ok(int p)
 {
-    return p == EMBER_AOF_ALWAYS || p == EMBER_AOF_EVERYSEC || p == EMBER_AOF_NO;
+    return p == EMBER_AOF_CONFIG || p == EMBER_AOF_ALWAYS || p == EMBER_AOF_EVERYSEC ||
+           p == EMBER_AOF_NO;
 }
 
 static int install_fn(ember_db *db, void *ud)
@@ -34,7 +35,10 @@ static int install_fn(ember_db *db, void *ud)
     em_server *srv = &db->box->core.srv;
     if (srv->log)
         return EMBER_EBUSY;
-    ember__aof_install(ud, srv);
+    em_aof *a = ud;
+    if (ember__aof_policy(a) < 0)
+        ember__aof_set_policy(a, (int)srv->cfg.appendfsync);
+    ember__aof_install(a, srv);
     return EMBER_OK;
 }
 

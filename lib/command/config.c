@@ -24,6 +24,8 @@ static const char *const policy_names[] = {"noeviction",      "allkeys-lru",  "a
                                            "allkeys-random",  "volatile-lru", "volatile-lfu",
                                            "volatile-random", "volatile-ttl", NULL};
 
+static const char *const fsync_names[] = {"always", "everysec", "no", NULL};
+
 #define OFF(f) offsetof(em_settings, f)
 static const param params[] = {
     {"databases", P_INT, OFF(databases), 1, 1024, 1, NULL},
@@ -56,6 +58,7 @@ static const param params[] = {
     {"dir", P_STRING, OFF(dir), 0, sizeof(((em_settings *)0)->dir), 0, NULL},
     {"dbfilename", P_STRING, OFF(dbfilename), 0, sizeof(((em_settings *)0)->dbfilename), 0, NULL},
     {"rdbcompression", P_BOOL, OFF(rdbcompression), 0, 1, 0, NULL},
+    {"appendfsync", P_ENUM, OFF(appendfsync), 0, 2, 0, fsync_names},
 };
 
 void ember__settings_defaults(em_settings *s)
@@ -81,6 +84,7 @@ void ember__settings_defaults(em_settings *s)
     s->zset_max_listpack_entries = 128;
     s->zset_max_listpack_value = 64;
     s->rdbcompression = 1;
+    s->appendfsync = 1; /* everysec, Redis's default */
     s->nsave = 0;
     s->save[0] = 0;
     s->dir[0] = 0;

@@ -53,6 +53,9 @@ typedef struct em_settings {
     char save[256];
     char dir[256]; /* "" = the process's working directory */
     char dbfilename[256];
+    /* The append log's sync policy (Redis's appendfsync: 0 always, 1
+     * everysec, 2 no); CONFIG SET changes the attached log's policy. */
+    int64_t appendfsync;
 } em_settings;
 
 void ember__settings_defaults(em_settings *s);

@@ -204,6 +204,13 @@ static void refuse_writes(em_aof *a, int err)
 static int hook_commit(void *ud)
 {
     em_aof *a = ud;
+    int pol = (int)a->srv->cfg.appendfsync; /* CONFIG SET appendfsync */
+    if (pol != a->policy && pol >= EM_AOF_ALWAYS && pol <= EM_AOF_NO) {
+        pthread_mutex_lock(&a->mu);
+        a->policy = pol;
+        pthread_cond_broadcast(&a->cv);
+        pthread_mutex_unlock(&a->mu);
+    }
     if (a->broken) {
         a->len = 0; /* expiry DELs after the failure: the log is lost anyway */
         a->oom = 0;
@@ -337,6 +344,7 @@ em_aof *ember__aof_new(em_io *io, int policy)
 void ember__aof_install(em_aof *a, em_server *srv)
 {
     a->srv = srv;
+    srv->cfg.appendfsync = a->policy; /* CONFIG GET appendfsync tells the truth */
     srv->log_refuse = NULL;
     srv->log_ud = a;
     srv->log = &aof_ops;
@@ -780,7 +788,8 @@ static int64_t mem_read(void *ctx, void *buf, size_t n)
 {
     mem_src *m = ctx;
     size_t k = m->len - m->pos < n ? m->len - m->pos : n;
-    memcpy(buf, m->d + m->pos, k);
+    if (k)
+        memcpy(buf, m->d + m->pos, k);
     m->pos += k;
     return (int64_t)k;
 }
@@ -843,4 +852,16 @@ int ember__aof_load(em_server *srv, const uint8_t *data, size_t len, int flags, 
     ember__store_unstash(st, saved, 1);
     st->stats = stats;
     return 0;
+}
+
+int ember__aof_policy(const em_aof *a)
+{
+    return a->policy;
+}
+
+void ember__aof_set_policy(em_aof *a, int policy)
+{
+    pthread_mutex_lock(&a->mu);
+    a->policy = policy;
+    pthread_mutex_unlock(&a->mu);
 }

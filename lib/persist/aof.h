@@ -32,6 +32,11 @@ typedef struct em_aof em_aof;
 /* A log writing to io (owned: closed when the log is freed) with a policy.
  * Starts the background sync thread. NULL on OOM or thread failure. */
 em_aof *ember__aof_new(em_io *io, int policy);
+/* The policy given at creation (< 0: not chosen yet), and setting it
+ * before install. From install on the log follows srv->cfg.appendfsync
+ * (install sets it to the log's policy). */
+int ember__aof_policy(const em_aof *a);
+void ember__aof_set_policy(em_aof *a, int policy);
 /* Executor: starts logging srv's writes (srv must have no log). */
 void ember__aof_install(em_aof *a, em_server *srv);
 /* Executor: commits what is pending and stops logging. */

@@ -122,7 +122,8 @@ static int64_t ms_read(void *ctx, void *buf, size_t n)
 {
     memsrc *s = ctx;
     size_t k = s->len - s->pos < n ? s->len - s->pos : n;
-    memcpy(buf, s->p + s->pos, k);
+    if (k)
+        memcpy(buf, s->p + s->pos, k);
     s->pos += k;
     return (int64_t)k;
 }
@@ -347,7 +348,7 @@ static void test_expire_form(void **state)
     EXPECT_LOG(&m, "DEL e");
     /* A write on an expired key: its DEL, then the command, not wrapped. */
     RUN(db, "set", "e3", "5", "PX", "10");
-    take(&m);
+    free(take(&m));
     assert_int_equal(ember_clock_advance(db, 20), EMBER_OK);
     RUN(db, "incr", "e3");
     char *got = take(&m);
@@ -428,13 +429,13 @@ static void test_random_pops_form(void **state)
     for (int k = 0; k < 2; k++) {
         for (int pass = 0; pass < 2; pass++) {
             ember_reply_free(cmdv(db, 12, sets[k]));
-            take(&m);
+            free(take(&m));
             r = CMD(db, "spop", "t", pass ? "9" : "2");
             spop_expect(want, sizeof want, "t", r, 1);
             ember_reply_free(r);
             EXPECT_LOG(&m, want);
             RUN(db, "del", "t");
-            take(&m);
+            free(take(&m));
         }
     }
     /* A hashtable-encoded set (members too long for a listpack). */
@@ -444,7 +445,7 @@ static void test_random_pops_form(void **state)
         big[i][79] = '\0';
     }
     RUN(db, "sadd", "h", big[0], big[1], big[2]);
-    take(&m);
+    free(take(&m));
     r = CMD(db, "spop", "h");
     spop_expect(want, sizeof want, "h", r, 0);
     ember_reply_free(r);
@@ -461,7 +462,7 @@ static void test_blocking_list_form(void **state)
     memlog m;
     ember_db *db = open_logged(state, &m, EMBER_AOF_ALWAYS);
     RUN(db, "rpush", "l", "a", "b", "c", "d", "e", "f");
-    take(&m);
+    free(take(&m));
     RUN(db, "blpop", "l", "0");
     RUN(db, "brpop", "nosuch", "l", "0");
     RUN(db, "blmove", "l", "l2", "left", "right", "0");
@@ -478,7 +479,7 @@ static void test_blocking_zset_form(void **state)
     memlog m;
     ember_db *db = open_logged(state, &m, EMBER_AOF_ALWAYS);
     RUN(db, "zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e");
-    take(&m);
+    free(take(&m));
     RUN(db, "bzpopmin", "z", "0");
     RUN(db, "bzpopmax", "z", "0");
     RUN(db, "bzmpop", "0", "1", "z", "min", "count", "1");
@@ -579,7 +580,7 @@ static void test_units_form(void **state)
     EXPECT_LOG(&m, "MULTI|set c1 1|incr c2|EXEC");
     /* A SPOP of several members inside an atomic batch: one MULTI only. */
     RUN(db, "sadd", "s", "a", "b", "c", "d");
-    take(&m);
+    free(take(&m));
     assert_int_equal(ember_batch_new(&b), EMBER_OK);
     const char *p1[] = {"SPOP", "s", "2"}, *p2[] = {"SET", "after", "1"};
     ember_batch_add(b, 3, p1, NULL);
@@ -659,6 +660,44 @@ static void test_attach_detach(void **state)
     assert_true(ml_syncs(&m) > s0);
     ember_db_close(db); /* detaches */
     EXPECT_LOG(&m, "SELECT 0|set es 1");
+    ml_free(&m);
+}
+
+/* The setting "appendfsync" is the attached log's policy. */
+static void test_appendfsync_setting(void **state)
+{
+    ember_config *cfg;
+    ember_db *db;
+    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
+    assert_int_equal(ember_config_set_mode(cfg, *(const int *)*state), EMBER_OK);
+    assert_int_equal(ember_config_set(cfg, "appendfsync", "always"), EMBER_OK);
+    assert_int_equal(ember_config_set(cfg, "appendfsync", "sometimes"), EMBER_EINVAL);
+    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
+    ember_config_free(cfg);
+    memlog m;
+    ml_init(&m);
+    assert_int_equal(ember_aof_attach_writer(db, ml_write, ml_sync, &m, EMBER_AOF_CONFIG),
+                     EMBER_OK);
+    RUN(db, "set", "a", "1");
+    assert_int_equal(ml_syncs(&m), 1u); /* always */
+    RUN(db, "config", "set", "appendfsync", "no");
+    ember_reply *r = CMD(db, "config", "get", "appendfsync");
+    assert_string_equal(ember_reply_str(ember_reply_element(r, 1), NULL), "no");
+    ember_reply_free(r);
+    RUN(db, "set", "a", "2");
+    RUN(db, "set", "a", "3");
+    assert_int_equal(ml_syncs(&m), 1u); /* no: written, not synced */
+    RUN(db, "config", "set", "appendfsync", "always");
+    RUN(db, "set", "a", "4");
+    assert_true(ml_syncs(&m) >= 2u);
+    assert_int_equal(ember_aof_detach(db), EMBER_OK);
+    /* An explicit policy becomes the setting. */
+    assert_int_equal(ember_aof_attach_writer(db, ml_write, ml_sync, &m, EMBER_AOF_EVERYSEC),
+                     EMBER_OK);
+    r = CMD(db, "config", "get", "appendfsync");
+    assert_string_equal(ember_reply_str(ember_reply_element(r, 1), NULL), "everysec");
+    ember_reply_free(r);
+    ember_db_close(db);
     ml_free(&m);
 }
 
@@ -1120,6 +1159,7 @@ int main(int argc, char **argv)
         BOTH(test_units_form),
         BOTH(test_annotations),
         BOTH(test_attach_detach),
+        BOTH(test_appendfsync_setting),
         BOTH(test_write_failure),
         BOTH(test_batch_failure),
         BOTH(test_fault_sweep),

@@ -67,7 +67,8 @@ static int64_t ms_read(void *ctx, void *buf, size_t n)
 {
     memsrc *s = ctx;
     size_t k = s->len - s->pos < n ? s->len - s->pos : n;
-    memcpy(buf, s->p + s->pos, k);
+    if (k)
+        memcpy(buf, s->p + s->pos, k);
     s->pos += k;
     return (int64_t)k;
 }
