@@ -660,71 +660,171 @@ static int hash_add(ld *l, em_obj *o, const void *f, size_t flen, const void *v,
     return 0;
 }
 
-/* --- sorted sets: built as a skiplist (duplicates found by its dict), then
- * converted down when small enough, as Redis 7.0 loads them. */
+/* --- sorted sets. While a sorted set may still become a listpack (within
+ * zset-max-listpack-entries and -value) its pairs are buffered; at the end
+ * they are checked for duplicates and sorted by (score, member) in
+ * O(n log n), and the listpack is written in order. Past either limit the
+ * buffer moves into a skiplist (duplicates found by its dict), as Redis 7.0
+ * loads them: the encoding is the same either way. */
+
+typedef struct zpair {
+    size_t off; /* of the member in the arena (pointers once it is final) */
+    const uint8_t *p;
+    size_t len;
+    double score;
+} zpair;
 
 typedef struct zsetb {
-    em_zset *zs;
-    size_t maxlen;
+    em_zset *zs; /* NULL while buffering */
+    zpair *v;
+    size_t n, cap;
+    uint8_t *arena;
+    size_t alen, acap;
 } zsetb;
 
-static int zset_begin(ld *l, zsetb *zb)
+static void zset_begin(zsetb *zb)
+{
+    memset(zb, 0, sizeof *zb);
+}
+
+static int zset_fits_listpack(const ld *l, size_t n, size_t len)
+{
+    return l->cfg->zset_max_listpack_entries > 0 &&
+           n <= (uint64_t)l->cfg->zset_max_listpack_entries &&
+           (int64_t)len <= l->cfg->zset_max_listpack_value;
+}
+
+static int zset_sl_add(ld *l, em_zset *zs, const void *p, size_t len, double score, uint64_t off)
+{
+    em_dpos pos;
+    em_dict *d = &zs->dict;
+    if (ember__dict_find(d, p, len, ember__dict_hash(d, p, len), &pos))
+        return fail(&l->r, off, "duplicate sorted set member");
+    if (ember__zset_sl_add(l->m, zs, p, len, score))
+        return oom(&l->r);
+    return 0;
+}
+
+/* Moves the buffered pairs into a skiplist. */
+static int zset_to_skiplist(ld *l, zsetb *zb, uint64_t off)
 {
     zb->zs = ember__zset_new(l->m, zset_seed(l));
-    zb->maxlen = 0;
-    return zb->zs ? 0 : oom(&l->r);
+    if (!zb->zs)
+        return oom(&l->r);
+    for (size_t i = 0; i < zb->n; i++)
+        if (zset_sl_add(l, zb->zs, zb->arena + zb->v[i].off, zb->v[i].len, zb->v[i].score, off))
+            return -1;
+    zb->n = 0;
+    return 0;
 }
 
 static int zset_add(ld *l, zsetb *zb, const void *p, size_t len, double score, uint64_t off)
 {
     if (isnan(score))
         return fail(&l->r, off, "sorted set score is NaN");
-    em_dpos pos;
-    em_dict *d = &zb->zs->dict;
-    if (ember__dict_find(d, p, len, ember__dict_hash(d, p, len), &pos))
-        return fail(&l->r, off, "duplicate sorted set member");
-    if (ember__zset_sl_add(l->m, zb->zs, p, len, score))
-        return oom(&l->r);
-    if (len > zb->maxlen)
-        zb->maxlen = len;
+    if (!zb->zs && !zset_fits_listpack(l, zb->n + 1, len) && zset_to_skiplist(l, zb, off))
+        return -1;
+    if (zb->zs)
+        return zset_sl_add(l, zb->zs, p, len, score, off);
+    if (zb->n == zb->cap) {
+        size_t cap = zb->cap ? zb->cap * 2 : 16;
+        zpair *v = realloc(zb->v, cap * sizeof *v);
+        if (!v)
+            return oom(&l->r);
+        zb->v = v;
+        zb->cap = cap;
+    }
+    if (zb->acap - zb->alen < len) {
+        size_t cap = zb->acap ? zb->acap : 256;
+        while (cap - zb->alen < len)
+            cap *= 2;
+        uint8_t *a = realloc(zb->arena, cap);
+        if (!a)
+            return oom(&l->r);
+        zb->arena = a;
+        zb->acap = cap;
+    }
+    if (len)
+        memcpy(zb->arena + zb->alen, p, len);
+    zb->v[zb->n++] = (zpair){zb->alen, NULL, len, score};
+    zb->alen += len;
     return 0;
 }
 
-/* The finished value (empty sets give NULL with *empty). */
-static em_obj *zset_finish(ld *l, zsetb *zb, int *empty)
+static int zpair_by_member(const void *a, const void *b)
 {
-    em_zset *zs = zb->zs;
-    zb->zs = NULL;
-    size_t n = zs->zsl.length;
-    if (n == 0) {
-        ember__zset_free_body(l->m, zs, EM_ENC_SKIPLIST);
-        *empty = 1;
-        return NULL;
-    }
-    int enc = EM_ENC_SKIPLIST;
-    void *body = zs;
-    if (l->cfg->zset_max_listpack_entries > 0 && n <= (uint64_t)l->cfg->zset_max_listpack_entries &&
-        (int64_t)zb->maxlen <= l->cfg->zset_max_listpack_value) {
-        uint8_t *lp = ember__zset_to_listpack(l->m, zs);
-        if (lp) {
-            ember__zset_free_body(l->m, zs, EM_ENC_SKIPLIST);
-            body = lp;
-            enc = EM_ENC_LISTPACK;
-        }
-    }
-    em_obj *o = ember__obj_new_body(l->m, l->key.p, l->key.len, EM_T_ZSET, enc, body);
-    if (!o) {
-        ember__zset_free_body(l->m, body, enc);
-        oom(&l->r);
-    }
-    return o;
+    const zpair *x = a, *y = b;
+    return ember__zset_cmp((const char *)x->p, x->len, (const char *)y->p, y->len);
+}
+
+static int zpair_by_rank(const void *a, const void *b)
+{
+    const zpair *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? -1 : 1;
+    return zpair_by_member(a, b);
 }
 
 static void zset_abort(ld *l, zsetb *zb)
 {
     if (zb->zs)
         ember__zset_free_body(l->m, zb->zs, EM_ENC_SKIPLIST);
+    free(zb->v);
+    free(zb->arena);
+    memset(zb, 0, sizeof *zb);
+}
+
+/* The finished value (empty sets give NULL with *empty). Frees zb. */
+static em_obj *zset_finish(ld *l, zsetb *zb, int *empty, uint64_t off)
+{
+    int enc = zb->zs ? EM_ENC_SKIPLIST : EM_ENC_LISTPACK;
+    void *body = zb->zs;
+    if (!zb->zs) {
+        if (zb->n == 0) {
+            zset_abort(l, zb);
+            *empty = 1;
+            return NULL;
+        }
+        for (size_t i = 0; i < zb->n; i++)
+            zb->v[i].p = zb->arena + zb->v[i].off;
+        qsort(zb->v, zb->n, sizeof *zb->v, zpair_by_member);
+        for (size_t i = 1; i < zb->n; i++)
+            if (zpair_by_member(&zb->v[i - 1], &zb->v[i]) == 0) {
+                zset_abort(l, zb);
+                fail(&l->r, off, "duplicate sorted set member");
+                return NULL;
+            }
+        qsort(zb->v, zb->n, sizeof *zb->v, zpair_by_rank);
+        uint8_t *lp = ember__lp_new(l->m, zb->alen + zb->n * 12 + EM_LP_HDR + 1);
+        for (size_t i = 0; i < zb->n && lp; i++) {
+            uint8_t *n = ember__lp_append(l->m, lp, zb->v[i].p, zb->v[i].len);
+            if (n)
+                n = ember__zlp_insert_score(l->m, n, zb->v[i].score, NULL, EM_LP_AFTER, NULL);
+            if (!n)
+                ember__lp_free(l->m, lp);
+            lp = n;
+        }
+        if (!lp) {
+            zset_abort(l, zb);
+            oom(&l->r);
+            return NULL;
+        }
+        size_t bytes = ember__lp_bytes(lp);
+        if (ember__mem_usable(l->m, lp) >= bytes + 16) {
+            uint8_t *q = ember__mem_realloc(l->m, lp, bytes);
+            if (q)
+                lp = q;
+        }
+        body = lp;
+    }
     zb->zs = NULL;
+    zset_abort(l, zb);
+    em_obj *o = ember__obj_new_body(l->m, l->key.p, l->key.len, EM_T_ZSET, enc, body);
+    if (!o) {
+        ember__zset_free_body(l->m, body, enc);
+        oom(&l->r);
+    }
+    return o;
 }
 
 /* Parses a score stored as text (listpacks, ziplists, type 3). */
@@ -1047,9 +1147,9 @@ static int load_zset(ld *l, int type, em_obj **out, int *empty)
     uint64_t n;
     if (rd_len(&l->r, &n))
         return -1;
+    uint64_t voff = rd_off(&l->r);
     zsetb zb;
-    if (zset_begin(l, &zb))
-        return -1;
+    zset_begin(&zb);
     for (uint64_t i = 0; i < n; i++) {
         uint64_t off = rd_off(&l->r), u;
         double d;
@@ -1065,7 +1165,7 @@ static int load_zset(ld *l, int type, em_obj **out, int *empty)
         if (zset_add(l, &zb, l->a.p, l->a.len, d, off))
             goto fail;
     }
-    *out = zset_finish(l, &zb, empty);
+    *out = zset_finish(l, &zb, empty, voff);
     return *out || *empty ? 0 : -1;
 fail:
     zset_abort(l, &zb);
@@ -1135,8 +1235,7 @@ static int load_zset_blob(ld *l, int zl, em_obj **out, int *empty)
     if (rd_blob(l, &off))
         return -1;
     zsetb zb;
-    if (zset_begin(l, &zb))
-        return -1;
+    zset_begin(&zb);
     pairs pr = {NULL, &zb, off, 0, &l->a};
     size_t n;
     if (walk_blob(l, zl, off, pair_zset, &pr, &n))
@@ -1145,7 +1244,7 @@ static int load_zset_blob(ld *l, int zl, em_obj **out, int *empty)
         fail(&l->r, off, "sorted set with an odd number of elements");
         goto fail;
     }
-    *out = zset_finish(l, &zb, empty);
+    *out = zset_finish(l, &zb, empty, off);
     return *out || *empty ? 0 : -1;
 fail:
     zset_abort(l, &zb);

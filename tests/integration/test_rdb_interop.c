@@ -174,9 +174,13 @@ static void test_redis_to_snapshot_load(void **state)
     snprintf(path, sizeof path, "%s/redis.rdb", dir);
     size_t n;
     uint8_t *f = read_file(path, &n);
-    f[n / 2] ^= 0x40; /* the CRC no longer matches */
+    f[n - 1] ^= 0x40; /* the stored CRC */
+    write_file(dir, "badcrc.rdb", f, n);
+    expect_refused(db, dir, "badcrc.rdb", "checksum mismatch", b);
+    f[n - 1] ^= 0x40;
+    f[n / 2] ^= 0x40; /* somewhere in the data: a parse error or the CRC */
     write_file(dir, "flipped.rdb", f, n);
-    expect_refused(db, dir, "flipped.rdb", "checksum mismatch", b);
+    expect_refused(db, dir, "flipped.rdb", "corrupt", b);
     f[n / 2] ^= 0x40;
     write_file(dir, "cut.rdb", f, n / 3);
     expect_refused(db, dir, "cut.rdb", "unexpected end of input", b);

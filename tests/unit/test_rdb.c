@@ -844,6 +844,52 @@ static void test_round_trip_set_listpack(void **state)
     ember_db_close(db);
 }
 
+static char *load_render(em_rdb_buf *f, const char *const *settings);
+
+/* A sorted set loaded in any order is the one ZADD builds: ties ordered by
+ * member bytes, -0 and 0 equal, in both encodings. */
+static void test_load_zset_order(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *m;
+        double s;
+    } pairs[] = {{"b", 1},         {"a", 1},        {"c", 1},      {"z", -0.0},
+                 {"y", 0},         {"ab", 1},       {"", 1},       {"\xff", 1},
+                 {"n", -INFINITY}, {"p", INFINITY}, {"q", 1e-300}, {"r", 2.5}};
+    size_t n = sizeof pairs / sizeof pairs[0];
+    for (int big = 0; big < 2; big++) {
+        em_rdb_buf f = {0};
+        fmagic(&f, 10);
+        fu8(&f, 5);
+        fcstr(&f, "z");
+        flen(&f, n);
+        /* (a skiplist from the first member: a listpack would store -0 as 0) */
+        ember_db *want =
+            open_db_cfg(big ? (const char *const[]){"zset-max-listpack-entries", "0", NULL} : NULL);
+        for (size_t i = 0; i < n; i++) {
+            fcstr(&f, pairs[i].m);
+            uint64_t u;
+            memcpy(&u, &pairs[i].s, 8);
+            fle(&f, u, 8);
+            char sc[64];
+            snprintf(sc, sizeof sc, "%.17g", pairs[i].s);
+            cmd(want, "ZADD", "z", sc, pairs[i].m, NULL);
+        }
+        fin(&f);
+        tc_buf w = {0};
+        dump_all(want, 1, &w);
+        char *got = load_render(
+            &f, big ? (const char *const[]){"zset-max-listpack-entries", "4", NULL} : NULL);
+        expect_same(tc_buf_cstr(&w), got);
+        assert_non_null(strstr(got, big ? "skiplist" : "listpack"));
+        free(got);
+        tc_buf_free(&w);
+        ember_db_close(want);
+        free(f.p);
+    }
+}
+
 /* Keys whose expiry passed are skipped; the others keep theirs exactly. */
 static void test_expired_skipped(void **state)
 {
@@ -1177,7 +1223,7 @@ static void test_load_duplicates_everywhere(void **state)
     /* clang-format off */
     static const char *const small[] = {
         "hash-max-listpack-entries", "3", "set-max-listpack-entries", "3",
-        "set-max-intset-entries", "3", NULL};
+        "set-max-intset-entries", "3", "zset-max-listpack-entries", "3", NULL};
     /* clang-format on */
     /* element lists: the duplicate sits early, before a conversion (5
      * elements, limits of 3), or within the limits (3 elements) */
@@ -1188,19 +1234,23 @@ static void test_load_duplicates_everywhere(void **state)
     const char *const *lists[] = {five, three, ints5, late};
     size_t lens[] = {5, 3, 5, 5};
     for (size_t li = 0; li < 4; li++) {
-        for (int type = 0; type < 2; type++) {
+        for (int type = 0; type < 3; type++) {
             em_rdb_buf f = {0};
             fmagic(&f, 10);
-            fu8(&f, type ? 4 : 2);
+            fu8(&f, type == 2 ? 5 : type ? 4 : 2);
             fcstr(&f, "k");
             flen(&f, lens[li]);
             for (size_t i = 0; i < lens[li]; i++) {
                 fcstr(&f, lists[li][i]);
-                if (type)
+                if (type == 1)
                     fcstr(&f, "v");
+                if (type == 2)
+                    fle(&f, 0x3FF0000000000000ull * (i % 2), 8); /* 0 or 1.0 */
             }
             fin(&f);
-            const char *what = type ? "duplicate hash field" : "duplicate set member";
+            const char *what = type == 2 ? "duplicate sorted set member"
+                               : type    ? "duplicate hash field"
+                                         : "duplicate set member";
             expect_fail_cfg(&f, small, what);
             expect_fail_cfg(&f, NULL, what);
             free(f.p);
@@ -1912,6 +1962,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_rich),
         cmocka_unit_test(test_round_trip_thresholds),
         cmocka_unit_test(test_round_trip_set_listpack),
+        cmocka_unit_test(test_load_zset_order),
         cmocka_unit_test(test_expired_skipped),
         cmocka_unit_test(test_writer_skips_empty),
         cmocka_unit_test(test_load_string_encodings),
