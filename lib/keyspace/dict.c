@@ -210,15 +210,16 @@ em_obj *ember__dict_random(em_dict *d, uint64_t *rng)
     return head;
 }
 
-/* Reverses the bits of v. */
+/* Reverses the bits of v (swaps of ever larger groups: six steps, not a
+ * 64-step loop; a snapshot's walker calls this for every bucket). */
 static uint64_t rev64(uint64_t v)
 {
-    uint64_t r = 0;
-    for (int i = 0; i < 64; i++) {
-        r = (r << 1) | (v & 1);
-        v >>= 1;
-    }
-    return r;
+    v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+    v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
+    v = ((v >> 8) & 0x00FF00FF00FF00FFull) | ((v & 0x00FF00FF00FF00FFull) << 8);
+    v = ((v >> 16) & 0x0000FFFF0000FFFFull) | ((v & 0x0000FFFF0000FFFFull) << 16);
+    return (v >> 32) | (v << 32);
 }
 
 static void scan_bucket(em_obj *o, void (*fn)(void *, em_obj *), void *ud)
