@@ -53,15 +53,17 @@ typedef struct em_server {
     void (*after_write)(struct em_ctx *c);
     void *after_write_ud;
     /* Snapshots (lib/persist/snapshot.c owns these; lib/exec only calls
-     * bg_step). bg_step runs between request batches while bg_active (the
-     * executor then does not park) with tick = 0, and at every tick with
-     * tick = 1 (save rules, finished snapshots). */
+     * bg_step). While bg_active the executor does not park and calls
+     * bg_step(EM_BG_BUSY) after each request batch (requests may be waiting:
+     * a slice that never waits for the writer thread) and bg_step(EM_BG_IDLE)
+     * when the queue is empty (it may wait for room); at every tick
+     * bg_step(EM_BG_TICK) (save rules, finished snapshots). */
     void *persist;
     int bg_active;
-    void (*bg_step)(struct em_server *srv, int64_t budget_us, int tick);
+    void (*bg_step)(struct em_server *srv, int64_t budget_us, int why);
     /* For LASTSAVE and INFO persistence. */
     uint64_t dirty_at_save; /* st.dirty when the last successful save began */
-    int64_t lastsave_s;     /* Unix s of that save's point in time (open time at first) */
+    int64_t lastsave_s;     /* Unix s the last successful save completed (at first: open) */
     uint64_t rdb_saves;
     int bgsave_in_progress, last_bgsave_ok, last_save_ok;
     /* Append log (see em_log_ops). log_refuse: NULL while the log is
@@ -70,6 +72,8 @@ typedef struct em_server {
     void *log_ud;
     const char *log_refuse;
 } em_server;
+
+enum { EM_BG_BUSY = 0, EM_BG_TICK = 1, EM_BG_IDLE = 2 };
 
 typedef struct em_cmd em_cmd;
 

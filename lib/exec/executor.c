@@ -501,13 +501,14 @@ static void tick(em_core *c)
     ember__ks_cron(st, 1000);
     expire_waiters(c);
     if (c->srv.bg_step)
-        c->srv.bg_step(&c->srv, 0, 1); /* save rules, finished snapshots */
+        c->srv.bg_step(&c->srv, 0, EM_BG_TICK); /* save rules, finished snapshots */
 }
 
-/* Background serialization (snapshots) between batches: a short slice when
- * requests are flowing, a longer one when the queue is idle. */
-#define BG_SLICE_BUSY_US 100
-#define BG_SLICE_IDLE_US 1000
+/* Background serialization (snapshots) between batches, in short slices so
+ * a request that arrives meanwhile waits little; the queue is checked
+ * between slices. */
+#define BG_SLICE_BUSY_US 20
+#define BG_SLICE_IDLE_US 50
 
 static void maybe_tick(em_core *c)
 {
@@ -643,12 +644,12 @@ static void *exec_main(void *arg)
             c->srv.exec_requests += n;
             maybe_tick(c);
             if (c->srv.bg_active)
-                c->srv.bg_step(&c->srv, BG_SLICE_BUSY_US, 0);
+                c->srv.bg_step(&c->srv, BG_SLICE_BUSY_US, EM_BG_BUSY);
             continue;
         }
         maybe_tick(c);
         if (c->srv.bg_active) {
-            c->srv.bg_step(&c->srv, BG_SLICE_IDLE_US, 0);
+            c->srv.bg_step(&c->srv, BG_SLICE_IDLE_US, EM_BG_IDLE);
             continue; /* never park while a snapshot is being serialized */
         }
         int found = 0;
@@ -724,7 +725,7 @@ static void inline_cron(em_core *c)
     if (c->mode == EMBER_MODE_INLINE) {
         maybe_tick(c);
         if (c->srv.bg_active)
-            c->srv.bg_step(&c->srv, BG_SLICE_BUSY_US, 0);
+            c->srv.bg_step(&c->srv, BG_SLICE_BUSY_US, EM_BG_BUSY);
     }
 }
 

@@ -541,7 +541,15 @@ static void walk_cb(void *ud, em_obj *o)
         w->s->error = EMBER_ENOMEM;
 }
 
-int ember__snap_step(em_server *srv, int64_t budget_us)
+static int queue_full(em_snap *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int full = s->nitems >= QUEUE_MAX;
+    pthread_mutex_unlock(&s->lock);
+    return full;
+}
+
+int ember__snap_step(em_server *srv, int64_t budget_us, int may_wait)
 {
     em_persist *p = persist_of(srv);
     em_snap *s = p ? p->snap : NULL;
@@ -559,6 +567,12 @@ int ember__snap_step(em_server *srv, int64_t budget_us)
         if (s->cur == s->ndb) {
             finish_serializing(s, EMBER_OK);
             return 0;
+        }
+        if (s->buf.len >= CHUNK) {
+            /* Requests are waiting: rather serve them than wait for the writer. */
+            if (!may_wait && queue_full(s))
+                return 1;
+            hand_off(s, &s->buf, IT_DATA);
         }
         snap_db *d = &s->dbs[s->cur];
         if (d->state == DB_PENDING) {
@@ -579,7 +593,6 @@ int ember__snap_step(em_server *srv, int64_t budget_us)
                 d->P = rv;
             d->cursor = v;
         }
-        maybe_hand_off(s);
         if ((round & 15) == 15 && ember__mono_ns() > end)
             return 1;
     }
@@ -587,7 +600,7 @@ int ember__snap_step(em_server *srv, int64_t budget_us)
 
 void ember__snap_run_to_end(em_server *srv)
 {
-    while (ember__snap_step(srv, 1000000))
+    while (ember__snap_step(srv, 1000000, 1))
         ;
 }
 
@@ -811,11 +824,11 @@ static void check_save_rules(em_server *srv, em_persist *p)
     }
 }
 
-static void bg_step(em_server *srv, int64_t budget_us, int tick)
+static void bg_step(em_server *srv, int64_t budget_us, int why)
 {
     em_persist *p = persist_of(srv);
-    if (!tick) {
-        ember__snap_step(srv, budget_us);
+    if (why != EM_BG_TICK) {
+        ember__snap_step(srv, budget_us, why == EM_BG_IDLE);
         return;
     }
     ember__snap_reap(srv);

@@ -37,9 +37,10 @@ void ember__persist_shutdown(em_server *srv);
 int ember__snap_start(em_server *srv, em_io *io, int flags, int level, int fd_owned,
                       const char *path_tmp, const char *path_final, const char *dir, int bg,
                       em_snap **out);
-/* Serializes for about budget_us. Returns 1 while serialization has more to
- * do. */
-int ember__snap_step(em_server *srv, int64_t budget_us);
+/* Serializes for about budget_us. With may_wait 0 it returns early rather
+ * than wait for room in the writer's queue. Returns 1 while serialization
+ * has more to do. */
+int ember__snap_step(em_server *srv, int64_t budget_us, int may_wait);
 /* Runs the snapshot in flight to the end on this thread (SAVE, inline mode,
  * close of a path snapshot is not this: see shutdown). */
 void ember__snap_run_to_end(em_server *srv);
