@@ -1334,6 +1334,21 @@ EMBER_API int ember_aof_lsn(ember_db *db, uint64_t *lsn);
  *  EMBER_ENOTFOUND (no log attached). */
 EMBER_API int ember_aof_wait(ember_db *db, uint64_t lsn);
 
+/** Rewrites the log into fd (from its current position; open it with
+ *  O_TRUNC): an RDB preamble of every database at one instant (a forkless
+ *  snapshot: other callers keep running meanwhile), then the RESP records
+ *  of every write made since that instant; once fd is complete and synced
+ *  it becomes the log, atomically between two batches. Until then the old
+ *  log gets every write as before, so a crash at any point leaves a whole
+ *  log: the old one until this returns EMBER_OK, the new one after. Replace
+ *  the old file with the new one afterwards (rename), as you like. Redis
+ *  7.0 and redis-check-aof read such a file (aof-use-rdb-preamble).
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no log attached), EMBER_EBUSY (a
+ *  snapshot or another rewrite is in progress), EMBER_EIO (writing fd
+ *  failed: the old log goes on), EMBER_ENOMEM, EMBER_EINVAL. Blocks the
+ *  caller until done. ember_aof_detach() meanwhile returns EMBER_EBUSY. */
+EMBER_API int ember_aof_rewrite(ember_db *db, int fd);
+
 /** Replay flags. */
 enum {
     EMBER_AOF_LOAD_STRICT = 1, /**< fail on anything but a complete, intact log */

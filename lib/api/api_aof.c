@@ -15,11 +15,13 @@
 #include <string.h>
 
 #include "../persist/aof.h"
+#include "../persist/snapshot.h"
 #include "api.h"
 
 struct em_aof_ref {
     em_aof *a;
-    int refs; /* the box's, plus one per waiter (under aof_mu) */
+    int refs;      /* the box's, plus one per waiter or rewriter (under aof_mu) */
+    int rewriting; /* a rewrite is in progress: no second one, no detach */
 };
 
 static pthread_mutex_t aof_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -115,9 +117,9 @@ int ember__aof_detach_all(ember_db *db)
     em_box *b = db->box;
     pthread_mutex_lock(&aof_mu);
     struct em_aof_ref *ref = b->aof;
-    if (!ref) {
+    if (!ref || ref->rewriting) {
         pthread_mutex_unlock(&aof_mu);
-        return EMBER_ENOTFOUND;
+        return ref ? EMBER_EBUSY : EMBER_ENOTFOUND;
     }
     int rc = ember__exec_run(&b->core, db, uninstall_fn, ref->a);
     if (rc != EMBER_OK && rc != EMBER_EIO) {
@@ -167,6 +169,83 @@ EMBER_API int ember_aof_wait(ember_db *db, uint64_t lsn)
     ref_drop(ref);
     pthread_mutex_unlock(&aof_mu);
     return errno_status(err);
+}
+
+/* ------------------------------------------------------------ rewrite */
+
+typedef struct rewrite_job {
+    em_aof *a;
+    int fd;
+    em_snap *snap;
+    int ok;
+} rewrite_job;
+
+static int rewrite_begin_fn(ember_db *db, void *ud)
+{
+    rewrite_job *j = ud;
+    em_server *srv = &db->box->core.srv;
+    if (srv->log_ud != j->a)
+        return EMBER_ENOTFOUND;
+    if (ember__snap_busy(srv))
+        return EMBER_EBUSY;
+    em_io *io = ember__io_fd(j->fd);
+    if (!io)
+        return EMBER_ENOMEM;
+    int err = ember__aof_rewrite_begin(j->a);
+    if (err) {
+        ember__io_close(io);
+        return err == -EBUSY ? EMBER_EBUSY : EMBER_EIO;
+    }
+    /* The snapshot's instant is this one: nothing runs in between. */
+    int rc = ember__snap_start(srv, io, EM_SNAP_PLAIN, 0, -1, NULL, NULL, NULL, 0, &j->snap);
+    if (rc != EMBER_OK)
+        ember__aof_rewrite_finish(j->a, NULL, 0);
+    return rc;
+}
+
+static int rewrite_finish_fn(ember_db *db, void *ud)
+{
+    rewrite_job *j = ud;
+    ember__snap_reap(&db->box->core.srv);
+    em_io *io = j->ok ? ember__io_fd(j->fd) : NULL;
+    int err = ember__aof_rewrite_finish(j->a, io, io != NULL);
+    return err == 0 ? EMBER_OK : err == -ENOMEM ? EMBER_ENOMEM : EMBER_EIO;
+}
+
+EMBER_API int ember_aof_rewrite(ember_db *db, int fd)
+{
+    if (!em_db_ok(db) || fd < 0)
+        return EMBER_EINVAL;
+    em_box *b = db->box;
+    em_core *c = &b->core;
+    pthread_mutex_lock(&aof_mu);
+    struct em_aof_ref *ref = b->aof;
+    if (!ref || ref->rewriting) {
+        pthread_mutex_unlock(&aof_mu);
+        return ref ? EMBER_EBUSY : EMBER_ENOTFOUND;
+    }
+    ref->rewriting = 1;
+    ref->refs++;
+    pthread_mutex_unlock(&aof_mu);
+    rewrite_job j = {ref->a, fd, NULL, 0};
+    int rc = ember__exec_run(c, db, rewrite_begin_fn, &j);
+    if (rc == EMBER_OK) {
+        /* The executor serializes between requests meanwhile (or, inline or
+         * from a closure, this thread does it now). */
+        if (c->mode == EMBER_MODE_INLINE || ember__core_on_executor(c))
+            ember__snap_run_to_end(&c->srv);
+        int src = ember__snap_wait(j.snap);
+        ember__snap_release(j.snap);
+        j.ok = src == EMBER_OK;
+        rc = ember__exec_run(c, db, rewrite_finish_fn, &j);
+        if (src != EMBER_OK)
+            rc = src;
+    }
+    pthread_mutex_lock(&aof_mu);
+    ref->rewriting = 0;
+    ref_drop(ref);
+    pthread_mutex_unlock(&aof_mu);
+    return rc;
 }
 
 /* ------------------------------------------------------------ replay */

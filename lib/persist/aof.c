@@ -59,6 +59,11 @@ struct em_aof {
     unsigned unit_records;
     int broken; /* the executor has seen the failure (log_refuse set) */
     int marked; /* the "#EMBER" line is written */
+    /* A rewrite in progress: every group committed since it began is also
+     * kept here, to follow the new file's RDB preamble. */
+    int rw_active, rw_oom;
+    char *rw;
+    size_t rwlen, rwcap;
     char refuse[160];
     /* Shared with the sync thread and waiters (mu). */
     pthread_mutex_t mu;
@@ -248,6 +253,22 @@ static int hook_commit(void *ud)
         }
         pthread_mutex_unlock(&a->mu);
     }
+    if (!rc && a->rw_active && !a->rw_oom) {
+        if (a->rwlen + a->len > a->rwcap) {
+            size_t cap = (a->rwlen + a->len) * 2;
+            char *nr = realloc(a->rw, cap);
+            if (!nr)
+                a->rw_oom = 1;
+            else {
+                a->rw = nr;
+                a->rwcap = cap;
+            }
+        }
+        if (!a->rw_oom) {
+            memcpy(a->rw + a->rwlen, a->buf, a->len);
+            a->rwlen += a->len;
+        }
+    }
     a->len = 0;
     a->oom = 0;
     if (rc) {
@@ -255,6 +276,66 @@ static int hook_commit(void *ud)
         refuse_writes(a, rc);
     }
     return rc;
+}
+
+/*
+ * Rewrite. begin (executor, at the instant the snapshot of the new file
+ * starts): what is pending is committed to the old log, and from now on
+ * every group is also kept in memory; the next record starts with SELECT,
+ * since the new file's records follow an RDB that leaves the loader in
+ * database 0. finish (executor, once the snapshot is complete in the new
+ * file): the kept groups are appended to it, it is synced, and it becomes
+ * the log. Between the two the old log stays complete and durable, so a
+ * crash at any point leaves one of the two files whole.
+ */
+int ember__aof_rewrite_begin(em_aof *a)
+{
+    if (a->broken || a->rw_active)
+        return -EBUSY;
+    hook_commit(a);
+    if (a->broken)
+        return -EIO;
+    a->cur_db = -1;
+    a->marked = 0; /* the new file's first group starts with "#EMBER" too */
+    a->rw_active = 1;
+    a->rw_oom = 0;
+    a->rwlen = 0;
+    return 0;
+}
+
+int ember__aof_rewrite_finish(em_aof *a, em_io *io, int ok)
+{
+    if (!a->rw_active) {
+        ember__io_close(io);
+        return -EINVAL;
+    }
+    int rc = ok ? 0 : -EIO;
+    if (!rc)
+        rc = hook_commit(a);
+    if (!rc && (a->rw_oom || a->broken))
+        rc = a->broken ? -EIO : -ENOMEM;
+    if (!rc)
+        rc = ember__io_write(io, a->rw, a->rwlen);
+    if (!rc)
+        rc = ember__io_sync(io);
+    a->rw_active = 0;
+    free(a->rw);
+    a->rw = NULL;
+    a->rwlen = a->rwcap = 0;
+    if (rc) {
+        ember__io_close(io); /* the old log goes on */
+        return rc;
+    }
+    pthread_mutex_lock(&a->io_mu);
+    em_io *old = a->io;
+    a->io = io;
+    pthread_mutex_unlock(&a->io_mu);
+    ember__io_close(old);
+    pthread_mutex_lock(&a->mu);
+    a->synced = a->written; /* the new file holds all of it, synced */
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    return 0;
 }
 
 static const em_log_ops aof_ops = {hook_record, hook_begin, hook_end, hook_commit};
@@ -399,6 +480,7 @@ void ember__aof_destroy(em_aof *a)
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->io_mu);
     free(a->buf);
+    free(a->rw);
     free(a);
 }
 

@@ -57,6 +57,13 @@ int ember__aof_wait(em_aof *a, uint64_t lsn);
 /* The log's failure (negative errno), 0 while healthy. Any thread. */
 int ember__aof_error(em_aof *a);
 
+/* Rewrite (executor): begin right where the new file's snapshot starts;
+ * finish once the snapshot is in the new file (ok 0: it failed): appends
+ * the groups logged since begin to io, syncs it and makes it the log (io
+ * owned; closed on failure, when the old log goes on). 0 or -errno. */
+int ember__aof_rewrite_begin(em_aof *a);
+int ember__aof_rewrite_finish(em_aof *a, em_io *io, int ok);
+
 /* ------------------------------------------------------------------ replay */
 
 enum { EM_AOF_LOAD_STRICT = 1 };

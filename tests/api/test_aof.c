@@ -701,6 +701,99 @@ static void test_appendfsync_setting(void **state)
     ml_free(&m);
 }
 
+static int key_is(ember_db *db, const char *k, const char *v)
+{
+    ember_reply *r = CMD(db, "get", k);
+    int ok = v ? ember_reply_type(r) == EMBER_REPLY_STRING && !strcmp(ember_reply_str(r, 0), v)
+               : ember_reply_type(r) == EMBER_REPLY_NIL;
+    ember_reply_free(r);
+    return ok;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = NULL;
+    size_t n = 0, cap = 0, r;
+    do {
+        if (cap - n < 65536) {
+            cap = cap * 2 + 65536;
+            buf = realloc(buf, cap);
+        }
+        r = fread(buf + n, 1, cap - n, f);
+        n += r;
+    } while (r > 0);
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* Rewrite: an RDB preamble, then the writes made after it, in a new file
+ * that becomes the log; the old log has everything up to the switch. */
+static void test_rewrite(void **state)
+{
+    char p1[] = "/tmp/ember_aof_rw1XXXXXX", p2[] = "/tmp/ember_aof_rw2XXXXXX";
+    int f1 = mkstemp(p1), f2 = mkstemp(p2);
+    assert_true(f1 >= 0 && f2 >= 0);
+    ember_db *db = open_db(state);
+    assert_int_equal(ember_aof_rewrite(db, f2), EMBER_ENOTFOUND);
+    assert_int_equal(ember_aof_attach(db, f1, EMBER_AOF_ALWAYS), EMBER_OK);
+    RUN(db, "set", "a", "1");
+    RUN(db, "set", "ttl", "v", "PX", "100000");
+    RUN(db, "rpush", "l", "x", "y", "z");
+    RUN(db, "hset", "h", "f", "v");
+    RUN(db, "sadd", "s", "1", "2");
+    RUN(db, "zadd", "z", "1.5", "m");
+    ember_db *v;
+    assert_int_equal(ember_db_view(db, 2, &v), EMBER_OK);
+    RUN(v, "set", "in2", "x");
+    assert_int_equal(ember_aof_rewrite(db, f2), EMBER_OK);
+    RUN(db, "set", "after", "1");
+    RUN(v, "incr", "in2n");
+    RUN(db, "del", "a");
+    assert_int_equal(ember_aof_detach(db), EMBER_OK);
+    size_t len;
+    char *img = read_file(p2, &len);
+    assert_true(len > 9 && !memcmp(img, "REDIS0010", 9));
+    check_with_redis(img, len);
+    free(img);
+    /* The new file loads to the state at the end. */
+    ember_db *ld = open_mode(EMBER_MODE_INLINE);
+    lseek(f2, 0, SEEK_SET);
+    char *err = NULL;
+    assert_int_equal(ember_aof_load(ld, f2, EMBER_AOF_LOAD_STRICT, &err), EMBER_OK);
+    assert_null(err);
+    assert_true(key_is(ld, "a", NULL));
+    assert_true(key_is(ld, "after", "1"));
+    assert_true(key_is(ld, "ttl", "v"));
+    ember_reply *r = CMD(ld, "pexpiretime", "ttl");
+    assert_int_equal(ember_reply_integer(r), T0 + 100000);
+    ember_reply_free(r);
+    r = CMD(ld, "lrange", "l", "0", "-1");
+    assert_int_equal(ember_reply_len(r), 3);
+    ember_reply_free(r);
+    ember_db *v2;
+    assert_int_equal(ember_db_view(ld, 2, &v2), EMBER_OK);
+    assert_true(key_is(v2, "in2", "x"));
+    assert_true(key_is(v2, "in2n", "1"));
+    ember_db_close(v2);
+    ember_db_close(ld);
+    /* The old log holds everything up to the switch. */
+    ld = open_mode(EMBER_MODE_INLINE);
+    lseek(f1, 0, SEEK_SET);
+    assert_int_equal(ember_aof_load(ld, f1, EMBER_AOF_LOAD_STRICT, &err), EMBER_OK);
+    assert_true(key_is(ld, "a", "1"));
+    assert_true(key_is(ld, "after", NULL));
+    ember_db_close(ld);
+    ember_db_close(v);
+    ember_db_close(db);
+    close(f1);
+    close(f2);
+    unlink(p1);
+    unlink(p2);
+}
+
 /* ------------------------------------------------------------ failures */
 
 static void expect_misconf(ember_reply *r, const char *why)
@@ -787,14 +880,6 @@ static ember_db *load_image(int mode, const char *p, size_t len, uint32_t flags,
     return db;
 }
 
-static int key_is(ember_db *db, const char *k, const char *v)
-{
-    ember_reply *r = CMD(db, "get", k);
-    int ok = v ? ember_reply_type(r) == EMBER_REPLY_STRING && !strcmp(ember_reply_str(r, 0), v)
-               : ember_reply_type(r) == EMBER_REPLY_NIL;
-    ember_reply_free(r);
-    return ok;
-}
 
 /*
  * The I/O fault sweep: fail the N-th write (EIO, ENOSPC, a short write) or
@@ -1160,6 +1245,7 @@ int main(int argc, char **argv)
         BOTH(test_annotations),
         BOTH(test_attach_detach),
         BOTH(test_appendfsync_setting),
+        BOTH(test_rewrite),
         BOTH(test_write_failure),
         BOTH(test_batch_failure),
         BOTH(test_fault_sweep),

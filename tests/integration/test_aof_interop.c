@@ -452,10 +452,93 @@ static void test_redis_loads_ember_log(void **state)
     assert_int_equal(system(rm), 0);
 }
 
+static void check_aof_tool(const char *path)
+{
+    const char *tool = find_check_aof();
+    if (!tool)
+        fail_msg("redis-check-aof not found (set EMBER_REDIS_CHECK_AOF)");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tool, path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[4096];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    if (st != 0 || !strstr(out, "is valid"))
+        fail_msg("redis-check-aof: %s", out);
+    if (!strstr(out, "RDB preamble"))
+        fail_msg("redis-check-aof did not see the RDB preamble: %s", out);
+}
+
+/* A rewritten log (RDB preamble + RESP tail, as aof-use-rdb-preamble):
+ * redis-check-aof OK, redis-server loads identical data, ember too. */
+static void test_redis_loads_rewritten_log(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ember_aof_rwinteropXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char old_path[300], path[300], copy[300];
+    snprintf(old_path, sizeof old_path, "%s/old.aof", dir);
+    snprintf(path, sizeof path, "%s/appendonly.aof", dir);
+    snprintf(copy, sizeof copy, "%s/ember.copy", dir);
+    int fd_old = open(old_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd_old >= 0 && fd >= 0);
+    ember_config *cfg;
+    assert_int_equal(ember_config_new(&cfg), EMBER_OK);
+    assert_int_equal(ember_config_set_databases(cfg, NDB), EMBER_OK);
+    ember_db *db;
+    assert_int_equal(ember_db_open(cfg, &db), EMBER_OK);
+    assert_int_equal(ember_aof_attach(db, fd_old, EMBER_AOF_EVERYSEC), EMBER_OK);
+    write_dataset(db);
+    assert_int_equal(ember_aof_rewrite(db, fd), EMBER_OK);
+    /* Writes after the rewrite go to the new file, after its preamble. */
+    ember_db *d1;
+    assert_int_equal(ember_db_view(db, 1, &d1), EMBER_OK);
+    E(d1, "RPUSH", "after_rw", "1", "2");
+    E(d1, "DEL", "l_small");
+    E(db, "SET", "after_rw0", "x", "EX", "86400");
+    E(db, "HSET", "h_after", "f", "v");
+    ember_db_close(d1);
+    assert_int_equal(ember_aof_detach(db), EMBER_OK);
+    close(fd_old);
+    close(fd);
+    check_aof_tool(path);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, copy);
+    assert_int_equal(system(cmd), 0);
+    tc_redis r;
+    char err[256];
+    const char *extra[] = {"--appendonly", "yes", "--dir", dir, "--databases", "4", NULL};
+    if (tc_redis_start(&r, extra, err, sizeof err) != 0)
+        fail_msg("redis-server: %s", err);
+    tc_conn *c = tc_conn_open(r.port);
+    assert_non_null(c);
+    compare_all(db, c);
+    ember_db *db2;
+    assert_int_equal(ember_db_open(cfg, &db2), EMBER_OK);
+    fd = open(copy, O_RDONLY);
+    assert_true(fd >= 0);
+    char *lerr = NULL;
+    assert_int_equal(ember_aof_load(db2, fd, EMBER_AOF_LOAD_STRICT, &lerr), EMBER_OK);
+    assert_null(lerr);
+    close(fd);
+    compare_all(db2, c);
+    tc_conn_close(c);
+    tc_redis_stop(&r);
+    ember_db_close(db2);
+    ember_db_close(db);
+    ember_config_free(cfg);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_redis_loads_ember_log),
+        cmocka_unit_test(test_redis_loads_rewritten_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
