@@ -1183,7 +1183,8 @@ enum {
 /** Writes len bytes from buf to your sink. Return how many were taken
  *  (1..len; ember calls again with the rest) or a negative value on error
  *  (a negated errno such as -ENOSPC, or -1). Called on ember's writer thread,
- *  one call at a time. */
+ *  one call at a time. It may block: the executor keeps serving requests
+ *  and buffers at most about 2 MB ahead of it, then waits for it. */
 typedef int64_t (*ember_write_fn)(void *ctx, const void *buf, size_t len);
 /** Makes everything written so far durable. Return 0 or a negative value. */
 typedef int (*ember_sync_fn)(void *ctx);
@@ -1245,9 +1246,12 @@ EMBER_API int ember_snapshot_load_path(ember_db *db, const char *dir, const char
  * section (rdb_changes_since_last_save, rdb_bgsave_in_progress,
  * rdb_last_save_time, rdb_last_bgsave_status) and periodic saves work as in
  * Redis, with the settings "save" ("<seconds> <changes> ..."; ember's default
- * is "", no periodic saves), "dir" ("" = the working directory),
- * "dbfilename" (default "dump.rdb") and "rdbcompression" (yes: zstd frame;
- * no: plain RDB). They save through the path convenience above. */
+ * is "", no periodic saves), "dir" ("" = the working directory; at most 255
+ * bytes), "dbfilename" (default "dump.rdb") and "rdbcompression" (yes: zstd
+ * frame; no: plain RDB). They save through the path convenience above. SAVE
+ * holds the executor until the file is on disk, as in Redis; BGSAVE returns
+ * at once (in inline mode it progresses during your calls). Closing the
+ * database abandons a BGSAVE in progress: its temporary file is removed. */
 
 /* ------------------------------------------------------------------------ */
 /* Persistence: append log                                                    */
