@@ -6,8 +6,10 @@
  * The reference is exact: one ember_run() closure dumps every database and
  * then issues BGSAVE, in the same executor step, so nothing runs between
  * the dump and the snapshot's start. The snapshot is then serialized
- * incrementally while the mutators keep going, and the file is loaded into
- * a second store and dumped again. A virtual clock keeps TTLs from passing.
+ * incrementally while the mutators keep going and the virtual clock moves
+ * (keys with short TTLs expire, actively and on access), and the file is
+ * loaded into a second store, whose clock is still at the start, and dumped
+ * again.
  * Worker threads only record; the main thread asserts.
  */
 #include <pthread.h>
@@ -28,7 +30,7 @@
 #include "state_dump.h"
 
 #define NDB 4
-#define NKEYS 4000
+#define NKEYS 10000
 #define T0_MS INT64_C(1767225600000)
 
 typedef struct store {
@@ -119,6 +121,14 @@ static void preload(store *s)
             assert_true(cmd(d, 5, a));
         }
         }
+    }
+    /* Keys that expire while the snapshot runs (the main thread moves the
+     * virtual clock): active and lazy expiry must write their pre-images. */
+    for (int i = 0; i < 2000; i++) {
+        snprintf(k, sizeof k, "t:%d", i);
+        snprintf(n, sizeof n, "%d", 100 + i);
+        const char *a[] = {"SET", k, "soon", "PX", n};
+        assert_true(cmd(s->v[i % 2], 5, a));
     }
     /* Big values too (hashtable and quicklist encodings). */
     for (int j = 0; j < 2000; j++) {
@@ -274,8 +284,13 @@ static void *mutator(void *arg)
             } else if (rnd(&seed) % 256 == 0) {
                 const char *a[] = {"FLUSHDB"};
                 ok = cmd(w->s->v[2], 1, a);
-            } else {
+            } else if (rnd(&seed) % 2) {
                 const char *a[] = {"SPOP", k};
+                ok = cmd(d, 2, a);
+            } else {
+                char t[32];
+                snprintf(t, sizeof t, "t:%llu", (unsigned long long)(rnd(&seed) % 2000));
+                const char *a[] = {"GET", t}; /* lazy expiry */
                 ok = cmd(d, 2, a);
             }
         }
@@ -305,9 +320,9 @@ static int dump_and_start(ember_db *db, void *ud)
     return 0;
 }
 
-static int64_t info_field(ember_db *db, const char *name)
+static int64_t info_field_in(ember_db *db, const char *section, const char *name)
 {
-    const char *a[] = {"INFO", "persistence"};
+    const char *a[] = {"INFO", section};
     ember_reply *r = NULL;
     assert_int_equal(ember_command(db, 2, a, NULL, &r), EMBER_OK);
     const char *p = strstr(ember_reply_str(r, NULL), name);
@@ -315,6 +330,11 @@ static int64_t info_field(ember_db *db, const char *name)
     int64_t v = strtoll(p + strlen(name) + 1, NULL, 10);
     ember_reply_free(r);
     return v;
+}
+
+static int64_t info_field(ember_db *db, const char *name)
+{
+    return info_field_in(db, "persistence", name);
 }
 
 static void one_round(const char *dir, int round, int plain)
@@ -355,6 +375,8 @@ static void one_round(const char *dir, int round, int plain)
     /* The mutators keep going while the snapshot is serialized and written. */
     int waited = 0;
     while (info_field(a.db, "rdb_bgsave_in_progress") && waited < 60000) {
+        if (waited < 60) /* 3 s of virtual time: every t:* key expires */
+            assert_int_equal(ember_clock_advance(a.db, 50), EMBER_OK);
         usleep(1000);
         waited++;
     }
@@ -391,9 +413,11 @@ static void one_round(const char *dir, int round, int plain)
         fail_msg("snapshot differs from the state at its start:\n  want %.200s\n  got  %.200s", x,
                  y);
     }
-    print_message("round %d (%s): %llu ops before the snapshot, %llu during it and after\n", round,
-                  plain ? "plain" : "zstd", (unsigned long long)before,
-                  (unsigned long long)(after - before));
+    print_message("round %d (%s): %llu ops before the snapshot, %llu during it; %lld keys "
+                  "expired\n",
+                  round, plain ? "plain" : "zstd", (unsigned long long)before,
+                  (unsigned long long)(after - before),
+                  (long long)info_field_in(a.db, "stats", "expired_keys"));
     free(got);
     free(t.dump);
     store_close(&a);
