@@ -269,6 +269,8 @@ typedef struct ld {
 static int rd_raw_into(ld *l, rstr *s, uint64_t n)
 {
     s->len = 0;
+    if (rs_reserve(s, 1)) /* never a NULL pointer, even for "" */
+        return oom(&l->r);
     while (s->len < n) {
         size_t step = n - s->len < RD_STEP ? (size_t)(n - s->len) : RD_STEP;
         if (rs_reserve(s, s->len + step))
@@ -734,7 +736,7 @@ static int zset_add(ld *l, zsetb *zb, const void *p, size_t len, double score, u
         zb->v = v;
         zb->cap = cap;
     }
-    if (zb->acap - zb->alen < len) {
+    if (zb->acap - zb->alen < len || !zb->arena) {
         size_t cap = zb->acap ? zb->acap : 256;
         while (cap - zb->alen < len)
             cap *= 2;

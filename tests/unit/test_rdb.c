@@ -1028,6 +1028,31 @@ static void test_load_string_encodings(void **state)
     free(f.p);
 }
 
+/* Empty keys, members and values, read first thing (no scratch buffer yet). */
+static void test_load_empty_strings(void **state)
+{
+    (void)state;
+    static const unsigned types[] = {0, 2, 4, 5, 1};
+    for (size_t t = 0; t < 5; t++) {
+        em_rdb_buf f = {0};
+        fmagic(&f, 10);
+        fu8(&f, types[t]);
+        fcstr(&f, "");
+        if (types[t] != 0)
+            flen(&f, 1);
+        fcstr(&f, "");
+        if (types[t] == 4)
+            fcstr(&f, "");
+        if (types[t] == 5)
+            fle(&f, 0, 8);
+        fin(&f);
+        char *got = load_render(&f, NULL);
+        assert_non_null(strstr(got, "db 0: 1 keys\n\"\" "));
+        free(got);
+        free(f.p);
+    }
+}
+
 static void test_load_old_opcodes_versions(void **state)
 {
     (void)state;
@@ -1966,6 +1991,7 @@ int main(void)
         cmocka_unit_test(test_expired_skipped),
         cmocka_unit_test(test_writer_skips_empty),
         cmocka_unit_test(test_load_string_encodings),
+        cmocka_unit_test(test_load_empty_strings),
         cmocka_unit_test(test_load_old_opcodes_versions),
         cmocka_unit_test(test_load_refusals),
         cmocka_unit_test(test_load_duplicates_everywhere),
