@@ -24,13 +24,6 @@ static int end_ok(int where)
     return where == EMBER_LIST_LEFT || where == EMBER_LIST_RIGHT;
 }
 
-/* Formats ms as seconds with three decimals into buf (>= 32 bytes). */
-static size_t timeout_text(char *buf, size_t cap, int64_t ms)
-{
-    int n = snprintf(buf, cap, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
-    return n < 0 ? 0 : (size_t)n;
-}
-
 /* Copies a STRING reply element out for the caller (NUL-terminated). */
 static int take_string(const ember_reply *e, void **val, size_t *vlen)
 {
@@ -239,7 +232,7 @@ EMBER_API int ember_blmove(ember_db *db, const void *src, size_t slen, const voi
     ember__argv_add(&a, dst, dlen);
     ember__argv_add_cstr(&a, end_name(from));
     ember__argv_add_cstr(&a, end_name(to));
-    ember__argv_add(&a, tbuf, timeout_text(tbuf, sizeof tbuf, timeout_ms));
+    ember__argv_add_timeout_ms(&a, timeout_ms, tbuf, sizeof tbuf);
     return ember__typed_bulk(db, &a, val, vlen);
 }
 
@@ -254,7 +247,7 @@ static int bpop(const char *cmd, ember_db *db, size_t n, const void *const *keys
     em_argv a;
     ember__argv_cmd(&a, n + 2, cmd);
     ember__argv_add_keys(&a, n, keys, klens, NULL, NULL);
-    ember__argv_add(&a, tbuf, timeout_text(tbuf, sizeof tbuf, timeout_ms));
+    ember__argv_add_timeout_ms(&a, timeout_ms, tbuf, sizeof tbuf);
     ember_reply *r;
     int rc = ember__typed_tree_found(db, &a, &r);
     if (rc)

@@ -228,21 +228,23 @@ EMBER_API int ember_zpopmax(ember_db *db, const void *key, size_t klen, int64_t 
 }
 
 EMBER_API int ember_bzpopmin(ember_db *db, size_t n, const void *const *keys, const size_t *klens,
-                             double timeout_s, ember_reply **out)
+                             int64_t timeout_ms, ember_reply **out)
 {
-    if (!db || !out || !ember__list_ok(n, keys, klens) || !(timeout_s >= 0) || isinf(timeout_s))
+    if (!db || !out || !ember__list_ok(n, keys, klens) || timeout_ms < 0)
         return EMBER_EINVAL;
     char num[32];
     em_argv a;
     ember__argv_cmd(&a, n + 2, "BZPOPMIN");
     ember__argv_add_keys(&a, n, keys, klens, NULL, NULL);
-    ember__argv_add_double(&a, timeout_s, num, sizeof num);
-    int rc = ember__typed_tree(db, &a, out);
-    if (rc == EMBER_OK && ember_reply_type(*out) == EMBER_REPLY_NIL) {
-        ember_reply_free(*out);
-        *out = NULL;
+    ember__argv_add_timeout_ms(&a, timeout_ms, num, sizeof num);
+    ember_reply *r = NULL;
+    int rc = ember__typed_tree(db, &a, &r);
+    if (rc == EMBER_OK && ember_reply_type(r) == EMBER_REPLY_NIL) {
+        ember_reply_free(r); /* timed out: *out is left alone, as on every failure */
         return EMBER_ENOTFOUND;
     }
+    if (rc == EMBER_OK)
+        *out = r;
     return rc;
 }
 

@@ -396,3 +396,9 @@ int ember__typed_scan(ember_db *db, const char *cmd, int has_key, const void *ke
     *next_cursor = next;
     return EMBER_OK;
 }
+
+void ember__argv_add_timeout_ms(em_argv *a, int64_t ms, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+    ember__argv_add(a, buf, n < 0 ? 0 : (size_t)n);
+}

@@ -37,6 +37,9 @@ void ember__argv_add_ll(em_argv *a, long long v);
 /* Adds a double as the shortest text that reads back exactly (C locale);
  * buf (>= 32 bytes) must outlive the call that uses the argv. */
 void ember__argv_add_double(em_argv *a, double v, char *buf, size_t cap);
+/* Adds a blocking timeout given in milliseconds as the seconds text the
+ * command takes ("1.500"); buf (>= 32 bytes) must outlive the call. */
+void ember__argv_add_timeout_ms(em_argv *a, int64_t ms, char *buf, size_t cap);
 /* strtod in the C locale. */
 double ember__parse_double_c(const char *s);
 /* Adds n keys (or key/value pairs when vals != NULL). */

@@ -488,7 +488,7 @@ static void test_wrappers(void **state)
     assert_int_equal(ember_zpopmin(db, "z", 1, -1, &r), EMBER_EINVAL);
     const void *bk[] = {"nokey"};
     size_t bkl[] = {5};
-    assert_int_equal(ember_bzpopmin(db, 1, bk, bkl, 0.01, &r), EMBER_ENOTFOUND);
+    assert_int_equal(ember_bzpopmin(db, 1, bk, bkl, 10, &r), EMBER_ENOTFOUND);
 }
 
 /* ------------------------------------------------------------ blocking */
