@@ -262,7 +262,7 @@ static int load_fn(ember_db *db, void *ud)
 {
     load_job *j = ud;
     em_server *srv = &db->box->core.srv;
-    if (srv->log || srv->st.prewrite) {
+    if (srv->log || ember__snap_busy(srv)) {
         snprintf(j->rep.msg, sizeof j->rep.msg, "%s",
                  srv->log ? "append log: a log is attached (detach it first)"
                           : "append log: a snapshot is in progress");
