@@ -329,7 +329,28 @@ int ember__rdb_put_value(em_rdb_buf *b, const em_obj *o)
     return b->oom ? -1 : 0;
 }
 
-int ember__rdb_put_object(em_rdb_buf *b, const em_obj *o)
+/* What Redis writes before a key under an LRU policy (IDLE: seconds since
+ * the last access) or an LFU one (FREQ: the counter, decayed to now). */
+static void put_lru(em_rdb_buf *b, const em_obj *o, const em_settings *cfg, int64_t now_ms)
+{
+    int64_t p = cfg->maxmemory_policy;
+    uint32_t f = ember__obj_lru(o);
+    if (p == EM_POLICY_ALLKEYS_LRU || p == EM_POLICY_VOLATILE_LRU) {
+        const uint64_t max = 0xFFFFFF;
+        uint64_t now = (uint64_t)(now_ms / 1000) & max;
+        put_u8(b, EM_RDB_OP_IDLE);
+        put_len(b, now >= f ? now - f : now + (max - f));
+    } else if (p == EM_POLICY_ALLKEYS_LFU || p == EM_POLICY_VOLATILE_LFU) {
+        uint64_t ldt = f >> 8, counter = f & 255;
+        uint64_t now = (uint64_t)(now_ms / 60000) & 65535;
+        uint64_t elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
+        uint64_t periods = cfg->lfu_decay_time > 0 ? elapsed / (uint64_t)cfg->lfu_decay_time : 0;
+        put_u8(b, EM_RDB_OP_FREQ);
+        put_u8(b, (uint8_t)(periods > counter ? 0 : counter - periods));
+    }
+}
+
+static int put_object(em_rdb_buf *b, const em_obj *o, const em_settings *cfg, int64_t now_ms)
 {
     int t = rdb_type_of(o);
     if (t < 0 || obj_empty(o))
@@ -338,12 +359,25 @@ int ember__rdb_put_object(em_rdb_buf *b, const em_obj *o)
         put_u8(b, EM_RDB_OP_EXPIRETIME_MS);
         put_le(b, (uint64_t)ember__obj_expire(o), 8);
     }
+    if (cfg)
+        put_lru(b, o, cfg, now_ms);
     put_u8(b, (uint8_t)t);
     size_t klen;
     const char *key = ember__obj_key(o, &klen);
     put_string(b, key, klen);
     put_value(b, o);
     return b->oom ? -1 : 0;
+}
+
+int ember__rdb_put_object(em_rdb_buf *b, const em_obj *o)
+{
+    return put_object(b, o, NULL, 0);
+}
+
+int ember__rdb_put_object_lru(em_rdb_buf *b, const em_obj *o, const em_settings *cfg,
+                              int64_t now_ms)
+{
+    return put_object(b, o, cfg, now_ms);
 }
 
 /*

@@ -55,6 +55,12 @@ void ember__rdb_put_magic(em_rdb_buf *b);
  * (the caller appends the 2-byte version and the CRC). Returns 0, or -1 on
  * OOM or for an empty collection (nothing written). */
 int ember__rdb_put_value(em_rdb_buf *b, const em_obj *o);
+/* ember__rdb_put_object plus what Redis writes before a key when cfg's
+ * maxmemory-policy is an LRU one (IDLE: seconds since the last access at
+ * now_ms) or an LFU one (FREQ: the counter decayed to now_ms); the loader
+ * restores them the way Redis does. */
+int ember__rdb_put_object_lru(em_rdb_buf *b, const em_obj *o, const em_settings *cfg,
+                              int64_t now_ms);
 /* Writes v in the RDB length encoding into out (9 bytes of room); returns
  * the number of bytes. */
 size_t ember__rdb_encode_len(uint8_t *out, uint64_t v);

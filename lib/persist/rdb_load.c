@@ -1425,7 +1425,25 @@ static int load_header(ld *l)
     return 0;
 }
 
-static int add_key(ld *l, em_keyspace *ks, em_obj *o, int64_t expire, uint64_t off)
+/* The LRU/LFU field of a loaded key, as Redis sets it: under an LFU policy
+ * the FREQ counter (if the file has one) with the current minutes; else
+ * the IDLE seconds (if the file has them) back from now. */
+static void set_lru(const ld *l, em_obj *o, int64_t idle, int freq, int64_t now_ms)
+{
+    int64_t p = l->cfg->maxmemory_policy;
+    if (p == EM_POLICY_ALLKEYS_LFU || p == EM_POLICY_VOLATILE_LFU) {
+        if (freq >= 0)
+            ember__obj_set_lru(o, (uint32_t)((((now_ms / 60000) & 65535) << 8) | freq));
+    } else if (idle >= 0) {
+        const int64_t max = 0xFFFFFF;
+        int64_t clock = (now_ms / 1000) & max, at = clock - idle;
+        if (at < 0) /* idle longer than the clock reaches back: Redis's choice */
+            at = (clock + max / 2) % max;
+        ember__obj_set_lru(o, (uint32_t)at);
+    }
+}
+
+static int add_key(ld *l, em_keyspace *ks, em_obj *o, int64_t expire, uint64_t off, em_obj **added)
 {
     em_dpos pos;
     if (ember__dict_find(&ks->dict, l->key.p, l->key.len,
@@ -1448,6 +1466,7 @@ static int add_key(ld *l, em_keyspace *ks, em_obj *o, int64_t expire, uint64_t o
         ember__obj_free(l->m, o);
         return oom(&l->r);
     }
+    *added = o;
     return 0;
 }
 
@@ -1455,7 +1474,8 @@ static int load_body(ld *l, int64_t now_ms, unsigned flags, uint64_t *rdb_len)
 {
     rd *r = &l->r;
     em_keyspace *ks = &l->st->dbs[0];
-    int64_t expire = -1;
+    int64_t expire = -1, idle = -1; /* what opcodes said about the next key */
+    int freq = -1;
     for (;;) {
         uint64_t off = rd_off(r), v, v2;
         unsigned t;
@@ -1475,10 +1495,12 @@ static int load_body(ld *l, int64_t now_ms, unsigned flags, uint64_t *rdb_len)
         case EM_RDB_OP_IDLE:
             if (rd_len(r, &v))
                 return -1;
+            idle = v > INT64_MAX ? INT64_MAX : (int64_t)v;
             continue;
         case EM_RDB_OP_FREQ:
             if (rd_u8(r, &t))
                 return -1;
+            freq = (int)t;
             continue;
         case EM_RDB_OP_AUX:
             if (rd_string(l, &l->a) || rd_string(l, &l->b))
@@ -1518,8 +1540,10 @@ static int load_body(ld *l, int64_t now_ms, unsigned flags, uint64_t *rdb_len)
                     ember__obj_free(l->m, o);
                 return -1;
             }
-            int64_t when = expire;
-            expire = -1;
+            int64_t when = expire, key_idle = idle;
+            int key_freq = freq;
+            expire = idle = -1;
+            freq = -1;
             if (empty)
                 continue;
             if (when >= 0 && now_ms > when) {
@@ -1530,8 +1554,10 @@ static int load_body(ld *l, int64_t now_ms, unsigned flags, uint64_t *rdb_len)
                 ember__obj_free(l->m, o);
                 continue;
             }
-            if (add_key(l, ks, o, when, off))
+            em_obj *added = NULL;
+            if (add_key(l, ks, o, when, off, &added))
                 return -1;
+            set_lru(l, added, key_idle, key_freq, now_ms);
             continue;
         }
         }

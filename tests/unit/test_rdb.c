@@ -890,6 +890,62 @@ static void test_load_zset_order(void **state)
     }
 }
 
+/* IDLE and FREQ: written under LRU / LFU policies, restored as Redis does. */
+static void test_lru_lfu(void **state)
+{
+    (void)state;
+    for (int lfu = 0; lfu < 2; lfu++) {
+        const char *const pol[] = {"maxmemory-policy", lfu ? "allkeys-lfu" : "allkeys-lru", NULL};
+        ember_db *db = open_db_cfg(pol);
+        cmd(db, "SET", "k", "v", NULL);
+        for (int i = 0; i < 50; i++)
+            cmd(db, "GET", "k", NULL);
+        assert_int_equal(ember_clock_advance(db, 100 * 1000), EMBER_OK);
+        const char *argv[] = {"OBJECT", lfu ? "FREQ" : "IDLETIME", "k"};
+        ember_reply *r = query(db, 3, argv, NULL);
+        int64_t before = ember_reply_integer(r);
+        ember_reply_free(r);
+        if (lfu) { /* a counter of 42, last decremented now */
+            em_dpos pos;
+            em_keyspace *k0 = &store_of(db)->dbs[0];
+            assert_true(
+                ember__dict_find(&k0->dict, "k", 1, ember__dict_hash(&k0->dict, "k", 1), &pos));
+            uint32_t minutes = (uint32_t)(((T0 + 100 * 1000) / 60000) & 65535);
+            ember__obj_set_lru(*pos.link, (minutes << 8) | 42);
+            r = query(db, 3, argv, NULL);
+            before = ember_reply_integer(r);
+            ember_reply_free(r);
+        }
+        assert_int_equal(before, lfu ? 42 : 100);
+        em_rdb_buf b = {0};
+        ember__rdb_put_magic(&b);
+        em_keyspace *ks = &store_of(db)->dbs[0];
+        for (int t = 0; t < 2; t++)
+            for (size_t i = 0; i < ks->dict.size[t]; i++)
+                for (em_obj *o = ks->dict.t[t][i]; o; o = o->next)
+                    assert_int_equal(ember__rdb_put_object_lru(&b, o, cfg_of(db), T0 + 100 * 1000),
+                                     0);
+        if (lfu) {
+            assert_int_equal(b.p[9], 0xF9);
+            assert_int_equal(b.p[10], before);
+        } else {
+            static const uint8_t idle[] = {0xF8, 0x40, 100};
+            assert_memory_equal(b.p + 9, idle, 3);
+        }
+        ember__rdb_put_eof(&b, 0);
+        ember_db *dst = open_db_cfg(pol);
+        assert_int_equal(ember_clock_advance(dst, 100 * 1000), EMBER_OK);
+        em_rdb_err err;
+        assert_int_equal(load_chunked(dst, b.p, b.len, 0, T0 + 100 * 1000, &err), 0);
+        r = query(dst, 3, argv, NULL);
+        assert_int_equal(ember_reply_integer(r), before);
+        ember_reply_free(r);
+        ember_db_close(dst);
+        ember__rdb_buf_free(&b);
+        ember_db_close(db);
+    }
+}
+
 /* Keys whose expiry passed are skipped; the others keep theirs exactly. */
 static void test_expired_skipped(void **state)
 {
@@ -1988,6 +2044,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_thresholds),
         cmocka_unit_test(test_round_trip_set_listpack),
         cmocka_unit_test(test_load_zset_order),
+        cmocka_unit_test(test_lru_lfu),
         cmocka_unit_test(test_expired_skipped),
         cmocka_unit_test(test_writer_skips_empty),
         cmocka_unit_test(test_load_string_encodings),
