@@ -41,8 +41,9 @@ int ember__snap_start(em_server *srv, em_io *io, int flags, int level, int fd_ow
  * than wait for room in the writer's queue. Returns 1 while serialization
  * has more to do. */
 int ember__snap_step(em_server *srv, int64_t budget_us, int may_wait);
-/* Runs the snapshot in flight to the end on this thread (SAVE, inline mode,
- * close of a path snapshot is not this: see shutdown). */
+/* Serializes the snapshot in flight to the end on this thread (SAVE, saves
+ * from the executor itself or in inline mode); the writer may still be
+ * busy afterwards: see ember__snap_wait. */
 void ember__snap_run_to_end(em_server *srv);
 /* Blocks until the file is complete (written, synced, renamed) or failed.
  * Returns EMBER_OK or the error (EMBER_EIO, EMBER_ENOMEM, EMBER_ECLOSED). */
