@@ -15,9 +15,11 @@
  * What Redis 7.0 does, ember does: a duplicate key or member is corruption;
  * an empty collection is skipped (Redis logs "empty key" and goes on), and so
  * is a key already expired at now_ms; quicklist nodes holding no element are
- * skipped. Streams, modules, module AUX data and functions are refused with a
- * message that says so. After the CRC the stream must end: a snapshot is one
- * RDB (ember__rdb_load_ex can allow a tail, for an append log's preamble).
+ * skipped. Zipmaps (Redis < 2.6 hashes) load too. Streams, modules, module AUX
+ * data and functions are refused with a message that says so. After the CRC
+ * the stream must end, unlike Redis, which ignores what follows: a snapshot is
+ * one RDB, and bytes after it mean a damaged or mixed-up file
+ * (ember__rdb_load_ex allows a tail, for an append log's preamble).
  *
  * The reader keeps a 64 KB window on the source; the CRC-64 is folded in as
  * the window slides, so every byte is read once and summed once.
@@ -982,6 +984,67 @@ bad:
     return fail(&l->r, off, "ziplist: bad entry (byte %zu of the ziplist)", i);
 }
 
+/*
+ * Zipmap (RDB type 9: hashes of Redis < 2.6):
+ *   zmlen (1 byte: the pair count when < 254) | pairs | 0xFF
+ * Pair: key length, key, value length, a "free" byte, value, then that many
+ * unused bytes. A length is one byte when < 254, else 0xFE (or 0xFF) and a
+ * u32 LE. Each key and value goes to fn in turn.
+ */
+static int zipmap_len(const uint8_t *z, size_t size, size_t *i, size_t *len)
+{
+    if (*i >= size)
+        return -1;
+    if (z[*i] < 254) {
+        *len = z[(*i)++];
+        return 0;
+    }
+    if (size - *i < 5)
+        return -1;
+    *len = (size_t)z[*i + 1] | (size_t)z[*i + 2] << 8 | (size_t)z[*i + 3] << 16 |
+           (size_t)z[*i + 4] << 24;
+    *i += 5;
+    return 0;
+}
+
+static int zipmap_walk(ld *l, const uint8_t *z, size_t size, uint64_t off, elem_fn fn, void *ud,
+                       size_t *count)
+{
+    if (size < 2 || z[size - 1] != 0xFF)
+        return fail(&l->r, off, "zipmap: too short or no terminator");
+    size_t i = 1, n = 0;
+    while (z[i] != 0xFF) {
+        elem el;
+        size_t klen, vlen;
+        if (zipmap_len(z, size - 1, &i, &klen) || klen > size - 1 - i)
+            goto bad;
+        el.p = z + i;
+        el.len = klen;
+        i += klen;
+        if (fn(l, ud, &el))
+            return -1;
+        if (zipmap_len(z, size - 1, &i, &vlen) || i >= size - 1)
+            goto bad;
+        size_t free_bytes = z[i++];
+        if (vlen > size - 1 - i || free_bytes > size - 1 - i - vlen)
+            goto bad;
+        el.p = z + i;
+        el.len = vlen;
+        i += vlen + free_bytes;
+        if (fn(l, ud, &el))
+            return -1;
+        n++;
+    }
+    if (i != size - 1)
+        goto bad;
+    if (z[0] < 254 && z[0] != n)
+        return fail(&l->r, off, "zipmap: header count %u, %zu pairs", z[0], n);
+    *count = 2 * n;
+    return 0;
+bad:
+    return fail(&l->r, off, "zipmap: bad entry (byte %zu of the zipmap)", i);
+}
+
 /* Validates a listpack blob and hands each element to fn. */
 static int listpack_walk(ld *l, uint8_t *lp, size_t size, uint64_t off, elem_fn fn, void *ud,
                          size_t *count)
@@ -1213,6 +1276,7 @@ static int walk_blob(ld *l, int zl, uint64_t off, elem_fn fn, void *ud, size_t *
               : listpack_walk(l, l->b.p, l->b.len, off, fn, ud, count);
 }
 
+/* zl: 1 ziplist, 0 listpack, 2 zipmap. */
 static int load_hash_blob(ld *l, int zl, em_obj **out)
 {
     uint64_t off;
@@ -1223,8 +1287,9 @@ static int load_hash_blob(ld *l, int zl, em_obj **out)
         return oom(&l->r);
     *out = o;
     pairs pr = {o, NULL, off, 0, &l->a};
-    size_t n;
-    if (walk_blob(l, zl, off, pair_hash, &pr, &n))
+    size_t n = 0;
+    if (zl == 2 ? zipmap_walk(l, l->b.p, l->b.len, off, pair_hash, &pr, &n)
+                : walk_blob(l, zl, off, pair_hash, &pr, &n))
         return -1;
     if (n % 2)
         return fail(&l->r, off, "hash with an odd number of elements");
@@ -1239,7 +1304,7 @@ static int load_zset_blob(ld *l, int zl, em_obj **out, int *empty)
     zsetb zb;
     zset_begin(&zb);
     pairs pr = {NULL, &zb, off, 0, &l->a};
-    size_t n;
+    size_t n = 0;
     if (walk_blob(l, zl, off, pair_zset, &pr, &n))
         goto fail;
     if (n % 2) {
@@ -1263,7 +1328,7 @@ static int load_list_ziplist(ld *l, em_obj **out)
         return oom(&l->r);
     *out = o;
     listw lw = {o};
-    size_t n;
+    size_t n = 0;
     return walk_blob(l, 1, off, elem_list, &lw, &n);
 }
 
@@ -1291,7 +1356,7 @@ static int load_quicklist(ld *l, int v2, em_obj **out)
                 return -1;
             continue;
         }
-        size_t n; /* a node with no element is skipped, as Redis does */
+        size_t n = 0; /* a node with no element is skipped, as Redis does */
         if (walk_blob(l, !v2, off, elem_list, &lw, &n))
             return -1;
     }
@@ -1308,8 +1373,6 @@ static const char *refused_type(int type)
     case EM_RDB_TYPE_STREAM_LISTPACKS_2:
     case EM_RDB_TYPE_STREAM_LISTPACKS_3:
         return "streams are not supported";
-    case EM_RDB_TYPE_HASH_ZIPMAP:
-        return "zipmap-encoded hashes (Redis < 2.6) are not supported";
     case EM_RDB_TYPE_SET_LISTPACK:
         return "set listpacks need RDB version 11";
     default:
@@ -1352,6 +1415,9 @@ static int load_value(ld *l, int type, em_obj **out, int *empty, uint64_t off)
     case EM_RDB_TYPE_HASH_ZIPLIST:
         rc = load_hash_blob(l, 1, out);
         break;
+    case EM_RDB_TYPE_HASH_ZIPMAP:
+        rc = load_hash_blob(l, 2, out);
+        break;
     case EM_RDB_TYPE_HASH_LISTPACK:
         rc = load_hash_blob(l, 0, out);
         break;
@@ -1366,7 +1432,7 @@ static int load_value(ld *l, int type, em_obj **out, int *empty, uint64_t off)
     }
     if (rc || !*out)
         return rc;
-    size_t n;
+    size_t n = 0;
     switch (ember__obj_type(*out)) {
     case EM_T_LIST:
         n = list_len(*out);

@@ -1640,6 +1640,93 @@ static void test_load_listpacks_intsets(void **state)
     free(f.p);
 }
 
+/* Zipmaps (type 9, Redis < 2.6 hashes): free bytes, 5-byte lengths,
+ * duplicates, damage. */
+static void test_load_zipmap(void **state)
+{
+    (void)state;
+    uint8_t z[400];
+    size_t n = 0;
+    z[n++] = 3;
+    z[n++] = 1; /* "a" -> "x" */
+    z[n++] = 'a';
+    z[n++] = 1;
+    z[n++] = 0;
+    z[n++] = 'x';
+    z[n++] = 1; /* "b" -> "yz", 2 free bytes */
+    z[n++] = 'b';
+    z[n++] = 2;
+    z[n++] = 2;
+    z[n++] = 'y';
+    z[n++] = 'z';
+    z[n++] = '?';
+    z[n++] = '?';
+    z[n++] = 254; /* a 300-byte key, in the long form */
+    z[n++] = 300 & 255;
+    z[n++] = 300 >> 8;
+    z[n++] = 0;
+    z[n++] = 0;
+    memset(z + n, 'k', 300);
+    n += 300;
+    z[n++] = 2;
+    z[n++] = 0;
+    z[n++] = '4';
+    z[n++] = '2';
+    z[n++] = 0xFF;
+    em_rdb_buf f = {0};
+    fmagic(&f, 6);
+    fu8(&f, 9);
+    fcstr(&f, "h");
+    fstr(&f, z, n);
+    fin(&f);
+    char k300[301];
+    memset(k300, 'k', 300);
+    k300[300] = 0;
+    char want[512];
+    snprintf(want, sizeof want,
+             "db 0: 1 keys\n\"h\" hash hashtable exp=-1: \"a\" \"x\" \"b\" \"yz\" \"%s\" "
+             "\"42\"\n",
+             k300);
+    expect_render(&f, NULL, want); /* a 300-byte field: over hash-max-listpack-value */
+    /* damage: a wrong count, a value past the end, no terminator, a duplicate */
+    struct {
+        size_t at;
+        uint8_t val;
+        const char *what;
+    } faults[] = {{0, 2, "header count"},
+                  {17, 1, "bad entry"},
+                  {n - 1, 0, "terminator"},
+                  {7, 'a', "duplicate hash field"}};
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        uint8_t c[400];
+        memcpy(c, z, n);
+        c[faults[i].at] = faults[i].val;
+        fmagic(&f, 6);
+        fu8(&f, 9);
+        fcstr(&f, "h");
+        fstr(&f, c, n);
+        fin(&f);
+        expect_fail(&f, faults[i].what);
+    }
+    /* every single-byte change: refused or loaded, never a crash */
+    for (size_t at = 0; at < 20; at++)
+        for (unsigned v = 0; v < 256; v += 7) {
+            uint8_t c[400];
+            memcpy(c, z, n);
+            c[at] = (uint8_t)v;
+            fmagic(&f, 6);
+            fu8(&f, 9);
+            fcstr(&f, "h");
+            fstr(&f, c, n);
+            fin(&f);
+            ember_db *db = open_db();
+            em_rdb_err err;
+            (void)load_buf(db, &f, &err);
+            ember_db_close(db);
+        }
+    free(f.p);
+}
+
 /* Zset type 3: scores as text (253/254/255: NaN, +inf, -inf). */
 static void test_load_zset_text_scores(void **state)
 {
@@ -2055,6 +2142,7 @@ int main(void)
         cmocka_unit_test(test_load_empty_skipped),
         cmocka_unit_test(test_load_ziplists),
         cmocka_unit_test(test_load_listpacks_intsets),
+        cmocka_unit_test(test_load_zipmap),
         cmocka_unit_test(test_load_zset_text_scores),
         cmocka_unit_test(test_lzf_vectors),
         cmocka_unit_test(test_truncation_sweep),
