@@ -226,7 +226,7 @@ struct em_snap {
     em_rdb_buf buf; /* bytes gathered for the writer */
     int error;      /* executor-side failure (ENOMEM) */
     int bg;
-    int64_t t0_s;
+    int64_t t0_s, t0_ms;
     uint64_t dirty0;
     /* writer thread */
     pthread_t thread;
@@ -462,14 +462,21 @@ static void maybe_hand_off(em_snap *s)
         hand_off(s, &s->buf, IT_DATA);
 }
 
+/* One key as Redis writes it: with its LRU idle time or LFU counter (as of
+ * T0) when maxmemory-policy is an LRU or LFU one. */
+static int put_obj(em_snap *s, em_rdb_buf *b, const em_obj *o)
+{
+    return ember__rdb_put_object_lru(b, o, &s->srv->cfg, s->t0_ms);
+}
+
 /* Writes one T0 value into the stream or its database's pending buffer. */
 static void put_value(em_snap *s, snap_db *d, const em_obj *o)
 {
     if (d->state == DB_WALKING) {
-        if (ember__rdb_put_object(&s->buf, o) != 0)
+        if (put_obj(s, &s->buf, o) != 0)
             s->error = EMBER_ENOMEM;
         maybe_hand_off(s);
-    } else if (ember__rdb_put_object(&d->pending, o) != 0) {
+    } else if (put_obj(s, &d->pending, o) != 0) {
         s->error = EMBER_ENOMEM;
     }
 }
@@ -537,7 +544,7 @@ static void walk_cb(void *ud, em_obj *o)
     uint64_t r = key_r(w->ks, o, &k, &kl);
     if (r < w->d->P || skip_has(&w->d->skip, r, k, kl))
         return;
-    if (ember__rdb_put_object(&w->s->buf, o) != 0)
+    if (put_obj(w->s, &w->s->buf, o) != 0)
         w->s->error = EMBER_ENOMEM;
 }
 
@@ -658,6 +665,7 @@ int ember__snap_start(em_server *srv, em_io *io, int flags, int level, int fd_ow
     s->level = level;
     s->bg = bg;
     int64_t now_ms = ember__clock_ms(&st->clock);
+    s->t0_ms = now_ms;
     s->t0_s = now_ms / 1000;
     s->dirty0 = st->dirty;
     for (int i = 0; i < s->ndb; i++) {

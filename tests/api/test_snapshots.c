@@ -1009,6 +1009,31 @@ static void test_log_replay_during_snapshot(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Under an LRU policy the file carries each key's idle time, as Redis's does. */
+static void test_lru_idle_kept(void **state)
+{
+    store a, b;
+    store_open(&a, EMBER_MODE_EXECUTOR);
+    store_open(&b, EMBER_MODE_EXECUTOR);
+    ok(a.db, "CONFIG SET maxmemory-policy allkeys-lru");
+    ok(b.db, "CONFIG SET maxmemory-policy allkeys-lru");
+    ok(a.v[0], "SET idle x");
+    assert_int_equal(ember_clock_advance(a.db, 100 * 1000), EMBER_OK);
+    ok(a.v[0], "SET fresh y");
+    membuf m = {0};
+    assert_int_equal(ember_snapshot_save_writer(a.db, mem_write, NULL, &m, 0), EMBER_OK);
+    assert_int_equal(ember_snapshot_load_reader(b.db, mem_read, &m, 0, NULL), EMBER_OK);
+    ember_reply *r = run(b.v[0], "OBJECT IDLETIME idle");
+    assert_true(ember_reply_integer(r) >= 99 && ember_reply_integer(r) <= 101);
+    ember_reply_free(r);
+    r = run(b.v[0], "OBJECT IDLETIME fresh");
+    assert_true(ember_reply_integer(r) <= 1);
+    ember_reply_free(r);
+    free(m.p);
+    store_close(&a);
+    store_close(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1030,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_commands_and_rules),
         cmocka_unit_test(test_every_write_preimaged),
         cmocka_unit_test(test_log_replay_during_snapshot),
+        cmocka_unit_test(test_lru_idle_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
