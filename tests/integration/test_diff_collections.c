@@ -1442,16 +1442,17 @@ static const char *const extra_tokens[] = {"x",     "NX",    "XX",         "0", 
                                            "-1",    "LIMIT", "WITHSCORES", "REV",  "COUNT",
                                            "BYLEX", "",      "BYSCORE",    "RANK", "MATCH"};
 
-/* A cursor as Redis 7.0 parses it (strtoul: no leading space, all of it
- * a number, no overflow; "-1" and "" are valid). */
-static int scan_cursor(const char *s, size_t len, unsigned long long *v)
+/* A cursor as Redis 7.0 parses it: strtoul on the C string (no leading
+ * space, nothing after the number, no overflow), so "-1" and "" are valid,
+ * and so is anything after a NUL ("\0\xff" is cursor 0). */
+static int scan_cursor(const char *s, unsigned long long *v)
 {
     if (isspace((unsigned char)s[0]))
         return 0;
     char *end;
     errno = 0;
     *v = strtoull(s, &end, 10);
-    return end == s + len && errno != ERANGE;
+    return *end == '\0' && errno != ERANGE;
 }
 
 /*
@@ -1467,7 +1468,7 @@ static void scan_kind(tc_cmd *c)
                : !strcasecmp(c->argv[0], "HSCAN") || !strcasecmp(c->argv[0], "ZSCAN") ? 2
                                                                                       : 0;
     unsigned long long v;
-    if (!step || c->kind != CK_PLAIN || c->argc < 3 || !scan_cursor(c->argv[2], c->len[2], &v))
+    if (!step || c->kind != CK_PLAIN || c->argc < 3 || !scan_cursor(c->argv[2], &v))
         return;
     if (v != 0)
         tc_set_arg(c, 2, "0", 1);
@@ -1831,8 +1832,10 @@ static int run_spop(tc_runner *r, const tc_cmd *c, tc_buf *why)
         for (size_t i = 0; ok && eafter && i < eafter->n; i++)
             canon_add(&got, eafter->elem[i]);
         if (ok) {
-            qsort(expect.v, expect.n, sizeof *expect.v, cmp_buf);
-            qsort(got.v, got.n, sizeof *got.v, cmp_buf);
+            if (expect.n) /* qsort(NULL, 0) is undefined (UBSan) */
+                qsort(expect.v, expect.n, sizeof *expect.v, cmp_buf);
+            if (got.n)
+                qsort(got.v, got.n, sizeof *got.v, cmp_buf);
             ok = expect.n == got.n;
             for (size_t i = 0; ok && i < got.n; i++)
                 ok = cmp_buf(&expect.v[i], &got.v[i]) == 0;
