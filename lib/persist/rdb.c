@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../include/ember.h"
 #include "../common/util.h"
 #include "../types/coll.h"
 #include "../types/hash_type.h"
@@ -184,7 +185,11 @@ void ember__rdb_put_header(em_rdb_buf *b, int64_t ctime_s, uint64_t used_mem, in
     put_aux_int(b, "ctime", ctime_s);
     put_aux_int(b, "used-mem", used_mem > INT64_MAX ? INT64_MAX : (int64_t)used_mem);
     put_aux_int(b, "aof-base", aof_base ? 1 : 0);
-    put_aux(b, "ember-ver", EM_RDB_EMBER_VERSION);
+#define EM_RDB_STR2(x) #x
+#define EM_RDB_STR(x) EM_RDB_STR2(x)
+    put_aux(b, "ember-ver",
+            EM_RDB_STR(EMBER_VERSION_MAJOR) "." EM_RDB_STR(EMBER_VERSION_MINOR) "." EM_RDB_STR(
+                EMBER_VERSION_PATCH));
 }
 
 void ember__rdb_put_selectdb(em_rdb_buf *b, int dbid, uint64_t keys, uint64_t expires)

@@ -47,8 +47,6 @@ void ember__rdb_put_eof(em_rdb_buf *b, uint64_t crc_before_eof);
 
 /* Additions beyond the first version of this interface. */
 
-/* The ember version written in the "ember-ver" AUX field. */
-#define EM_RDB_EMBER_VERSION "0.1.0"
 /* Only "REDIS0010" (no AUX fields: tests build minimal files with it). */
 void ember__rdb_put_magic(em_rdb_buf *b);
 /* The type byte and the value alone, as DUMP serializes a key's value
