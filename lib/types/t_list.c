@@ -621,6 +621,16 @@ static void cmd_rpoplpush(em_ctx *c)
     move_generic(c, LIST_TAIL, LIST_HEAD);
 }
 
+/* Blocking and multi-key pops are logged as the plain pop they made
+ * (LPOP key [n] / RPOP key [n]), as Redis 7.0 propagates them. */
+static void log_pop(em_ctx *c, int where, size_t key, uint64_t n, int with_count)
+{
+    char nb[EM_LLSTR_SIZE];
+    const char *a[3] = {where == LIST_HEAD ? "LPOP" : "RPOP", c->argv[key], nb};
+    size_t l[3] = {4, c->argvlen[key], with_count ? ember__ll_to_str(nb, (long long)n) : 0};
+    em_log_replace(c, with_count ? 3 : 2, a, l);
+}
+
 /* BLMOVE/BRPOPLPUSH after the directions: the timeout, then the source. */
 static void bmove_generic(em_ctx *c, int from, int to, size_t timeout_arg)
 {
@@ -634,7 +644,20 @@ static void bmove_generic(em_ctx *c, int from, int to, size_t timeout_arg)
         em_block(c, 1, 1, 1, deadline);
         return;
     }
+    uint64_t d0 = c->st->dirty;
     move_generic(c, from, to);
+    if (c->st->dirty == d0)
+        return;
+    /* Logged as LMOVE / RPOPLPUSH: nothing to wait for on replay. */
+    if (timeout_arg == 5) {
+        const char *a[5] = {"LMOVE", c->argv[1], c->argv[2], c->argv[3], c->argv[4]};
+        size_t l[5] = {5, c->argvlen[1], c->argvlen[2], c->argvlen[3], c->argvlen[4]};
+        em_log_replace(c, 5, a, l);
+    } else {
+        const char *a[3] = {"RPOPLPUSH", c->argv[1], c->argv[2]};
+        size_t l[3] = {9, c->argvlen[1], c->argvlen[2]};
+        em_log_replace(c, 3, a, l);
+    }
 }
 
 /* BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout */
@@ -689,6 +712,7 @@ static void bpop_generic(em_ctx *c, int where)
         em_add_bulk(c, c->argv[i], c->argvlen[i]);
         pop_reply(c, list_of(o), where, 1);
         c->st->dirty++;
+        log_pop(c, where, i, 1, 0);
         drop_if_empty(c, i, o);
         return;
     }
@@ -733,6 +757,7 @@ static void mpop_generic(em_ctx *c, size_t numkeys_arg, int blocking, int64_t de
         em_add_array(c, n);
         pop_reply(c, ql, where, n);
         c->st->dirty += n;
+        log_pop(c, where, i, n, 1);
         drop_if_empty(c, i, o);
         return;
     }

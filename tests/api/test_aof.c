@@ -1386,8 +1386,6 @@ int main(int argc, char **argv)
     ssize_t n = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
     if (n > 0)
         self_path[n] = '\0';
-    (void)test_blocking_list_form;
-    (void)test_blocking_served_later_list;
     const struct CMUnitTest tests[] = {
         BOTH(test_strings_form),
         BOTH(test_expire_form),
@@ -1395,8 +1393,8 @@ int main(int argc, char **argv)
         BOTH(test_random_pops_form),
         BOTH(test_blocking_zset_form),
         cmocka_unit_test(test_blocking_served_later_zset),
-        /* BOTH(test_blocking_list_form), test_blocking_served_later_list:
-         * registered once t_list.c logs its pops (see the report). */
+        BOTH(test_blocking_list_form),
+        cmocka_unit_test(test_blocking_served_later_list),
         BOTH(test_units_form),
         BOTH(test_annotations),
         BOTH(test_attach_detach),
