@@ -175,10 +175,11 @@ static void cmd_info(em_ctx *c)
         sb_printf(&b,
                   "%s# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:%llu\r\n"
                   "rdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%lld\r\n"
-                  "rdb_last_bgsave_status:%s\r\nrdb_saves:%llu\r\n",
+                  "rdb_last_bgsave_status:%s\r\nrdb_saves:%llu\r\n"
+                  "aof_enabled:%d\r\naof_last_write_status:%s\r\n",
                   sections ? "\r\n" : "", (unsigned long long)(st->dirty - s->dirty_at_save),
                   s->bgsave_in_progress, (long long)s->lastsave_s, s->last_bgsave_ok ? "ok" : "err",
-                  (unsigned long long)s->rdb_saves);
+                  (unsigned long long)s->rdb_saves, s->log != NULL, s->log_refuse ? "err" : "ok");
         sections++;
     }
     if (section_wanted(c, "stats", 1)) {
