@@ -36,6 +36,9 @@ typedef struct em_log_ops {
     void (*begin)(void *ud);
     void (*end)(void *ud);
     int (*commit)(void *ud);
+    /* Before a commit: how long (ns) the executor may wait for more
+     * requests to join it, and how many it expects (0: commit now). */
+    int64_t (*gather)(void *ud, size_t *expect);
 } em_log_ops;
 
 /* The server-side state a store's commands share. */
