@@ -1288,10 +1288,11 @@ EMBER_API int ember_snapshot_load_path(ember_db *db, const char *dir, const char
  * lost: which bytes reached the file is unknown. Recover by detaching,
  * saving a snapshot or loading, and attaching a new log.
  *
- * Sequence numbers: ember_aof_lsn() is the number of bytes written to the log
- * since it was attached. A write that has returned is below the value read
- * after it, so "write; ember_aof_lsn(); ember_aof_wait()" makes that write
- * durable under any policy.
+ * Sequence numbers: ember_aof_lsn() is the number of record bytes written to
+ * the log since it was attached (it keeps counting across rewrites). A write
+ * that has returned is below the value read after it, so "write;
+ * ember_aof_lsn(); ember_aof_wait()" makes that write durable under any
+ * policy.
  *
  * ember never closes a descriptor it was given; write at its current offset
  * (open it with O_APPEND to add to an existing log). Threads: every function
@@ -1328,7 +1329,7 @@ EMBER_API int ember_aof_attach_writer(ember_db *db, ember_write_fn write_fn, emb
  *  the log is detached anyway), EMBER_ENOTFOUND (no log attached). */
 EMBER_API int ember_aof_detach(ember_db *db);
 
-/** @param[out] lsn bytes written to the log since it was attached.
+/** @param[out] lsn record bytes written to the log since it was attached.
  *  @return EMBER_OK, EMBER_ENOTFOUND (no log attached). */
 EMBER_API int ember_aof_lsn(ember_db *db, uint64_t *lsn);
 
