@@ -733,12 +733,16 @@ static void cmd_brpop(em_ctx *c)
 
 /* LMPOP / BLMPOP from numkeys on: [key, [element ...]] from the first list
  * among the keys, or nil / blocking when there is none. */
-static void mpop_generic(em_ctx *c, size_t numkeys_arg, int blocking, int64_t deadline)
+static void mpop_generic(em_ctx *c, size_t numkeys_arg, int blocking)
 {
     size_t nkeys;
     int where;
     long long count;
     if (!ember__mpop_args(c, numkeys_arg, "left", "right", &nkeys, &where, &count))
+        return;
+    /* BLMPOP's timeout comes first but is checked last, as in Redis 7.0. */
+    int64_t deadline = 0;
+    if (blocking && !em_arg_timeout(c, 1, &deadline))
         return;
     /* k == numkeys_arg stands for the ready key, tried before the others. */
     size_t first = numkeys_arg + 1, ready = ready_index(c, first, first + nkeys);
@@ -770,16 +774,13 @@ static void mpop_generic(em_ctx *c, size_t numkeys_arg, int blocking, int64_t de
 /* LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count] */
 static void cmd_lmpop(em_ctx *c)
 {
-    mpop_generic(c, 1, 0, 0);
+    mpop_generic(c, 1, 0);
 }
 
 /* BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] */
 static void cmd_blmpop(em_ctx *c)
 {
-    int64_t deadline;
-    if (!em_arg_timeout(c, 1, &deadline))
-        return;
-    mpop_generic(c, 2, 1, deadline);
+    mpop_generic(c, 2, 1);
 }
 
 /* ------------------------------------------------------------ table */
