@@ -47,7 +47,9 @@
  *    (redis's remaining set plus what redis popped), and ember's remaining set
  *    must be exactly the original minus what ember popped. Then the key is
  *    re-synchronized: ember's set is rebuilt from redis's remaining members
- *    (and forced to hashtable if redis's is), so the streams go on equal.
+ *    (forced to hashtable if redis's is; an intset rebuilt under a raised
+ *    set-max-intset-entries, as it may have grown before the limit was
+ *    lowered), so the streams go on equal.
  *  - HSCAN/SSCAN/ZSCAN: a full iteration on each side, the collected
  *    elements (field/value and member/score pairs) compared as sets; errors
  *    compared exactly. A scan from cursor 0 is always compared this way, also
@@ -1756,8 +1758,26 @@ static int ember_quiet(tc_runner *r, tc_cmd *q)
     return ok;
 }
 
+/* ember's value of a CONFIG parameter (a copy), or NULL. */
+static char *ember_config_value(tc_runner *r, const char *name)
+{
+    const char *argv[] = {"CONFIG", "GET", name};
+    ember_reply *rep = NULL;
+    char *v = NULL;
+    if (ember_command(r->views[0], 3, argv, NULL, &rep) == EMBER_OK && ember_reply_len(rep) == 2) {
+        size_t l;
+        const char *p = ember_reply_str(ember_reply_element(rep, 1), &l);
+        if (p)
+            v = strndup(p, l);
+    }
+    ember_reply_free(rep);
+    return v;
+}
+
 /* Rebuilds ember's set at argv[1] from redis's members, and forces the
- * hashtable encoding if redis has it (a set never converts back). */
+ * hashtable encoding if redis has it (a set never converts back). An intset
+ * on redis may be longer than set-max-intset-entries now (the limit was
+ * lowered after it grew): it is rebuilt under a limit raised for the time. */
 static int resync_set(tc_runner *r, const tc_cmd *c, const tc_resp *members)
 {
     tc_cmd *q = tc_cmd_new(c->db, CK_PLAIN, -1);
@@ -1765,13 +1785,23 @@ static int resync_set(tc_runner *r, const tc_cmd *c, const tc_resp *members)
     tc_arg(q, c->argv[1], c->len[1]);
     int ok = ember_quiet(r, q);
     if (members->n) {
+        char *enc = redis_encoding(r, c->db, c->argv[1], c->len[1]);
+        char *limit = NULL;
+        if (enc && !strcmp(enc, "intset")) {
+            limit = ember_config_value(r, "set-max-intset-entries");
+            ok = ok && limit;
+            ok = ok && ember_quiet(r, config_set(c->db, "set-max-intset-entries", "1000000"));
+        }
         q = tc_cmd_new(c->db, CK_PLAIN, -1);
         tc_str(q, "SADD");
         tc_arg(q, c->argv[1], c->len[1]);
         for (size_t i = 0; i < members->n; i++)
             tc_arg(q, members->elem[i]->str, members->elem[i]->len);
         ok = ok && ember_quiet(r, q);
-        char *enc = redis_encoding(r, c->db, c->argv[1], c->len[1]);
+        if (limit) {
+            ok = ok && ember_quiet(r, config_set(c->db, "set-max-intset-entries", limit));
+            free(limit);
+        }
         if (enc && !strcmp(enc, "hashtable")) {
             static const char tmp[] = "\x01resync";
             for (int i = 0; i < 2; i++) {
