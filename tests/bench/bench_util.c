@@ -632,6 +632,11 @@ uint64_t resp_pipe_finish(resp_pipe *p)
 
 int redis_start(void)
 {
+    return redis_start_args(NULL, 5.0);
+}
+
+int redis_start_args(const char *const *extra, double wait_s)
+{
     for (int attempt = 0; attempt < 3; attempt++) {
         int port = free_port();
         if (port <= 0)
@@ -649,12 +654,19 @@ int redis_start(void)
                 dup2(dn, 1);
                 dup2(dn, 2);
             }
-            execlp("redis-server", "redis-server", "--port", ports, "--bind", "127.0.0.1", "--save",
-                   "", "--appendonly", "no", "--daemonize", "no", "--dir", "/tmp", (char *)NULL);
+            const char *args[64] = {
+                "redis-server", "--port", ports,         "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no",     "--daemonize", "no",     "--dir",     "/tmp"};
+            size_t n = 13;
+            for (size_t i = 0; extra && extra[i] && n < 63; i++)
+                args[n++] = extra[i];
+            args[n] = NULL;
+            execvp("redis-server", (char *const *)args);
             _exit(127);
         }
         g_redis_pid = pid;
-        for (int i = 0; i < 500; i++) { /* up to 5 s */
+        /* Polls every 10 ms; a server still loading its file answers -LOADING. */
+        for (int i = 0; i < (int)(wait_s * 100); i++) {
             int fd = tcp_connect(port);
             if (fd >= 0) {
                 resp c = {.fd = fd};

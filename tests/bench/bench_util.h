@@ -122,6 +122,10 @@ extern int g_redis_port;
 /* Starts redis-server on a free loopback port (--save '' --appendonly no);
  * returns the port or -1. */
 int redis_start(void);
+/* The same with more arguments (NULL-terminated, may be NULL; a later --dir
+ * overrides /tmp), waiting up to wait_s seconds for +PONG (a server loading
+ * its dataset answers -LOADING until it is done). */
+int redis_start_args(const char *const *extra, double wait_s);
 /* Stops it (SIGTERM, then SIGKILL); safe to call when none runs. */
 void redis_stop(void);
 /* Kills the redis child on fatal signals and at exit; ignores SIGPIPE. */
