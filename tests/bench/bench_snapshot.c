@@ -598,7 +598,7 @@ static void *sampler_main(void *arg)
 /* Runs the 2 clients for `seconds`, or while a snapshot is taken when
  * `snapshot` is set (then *snap_s gets its duration). */
 static lat_result run_clients(ember_db *db, size_t units, double seconds, int snapshot,
-                              double *snap_s, double *rate)
+                              uint32_t flags, double *snap_s, double *rate)
 {
     enum { NC = 2 };
     client cl[NC];
@@ -612,7 +612,7 @@ static lat_result run_clients(ember_db *db, size_t units, double seconds, int sn
     if (snapshot) {
         sleep_ns(200000000); /* the clients settle first */
         uint64_t s0 = now_ns();
-        int rc = ember_snapshot_save_path(db, bench_dir, "ember_bench_snap.big.rdb", 0);
+        int rc = ember_snapshot_save_path(db, bench_dir, "ember_bench_snap.big.rdb", flags);
         if (rc)
             die("ember_snapshot_save_path", rc);
         *snap_s = (double)(now_ns() - s0) / 1e9;
@@ -651,7 +651,7 @@ static void section_latency(void)
     /* Without a snapshot first, for as long as a snapshot took in a dry run
      * would be ideal; a fixed time close to it is enough. */
     double snap_s = 0, rate_base, rate_snap;
-    lat_result base = run_clients(db, units, quick ? 1.0 : 5.0, 0, NULL, &rate_base);
+    lat_result base = run_clients(db, units, quick ? 1.0 : 5.0, 0, 0, NULL, &rate_base);
 
     sampler smp = {db, 0, 0, 0};
     uint64_t used0 = ember_used_memory(db);
@@ -659,7 +659,7 @@ static void section_latency(void)
     int hwm_ok = reset_peak_rss() == 0;
     pthread_t st;
     pthread_create(&st, NULL, sampler_main, &smp);
-    lat_result snap = run_clients(db, units, 0, 1, &snap_s, &rate_snap);
+    lat_result snap = run_clients(db, units, 0, 1, 0, &snap_s, &rate_snap);
     atomic_store(&smp.stop, 1);
     pthread_join(st, NULL);
     uint64_t hwm = proc_status_bytes("VmHWM");
@@ -674,6 +674,13 @@ static void section_latency(void)
            snap.n, rate_snap, snap.p50, snap.p99, snap.p999, snap.max);
     printf("  snapshot: %.2f s, file %.1f MB (%.0f MB/s of used_memory)\n", snap_s, mb(file),
            mb(data) / snap_s);
+    /* The same with a plain file: the writer thread does not compress. */
+    double plain_s = 0, rate_plain;
+    lat_result plain = run_clients(db, units, 0, 1, EMBER_SNAPSHOT_PLAIN, &plain_s, &rate_plain);
+    remove_file(bench_dir, "ember_bench_snap.big.rdb");
+    printf("  %-34s %9zu %9.0f %9.2f %9.2f %10.2f %9.0f\n", "during snapshot (plain)", plain.n,
+           rate_plain, plain.p50, plain.p99, plain.p999, plain.max);
+    printf("  snapshot plain: %.2f s (%.0f MB/s of used_memory)\n", plain_s, mb(data) / plain_s);
     uint64_t peak_rss = hwm_ok && hwm > smp.max_rss ? hwm : smp.max_rss;
     double extra_rss = peak_rss > rss0 ? (double)(peak_rss - rss0) : 0;
     double extra_used = smp.max_used > used0 ? (double)(smp.max_used - used0) : 0;
