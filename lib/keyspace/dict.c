@@ -119,7 +119,10 @@ int ember__dict_rehash(em_dict *d, size_t n)
         d->rehashidx++;
     }
     if (d->used[0] == 0) {
-        ember__mem_free(d->mem, d->t[0]);
+        if (d->retire && d->size[0] >= EM_DICT_RETIRE_MIN)
+            d->retire(d->retire_ud, d->t[0], d->size[0]);
+        else
+            ember__mem_free(d->mem, d->t[0]);
         d->t[0] = d->t[1];
         d->size[0] = d->size[1];
         d->used[0] = d->used[1];

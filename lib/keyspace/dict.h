@@ -23,7 +23,16 @@ typedef struct em_dict {
     ssize_t rehashidx;
     uint64_t seed;
     em_mem *mem;
+    /* Optional: takes the old bucket array when a rehash completes, instead
+     * of freeing it here (the keyspace hands big ones to its background
+     * free thread: unmapping tens of MB would stall the command that
+     * finished the rehash). Called only for arrays of DICT_RETIRE_MIN
+     * buckets or more; NULL = free at once. */
+    void (*retire)(void *ud, em_obj **table, size_t buckets);
+    void *retire_ud;
 } em_dict;
+
+#define EM_DICT_RETIRE_MIN ((size_t)1 << 16)
 
 /* Where a key was found: the link that points at it, and its table. */
 typedef struct em_dpos {

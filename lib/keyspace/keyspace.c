@@ -69,6 +69,33 @@ static void *lazy_main(void *arg)
     return NULL;
 }
 
+static void lazy_submit(em_store *st, lazy_job *j);
+
+/* A keyspace dict's old bucket array after a rehash: freed on the background
+ * thread (a job with an empty dict whose `vol` block is the array). */
+static void retire_table(void *ud, em_obj **table, size_t buckets)
+{
+    em_store *st = ud;
+    (void)buckets;
+    lazy_job *j = st->lazy ? calloc(1, sizeof *j) : NULL;
+    if (!j) {
+        ember__mem_free(&st->mem, table);
+        return;
+    }
+    ember__dict_init(&j->dict, &st->mem, 0);
+    j->vol = table;
+    j->count = 0;
+    lazy_submit(st, j);
+}
+
+/* Every database dict of the store: its seed and the retire hook. */
+static void ks_dict_init(em_store *st, em_dict *d, uint64_t seed)
+{
+    ember__dict_init(d, &st->mem, seed);
+    d->retire = retire_table;
+    d->retire_ud = st;
+}
+
 static em_lazyfree *lazy_start(em_mem *m)
 {
     em_lazyfree *lz = calloc(1, sizeof *lz);
@@ -151,7 +178,7 @@ int ember__store_init(em_store *st, const em_alloc_hooks *hooks, int ndb, uint64
         return -1;
     for (int i = 0; i < ndb; i++) {
         /* Each database gets its own seed derived from the store's. */
-        ember__dict_init(&st->dbs[i].dict, &st->mem, ember__hash(&i, sizeof i, seed));
+        ks_dict_init(st, &st->dbs[i].dict, ember__hash(&i, sizeof i, seed));
         st->dbs[i].id = i;
     }
     st->lazy = lazy_start(&st->mem);
@@ -182,7 +209,7 @@ int ember__store_stash(em_store *st, em_keyspace **saved)
     if (!fresh)
         return -1;
     for (int i = 0; i < st->ndb; i++) {
-        ember__dict_init(&fresh[i].dict, &st->mem, st->dbs[i].dict.seed);
+        ks_dict_init(st, &fresh[i].dict, st->dbs[i].dict.seed);
         fresh[i].id = i;
     }
     *saved = st->dbs;
@@ -372,7 +399,7 @@ void ember__ks_flush(em_store *st, em_keyspace *ks, int async)
         j->dict = ks->dict;
         j->vol = ks->vol;
         j->count = n;
-        ember__dict_init(&ks->dict, &st->mem, ks->dict.seed);
+        ks_dict_init(st, &ks->dict, ks->dict.seed);
         ks->vol = NULL;
         ks->nvol = ks->volcap = 0;
         lazy_submit(st, j);
