@@ -26,6 +26,7 @@
  *
  * Usage: bench_snapshot [--quick] [--no-redis] [--only file,latency]
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -508,7 +509,45 @@ typedef struct client {
     atomic_int *stop;
     double *lat_us;
     size_t n;
+    uint64_t runq_ns; /* time the thread was runnable but waiting for a CPU */
 } client;
+
+/* The second field of a schedstat file: nanoseconds the thread spent
+ * runnable, waiting on a run queue (0 where the kernel does not say). */
+static uint64_t runq_ns_of(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    unsigned long long run = 0, wait = 0;
+    if (f) {
+        if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+            wait = 0;
+        fclose(f);
+    }
+    return wait;
+}
+
+static uint64_t thread_runq_ns(void)
+{
+    return runq_ns_of("/proc/thread-self/schedstat");
+}
+
+/* The sum over the process's threads alive now. */
+static uint64_t process_runq_ns(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    uint64_t sum = 0;
+    while (d && (e = readdir(d)) != NULL) {
+        char path[300];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+        sum += runq_ns_of(path);
+    }
+    if (d)
+        closedir(d);
+    return sum;
+}
 
 static void *client_main(void *arg)
 {
@@ -517,6 +556,7 @@ static void *client_main(void *arg)
     char key[32], val[128];
     memset(val, 'v', sizeof val);
     cl->n = 0;
+    uint64_t runq0 = thread_runq_ns();
     uint64_t tick = now_ns();
     while (!atomic_load_explicit(cl->stop, memory_order_relaxed)) {
         for (int i = 0; i < OPS_PER_TICK && cl->n < MAX_SAMPLES; i++) {
@@ -545,12 +585,15 @@ static void *client_main(void *arg)
         else if (now > tick + 100000000)
             tick = now; /* far behind: do not burst to catch up */
     }
+    cl->runq_ns = thread_runq_ns() - runq0;
     return NULL;
 }
 
 typedef struct lat_result {
     double p50, p99, p999, max;
     size_t n;
+    double runq_us;        /* the clients' run-queue wait per call */
+    double exec_runq_ms_s; /* the executor's (and main's) run-queue wait, ms per s */
 } lat_result;
 
 static lat_result lat_summary(client *cl, int nc)
@@ -565,7 +608,9 @@ static lat_result lat_summary(client *cl, int nc)
         k += cl[i].n;
     }
     qsort(all, n, sizeof *all, cmp_dbl);
-    lat_result r = {0, 0, 0, 0, n};
+    lat_result r = {0, 0, 0, 0, n, 0, 0};
+    for (int i = 0; i < nc; i++)
+        r.runq_us += (double)cl[i].runq_ns / 1e3 / (double)(n ? n : 1);
     if (n) {
         r.p50 = all[n / 2];
         r.p99 = all[(size_t)((double)n * 0.99)];
@@ -574,6 +619,15 @@ static lat_result lat_summary(client *cl, int nc)
     }
     free(all);
     return r;
+}
+
+/* runq us/c: the time the client threads waited for a CPU, per call; exec
+ * ms/s: the time the executor (with the main and sampler threads, which
+ * mostly sleep) waited for one, per second. */
+static void lat_row(const char *name, const lat_result *r, double rate)
+{
+    printf("  %-32s %8zu %8.0f %8.2f %8.2f %9.2f %8.0f %10.2f %9.0f\n", name, r->n, rate, r->p50,
+           r->p99, r->p999, r->max, r->runq_us, r->exec_runq_ms_s);
 }
 
 typedef struct sampler {
@@ -604,8 +658,10 @@ static lat_result run_clients(ember_db *db, size_t units, double seconds, int sn
     client cl[NC];
     pthread_t th[NC];
     atomic_int stop = 0;
+    /* Threads alive before and after: the executor, this one, the sampler. */
+    uint64_t runq0 = process_runq_ns();
     for (int i = 0; i < NC; i++) {
-        cl[i] = (client){db, units, i, &stop, xmalloc(MAX_SAMPLES * sizeof(double)), 0};
+        cl[i] = (client){db, units, i, &stop, xmalloc(MAX_SAMPLES * sizeof(double)), 0, 0};
         pthread_create(&th[i], NULL, client_main, &cl[i]);
     }
     uint64_t t0 = now_ns();
@@ -624,6 +680,7 @@ static lat_result run_clients(ember_db *db, size_t units, double seconds, int sn
         pthread_join(th[i], NULL);
     double el = (double)(now_ns() - t0) / 1e9;
     lat_result r = lat_summary(cl, NC);
+    r.exec_runq_ms_s = (double)(process_runq_ns() - runq0) / 1e6 / el;
     *rate = (double)r.n / el;
     for (int i = 0; i < NC; i++)
         free(cl[i].lat_us);
@@ -666,20 +723,17 @@ static void section_latency(void)
     uint64_t file = file_size(bench_dir, "ember_bench_snap.big.rdb");
     remove_file(bench_dir, "ember_bench_snap.big.rdb");
 
-    printf("\n  %-34s %9s %9s %9s %9s %10s %9s\n", "", "calls", "calls/s", "p50 us", "p99 us",
-           "p99.9 us", "max us");
-    printf("  %-34s %9zu %9.0f %9.2f %9.2f %10.2f %9.0f\n", "without snapshot", base.n, rate_base,
-           base.p50, base.p99, base.p999, base.max);
-    printf("  %-34s %9zu %9.0f %9.2f %9.2f %10.2f %9.0f\n", "during snapshot (zstd, default)",
-           snap.n, rate_snap, snap.p50, snap.p99, snap.p999, snap.max);
+    printf("\n  %-32s %8s %8s %8s %8s %9s %8s %10s %9s\n", "", "calls", "calls/s", "p50 us",
+           "p99 us", "p99.9 us", "max us", "runq us/c", "exec ms/s");
+    lat_row("without snapshot", &base, rate_base);
+    lat_row("during snapshot (zstd, default)", &snap, rate_snap);
     printf("  snapshot: %.2f s, file %.1f MB (%.0f MB/s of used_memory)\n", snap_s, mb(file),
            mb(data) / snap_s);
     /* The same with a plain file: the writer thread does not compress. */
     double plain_s = 0, rate_plain;
     lat_result plain = run_clients(db, units, 0, 1, EMBER_SNAPSHOT_PLAIN, &plain_s, &rate_plain);
     remove_file(bench_dir, "ember_bench_snap.big.rdb");
-    printf("  %-34s %9zu %9.0f %9.2f %9.2f %10.2f %9.0f\n", "during snapshot (plain)", plain.n,
-           rate_plain, plain.p50, plain.p99, plain.p999, plain.max);
+    lat_row("during snapshot (plain)", &plain, rate_plain);
     printf("  snapshot plain: %.2f s (%.0f MB/s of used_memory)\n", plain_s, mb(data) / plain_s);
     uint64_t peak_rss = hwm_ok && hwm > smp.max_rss ? hwm : smp.max_rss;
     double extra_rss = peak_rss > rss0 ? (double)(peak_rss - rss0) : 0;
