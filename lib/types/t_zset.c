@@ -790,10 +790,12 @@ typedef struct zres {
     zwrite dst;
     int oom;
     size_t n;
+    long long len; /* the range's length, -1 if not known (BYSCORE, BYLEX) */
 } zres;
 
 static void zres_begin(zres *r, long long len)
 {
+    r->len = len;
     if (r->store)
         return;
     if (len >= 0)
@@ -813,7 +815,13 @@ static void zres_emit(zres *r, const char *e, size_t l, double score)
         return;
     if (!r->dst.o) {
         r->dst.c = r->c;
-        r->dst.o = znew(r->c, 1, 0);
+        /* As Redis 7.0 (zsetTypeCreate with the length as a size hint): a
+         * rank range longer than max_entries is a skiplist from the start,
+         * so its -0 scores stay -0 (a listpack stores them as 0). */
+        if (r->len >= 0 && (unsigned long long)r->len > max_entries(r->c))
+            r->dst.o = znew(r->c, 1, SIZE_MAX);
+        else
+            r->dst.o = znew(r->c, 1, 0);
         r->dst.done = 1;
         if (!r->dst.o) {
             r->oom = 1;

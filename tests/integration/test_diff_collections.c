@@ -2155,6 +2155,20 @@ static const char *const directed_zsets[][DW] = {
      "ZREMRANGEBYSCORE z (2 3", "ZRANGE z 0 -1", "ZREMRANGEBYRANK z a 1", "ZREMRANGEBYSCORE z x 1",
      "ZPOPMIN z", "ZPOPMAX z 5", "EXISTS z", "ZPOPMIN nokey", "ZPOPMIN nokey 2", "ZPOPMIN z -1",
      "ZPOPMAX z abc"},
+    /* -0: a skiplist keeps the sign, a listpack stores 0 */
+    {"ZADD z 0 a", "ZUNIONSTORE d 1 z WEIGHTS -2", "ZSCORE d a",
+     "CONFIG SET zset-max-listpack-entries 0", "ZUNIONSTORE e 1 z WEIGHTS -2", "ZSCORE e a",
+     "ZRANGESTORE f e 0 -1", "ZSCORE f a", "CONFIG SET zset-max-listpack-entries 128",
+     "ZRANGESTORE g e 0 -1", "ZSCORE g a", "ZADD h -0 a", "ZSCORE h a", "BZMPOP 0.01 1 f MAX"},
+    /* ZRANGESTORE: a rank range longer than the limit is a skiplist from the
+     * start (its -0 stay -0); BYSCORE/BYLEX ranges start as a listpack */
+    {"CONFIG SET zset-max-listpack-entries 0", "ZADD z 0 a 0 b 1 x 2 y 3 w",
+     "ZUNIONSTORE s 1 z WEIGHTS -1", "ZRANGE s 0 -1 WITHSCORES",
+     "CONFIG SET zset-max-listpack-entries 2", "ZRANGESTORE d1 s 0 -1 REV",
+     "ZRANGE d1 0 -1 WITHSCORES", "ZRANGESTORE d2 s +inf -inf BYSCORE REV",
+     "ZRANGE d2 0 -1 WITHSCORES", "ZRANGESTORE d3 s 0 1 REV", "ZRANGE d3 0 -1 WITHSCORES",
+     "ZRANGESTORE d4 s 0 2 REV", "ZRANGE d4 0 -1 WITHSCORES",
+     "ZRANGESTORE d5 s + - BYLEX LIMIT 0 9"},
     /* count 0: the key's type is still checked */
     {"ZPOPMIN nokey 0", "SADD s c", "ZPOPMAX s 0", "ZPOPMIN s 0", "ZADD z 1 a", "ZPOPMAX z 0",
      "ZCARD z"},
