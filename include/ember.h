@@ -1385,6 +1385,57 @@ EMBER_API int ember_aof_load(ember_db *db, int fd, uint32_t flags, char **error)
 EMBER_API int ember_aof_load_reader(ember_db *db, ember_read_fn read_fn, void *ctx, uint32_t flags,
                                     char **error);
 
+/* By path: ember opens, creates, replaces and closes the files itself, so
+ * that at every step a crash leaves under the log's name either the
+ * complete old log or the complete new one. A temporary file is named
+ * <name>.tmp-<pid>-<n> in the same directory; a crash may leave one
+ * behind, which nothing reads (remove it as you like). */
+
+/** Opens the log dir/name: loads it if it exists (as ember_aof_load(),
+ *  replacing the contents of every database; flags 0 or
+ *  EMBER_AOF_LOAD_STRICT), then attaches it for appending (as
+ *  ember_aof_attach() with O_APPEND). A missing file is created and the
+ *  directory synced before anything is logged to it. If the file does not
+ *  end with a whole, checksummed ember group — a damaged or torn tail that
+ *  the default policy left unloaded, or a log written by Redis — it is
+ *  first replaced (temporary file, sync, rename, directory sync) by a
+ *  snapshot of what was loaded, so that what is appended loads again.
+ *  Loading, the replacement and attaching run on the executor as one step:
+ *  no write of another thread falls between them. ember owns the
+ *  descriptor (closed by ember_aof_detach() or ember_db_close()).
+ *  @param dir a directory ("" or NULL: the working directory).
+ *  @param name a file name without '/'.
+ *  @param policy as ember_aof_attach().
+ *  @param[out] error on failure, or when the default policy left part of
+ *  the log unloaded, a message (what, where; free with ember_free());
+ *  otherwise NULL. May be NULL.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (dir does not exist), EMBER_ECORRUPT
+ *  (strict mode, or a bad RDB preamble: nothing changed, no log attached),
+ *  EMBER_EIO (the file cannot be opened, read or created; or replacing it
+ *  failed: then the databases hold what was loaded, and no log is
+ *  attached), EMBER_EBUSY (a log is attached or a snapshot is in
+ *  progress), EMBER_ENOMEM, EMBER_EINVAL (bad name, policy or flags),
+ *  EMBER_ECLOSED. Any thread. */
+EMBER_API int ember_aof_open_path(ember_db *db, const char *dir, const char *name, int policy,
+                                  uint32_t flags, char **error);
+
+/** Rewrites a log opened with ember_aof_open_path() (as ember_aof_rewrite())
+ *  into a temporary file in its directory, syncs it, renames it over the
+ *  log's name, syncs the directory, and only then switches the log to it,
+ *  between two batches (no write is acknowledged in between). Until then
+ *  the old file gets every write. So a crash at any step leaves the old log
+ *  or the new one under the name, complete, with every acknowledged write.
+ *  On failure the temporary file is removed and the old log goes on —
+ *  except when the directory sync fails after the rename: the log then
+ *  continues in the new file but fails as after a write error (writes are
+ *  refused until it is detached), since the rename may not survive a crash.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (no log attached), EMBER_EINVAL (the
+ *  log was not opened by path), EMBER_EBUSY (a snapshot or rewrite is in
+ *  progress), EMBER_EIO (creating, writing, syncing or renaming the file
+ *  failed), EMBER_ENOMEM, EMBER_ECLOSED. Blocks the caller until done; any
+ *  thread. */
+EMBER_API int ember_aof_rewrite_path(ember_db *db);
+
 #ifdef __cplusplus
 }
 #endif

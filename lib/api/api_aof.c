@@ -9,10 +9,12 @@
  * requests), so commands see the log appear or go between two batches.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../persist/aof.h"
 #include "../persist/snapshot.h"
@@ -22,6 +24,8 @@ struct em_aof_ref {
     em_aof *a;
     int refs;      /* the box's, plus one per waiter or rewriter (under aof_mu) */
     int rewriting; /* a rewrite is in progress: no second one, no detach */
+    char *dir;     /* ember_aof_open_path's directory and file name, else NULL */
+    char *name;
 };
 
 static pthread_mutex_t aof_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -109,6 +113,8 @@ static void ref_drop(struct em_aof_ref *ref)
     if (--ref->refs > 0)
         return;
     ember__aof_destroy(ref->a);
+    free(ref->dir);
+    free(ref->name);
     free(ref);
 }
 
@@ -178,6 +184,11 @@ typedef struct rewrite_job {
     int fd;
     em_snap *snap;
     int ok;
+    /* ember_aof_rewrite_path: the temporary file, renamed over final_path. */
+    char *tmp, *final_path;
+    const char *dir;
+    int handed; /* fd belongs to the log now */
+    int placed; /* tmp was renamed over final_path */
 } rewrite_job;
 
 static int rewrite_begin_fn(ember_db *db, void *ud)
@@ -199,23 +210,37 @@ static int rewrite_begin_fn(ember_db *db, void *ud)
     /* The snapshot's instant is this one: nothing runs in between. */
     int rc = ember__snap_start(srv, io, EM_SNAP_PLAIN, 0, -1, NULL, NULL, NULL, 0, &j->snap);
     if (rc != EMBER_OK)
-        ember__aof_rewrite_finish(j->a, NULL, 0);
+        ember__aof_rewrite_finish(j->a, NULL, 0, NULL, NULL);
     return rc;
+}
+
+/* The path convenience's last step, between the new file's sync and the
+ * switch (see ember__io_replace and the comment above ember_aof_rewrite_path). */
+static int place_fn(void *ctx, int *placed)
+{
+    rewrite_job *j = ctx;
+    int err = ember__io_replace(j->tmp, j->final_path, j->dir, placed);
+    j->placed = *placed;
+    return err;
 }
 
 static int rewrite_finish_fn(ember_db *db, void *ud)
 {
     rewrite_job *j = ud;
     ember__snap_reap(&db->box->core.srv);
-    em_io *io = j->ok ? ember__io_fd(j->fd) : NULL;
-    int err = ember__aof_rewrite_finish(j->a, io, io != NULL);
+    em_io *io = NULL;
+    if (j->ok)
+        io = j->tmp ? ember__io_fd_owned(j->fd) : ember__io_fd(j->fd);
+    if (io && j->tmp)
+        j->handed = 1; /* closed with the io, by the log or on failure */
+    int err = ember__aof_rewrite_finish(j->a, io, io != NULL, j->tmp ? place_fn : NULL, j);
     return err == 0 ? EMBER_OK : err == -ENOMEM ? EMBER_ENOMEM : EMBER_EIO;
 }
 
-EMBER_API int ember_aof_rewrite(ember_db *db, int fd)
+/* by_path: the log must come from ember_aof_open_path; the new file is a
+ * temporary sibling of it, renamed over it once complete. */
+static int rewrite_common(ember_db *db, int fd, int by_path)
 {
-    if (!em_db_ok(db) || fd < 0)
-        return EMBER_EINVAL;
     em_box *b = db->box;
     em_core *c = &b->core;
     pthread_mutex_lock(&aof_mu);
@@ -224,11 +249,27 @@ EMBER_API int ember_aof_rewrite(ember_db *db, int fd)
         pthread_mutex_unlock(&aof_mu);
         return ref ? EMBER_EBUSY : EMBER_ENOTFOUND;
     }
+    if (by_path && !ref->name) {
+        pthread_mutex_unlock(&aof_mu);
+        return EMBER_EINVAL;
+    }
     ref->rewriting = 1;
     ref->refs++;
     pthread_mutex_unlock(&aof_mu);
-    rewrite_job j = {ref->a, fd, NULL, 0};
-    int rc = ember__exec_run(c, db, rewrite_begin_fn, &j);
+    rewrite_job j;
+    memset(&j, 0, sizeof j);
+    j.a = ref->a;
+    j.fd = fd;
+    int rc = EMBER_OK;
+    if (by_path) {
+        /* ref->dir and ref->name stay while we hold a reference. */
+        int err = ember__io_tmp_open(ref->dir, ref->name, &j.fd, &j.tmp, &j.final_path);
+        if (err)
+            rc = err == -ENOMEM ? EMBER_ENOMEM : EMBER_EIO;
+        j.dir = ref->dir;
+    }
+    if (rc == EMBER_OK)
+        rc = ember__exec_run(c, db, rewrite_begin_fn, &j);
     if (rc == EMBER_OK) {
         /* The executor serializes between requests meanwhile (or, inline or
          * from a closure, this thread does it now). */
@@ -241,11 +282,51 @@ EMBER_API int ember_aof_rewrite(ember_db *db, int fd)
         if (src != EMBER_OK)
             rc = src;
     }
+    if (j.tmp) {
+        if (!j.handed)
+            close(j.fd);
+        if (!j.placed)
+            unlink(j.tmp);
+        free(j.tmp);
+        free(j.final_path);
+    }
     pthread_mutex_lock(&aof_mu);
     ref->rewriting = 0;
     ref_drop(ref);
     pthread_mutex_unlock(&aof_mu);
     return rc;
+}
+
+EMBER_API int ember_aof_rewrite(ember_db *db, int fd)
+{
+    if (!em_db_ok(db) || fd < 0)
+        return EMBER_EINVAL;
+    return rewrite_common(db, fd, 0);
+}
+
+/*
+ * Crash safety of ember_aof_rewrite_path. The new log is written to
+ * dir/<name>.tmp-<pid>-<n> while the old one, under name, keeps getting
+ * every write (and its syncs): until the switch, every acknowledged write
+ * is in the old file. Once the new file holds the snapshot and every group
+ * logged since it began and is synced, the executor — with no batch
+ * committed in between, so the two files hold the same writes — renames it
+ * over name and syncs the directory (ember__io_replace; io.c says why the
+ * name then holds one whole file at every instant), and only then makes it
+ * the log. So a crash before the directory sync finds the old file or the
+ * new one under name, both complete and holding every acknowledged write;
+ * after it, the new one, which every later write goes to. If the rename
+ * fails nothing changed (the old log goes on; the temporary file is
+ * removed). If the directory sync fails after the rename, the name refers
+ * to the new file but may revert to the old one after a crash: neither may
+ * receive writes that are acknowledged, so the log switches to the new file
+ * and fails (writes are refused until it is detached).
+ */
+EMBER_API int ember_aof_rewrite_path(ember_db *db)
+{
+    if (!em_db_ok(db))
+        return EMBER_EINVAL;
+    return rewrite_common(db, -1, 1);
 }
 
 /* ------------------------------------------------------------ replay */
@@ -280,12 +361,9 @@ static char *dup_msg(const char *m)
     return s;
 }
 
-static int load_io(ember_db *db, em_io *io, uint32_t flags, char **error)
+/* Reads io to its end into *buf (malloc'd; *len bytes) and closes io. */
+static int read_all(em_io *io, uint8_t **out, size_t *outlen, char **error)
 {
-    if (error)
-        *error = NULL;
-    if (!io)
-        return EMBER_ENOMEM;
     /* The whole log is read first: replay then runs on the executor without
      * waiting on I/O, and a read error changes nothing. */
     uint8_t *buf = NULL;
@@ -320,8 +398,25 @@ static int load_io(ember_db *db, em_io *io, uint32_t flags, char **error)
     ember__io_close(io);
     if (rc != EMBER_OK) {
         free(buf);
-        return rc;
+        buf = NULL;
+        len = 0;
     }
+    *out = buf;
+    *outlen = len;
+    return rc;
+}
+
+static int load_io(ember_db *db, em_io *io, uint32_t flags, char **error)
+{
+    if (error)
+        *error = NULL;
+    if (!io)
+        return EMBER_ENOMEM;
+    uint8_t *buf;
+    size_t len;
+    int rc = read_all(io, &buf, &len, error);
+    if (rc != EMBER_OK)
+        return rc;
     load_job j;
     memset(&j, 0, sizeof j);
     j.data = buf;
@@ -353,4 +448,207 @@ EMBER_API int ember_aof_load_reader(ember_db *db, ember_read_fn read_fn, void *c
     if (!em_db_ok(db) || !read_fn || (flags & ~(uint32_t)EMBER_AOF_LOAD_STRICT))
         return EMBER_EINVAL;
     return load_io(db, ember__io_user(NULL, NULL, read_fn, ctx), flags, error);
+}
+
+/* ------------------------------------------------------------ by path */
+
+typedef struct open_job {
+    const char *dir, *name, *path;
+    int fd, policy, flags;
+    const uint8_t *data;
+    size_t len;
+    em_aof *a;
+    em_aof_report rep;
+    int rewritten; /* the file was replaced by a snapshot of what loaded */
+    char msg[200]; /* an error of ours (not the loader's) */
+} open_job;
+
+/*
+ * Executor: replace the file by a snapshot of what is loaded now (an RDB
+ * file is a log with a preamble and no records yet), through the path
+ * convenience's temporary file, sync, rename and directory sync, then
+ * reopen it for appending. Needed when the loaded file does not end with a
+ * whole ember group: records appended after a damaged tail, or after a
+ * foreign log's records, would not load again.
+ */
+static int replace_by_snapshot(em_server *srv, open_job *j)
+{
+    int fd;
+    char *tmp, *fin;
+    int err = ember__io_tmp_open(j->dir, j->name, &fd, &tmp, &fin);
+    if (err)
+        return err == -ENOMEM ? EMBER_ENOMEM : EMBER_EIO;
+    em_io *io = ember__io_fd(fd);
+    em_snap *snap = NULL;
+    int rc = io ? ember__snap_start(srv, io, EM_SNAP_PLAIN, 0, fd, tmp, fin, j->dir, 0, &snap)
+                : EMBER_ENOMEM;
+    if (!io || rc != EMBER_OK) {
+        close(fd);
+        unlink(tmp);
+    } else {
+        ember__snap_run_to_end(srv);
+        rc = ember__snap_wait(snap); /* closed, renamed and the directory synced */
+        ember__snap_reap(srv);
+        ember__snap_release(snap);
+    }
+    free(tmp);
+    free(fin);
+    if (rc != EMBER_OK)
+        return rc;
+    int nfd = open(j->path, O_RDWR | O_APPEND | O_CLOEXEC);
+    if (nfd < 0)
+        return EMBER_EIO;
+    close(j->fd);
+    j->fd = nfd;
+    j->rewritten = 1;
+    return EMBER_OK;
+}
+
+static int open_fn(ember_db *db, void *ud)
+{
+    open_job *j = ud;
+    em_server *srv = &db->box->core.srv;
+    if (srv->log || ember__snap_busy(srv)) {
+        snprintf(j->msg, sizeof j->msg, "%s",
+                 srv->log ? "append log: a log is attached (detach it first)"
+                          : "append log: a snapshot is in progress");
+        return EMBER_EBUSY;
+    }
+    if (j->len) {
+        if (ember__aof_load(srv, j->data, j->len, j->flags, &j->rep) != 0)
+            return strstr(j->rep.msg, "out of memory") ? EMBER_ENOMEM : EMBER_ECORRUPT;
+        if (j->rep.stopped || j->rep.sealed != j->len) {
+            int rc = replace_by_snapshot(srv, j);
+            if (rc != EMBER_OK) {
+                snprintf(j->msg, sizeof j->msg,
+                         "append log: %s loaded, but replacing it by a snapshot failed (%s)",
+                         j->path, ember__status_name(rc));
+                return rc;
+            }
+        }
+    }
+    em_io *io = ember__io_fd_owned(j->fd);
+    j->a = io ? ember__aof_new(io, j->policy) : NULL;
+    if (!j->a) {
+        if (io) {
+            j->fd = -1; /* closed with io */
+            ember__io_close(io);
+        }
+        return EMBER_ENOMEM;
+    }
+    j->fd = -1; /* the log's now */
+    if (ember__aof_policy(j->a) < 0)
+        ember__aof_set_policy(j->a, (int)srv->cfg.appendfsync);
+    ember__aof_install(j->a, srv);
+    return EMBER_OK;
+}
+
+static char *dup_str(const char *s)
+{
+    return s ? dup_msg(s) : NULL;
+}
+
+EMBER_API int ember_aof_open_path(ember_db *db, const char *dir, const char *name, int policy,
+                                  uint32_t flags, char **error)
+{
+    if (error)
+        *error = NULL;
+    if (!em_db_ok(db) || !ember__io_name_ok(name) || !policy_ok(policy) ||
+        (flags & ~(uint32_t)EMBER_AOF_LOAD_STRICT))
+        return EMBER_EINVAL;
+    if (!dir || !*dir)
+        dir = ".";
+    em_box *b = db->box;
+    open_job j;
+    memset(&j, 0, sizeof j);
+    j.dir = dir;
+    j.name = name;
+    j.policy = policy;
+    j.flags = (flags & EMBER_AOF_LOAD_STRICT) ? EM_AOF_LOAD_STRICT : 0;
+    j.fd = -1;
+    char *path = ember__io_path(dir, name);
+    struct em_aof_ref *ref = calloc(1, sizeof *ref);
+    if (ref) {
+        ref->dir = dup_str(dir);
+        ref->name = dup_str(name);
+    }
+    if (!path || !ref || !ref->dir || !ref->name) {
+        free(path);
+        if (ref) {
+            free(ref->dir);
+            free(ref->name);
+        }
+        free(ref);
+        return EMBER_ENOMEM;
+    }
+    j.path = path;
+    uint8_t *data = NULL;
+    int created = 0, rc = EMBER_OK;
+    pthread_mutex_lock(&aof_mu);
+    if (b->aof) {
+        rc = EMBER_EBUSY;
+        snprintf(j.msg, sizeof j.msg, "append log: a log is attached (detach it first)");
+        goto out;
+    }
+    j.fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+    if (j.fd < 0 && errno == ENOENT) {
+        /* A new log: its directory entry must be durable before any write
+         * is acknowledged (fdatasync of the file does not cover it). */
+        j.fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        created = j.fd >= 0;
+        if (created && (fsync(j.fd) != 0 || ember__io_sync_dir(dir) != 0)) {
+            snprintf(j.msg, sizeof j.msg, "append log: cannot sync new %s: %s", path,
+                     strerror(errno));
+            rc = EMBER_EIO;
+            goto out;
+        }
+    }
+    if (j.fd < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            snprintf(j.msg, sizeof j.msg, "append log: cannot create %s: no such directory %s",
+                     path, dir);
+        else
+            snprintf(j.msg, sizeof j.msg, "append log: cannot open %s: %s", path, strerror(e));
+        rc = e == ENOENT ? EMBER_ENOTFOUND : EMBER_EIO;
+        goto out;
+    }
+    if (!created) {
+        em_io *rio = ember__io_fd(j.fd);
+        rc = rio ? read_all(rio, &data, &j.len, error) : EMBER_ENOMEM;
+        if (rc != EMBER_OK)
+            goto out;
+        j.data = data;
+    }
+    rc = ember__exec_run(&b->core, db, open_fn, &j);
+    if (rc == EMBER_OK) {
+        ref->a = j.a;
+        ref->refs = 1;
+        b->aof = ref;
+        ref = NULL;
+    }
+out:
+    pthread_mutex_unlock(&aof_mu);
+    if (j.fd >= 0)
+        close(j.fd);
+    if (rc != EMBER_OK && created)
+        unlink(path); /* empty: ours */
+    if (ref) {
+        free(ref->dir);
+        free(ref->name);
+        free(ref);
+    }
+    free(data);
+    free(path);
+    if (error && !*error) {
+        const char *m = j.msg[0] ? j.msg : (rc != EMBER_OK || j.rep.stopped) ? j.rep.msg : "";
+        char full[320];
+        if (rc == EMBER_OK && j.rep.stopped && j.rewritten) {
+            snprintf(full, sizeof full, "%s; the log was replaced by what loaded", m);
+            m = full;
+        }
+        if (m[0])
+            *error = dup_msg(m);
+    }
+    return rc;
 }

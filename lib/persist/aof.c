@@ -316,7 +316,7 @@ int ember__aof_rewrite_begin(em_aof *a)
     return 0;
 }
 
-int ember__aof_rewrite_finish(em_aof *a, em_io *io, int ok)
+int ember__aof_rewrite_finish(em_aof *a, em_io *io, int ok, em_aof_place_fn place, void *ctx)
 {
     if (!a->rw_active) {
         ember__io_close(io);
@@ -331,11 +331,18 @@ int ember__aof_rewrite_finish(em_aof *a, em_io *io, int ok)
         rc = ember__io_write(io, a->rw, a->rwlen);
     if (!rc)
         rc = ember__io_sync(io);
+    int placed = 0;
+    if (!rc && place) {
+        /* Still on the executor: no group is committed until the switch
+         * below, so the old log holds every acknowledged write until the
+         * new file is in place, and the new one from then on. */
+        rc = place(ctx, &placed);
+    }
     a->rw_active = 0;
     free(a->rw);
     a->rw = NULL;
     a->rwlen = a->rwcap = 0;
-    if (rc) {
+    if (rc && !placed) {
         ember__io_close(io); /* the old log goes on */
         return rc;
     }
@@ -348,7 +355,13 @@ int ember__aof_rewrite_finish(em_aof *a, em_io *io, int ok)
     a->synced = a->written; /* the new file holds all of it, synced */
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
-    return 0;
+    if (rc) {
+        /* The new file is the log under its name, but whether that name
+         * survives a crash is unknown: nothing more may be acknowledged. */
+        set_failed(a, rc);
+        refuse_writes(a, rc);
+    }
+    return rc;
 }
 
 /* Gathering: worth it only under `always`, with something to commit, when
@@ -861,6 +874,7 @@ static void load_resp(loader *l, size_t pos, size_t len)
                     break;
                 seen_em = 1;
                 gstart = eol + 1;
+                l->rep->sealed = gstart;
             }
             p = eol + 1;
             continue;
@@ -944,6 +958,7 @@ int ember__aof_load(em_server *srv, const uint8_t *data, size_t len, int flags, 
         }
         pos = (size_t)rdb_len;
     }
+    rep->sealed = pos;
     if (!fatal)
         load_resp(&l, pos, len);
     free(l.av.argv);

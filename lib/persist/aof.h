@@ -60,9 +60,15 @@ int ember__aof_error(em_aof *a);
 /* Rewrite (executor): begin right where the new file's snapshot starts;
  * finish once the snapshot is in the new file (ok 0: it failed): appends
  * the groups logged since begin to io, syncs it and makes it the log (io
- * owned; closed on failure, when the old log goes on). 0 or -errno. */
+ * owned; closed on failure, when the old log goes on). 0 or -errno.
+ * place (may be NULL) runs once io is complete and synced, right before
+ * the switch, with nothing logged in between (the path convenience renames
+ * the file into place there). It returns 0, or -errno with *placed 0 (the
+ * switch does not happen: the old log goes on) or 1 (the new file must
+ * become the log anyway, but the log fails: writes are refused). */
+typedef int (*em_aof_place_fn)(void *ctx, int *placed);
 int ember__aof_rewrite_begin(em_aof *a);
-int ember__aof_rewrite_finish(em_aof *a, em_io *io, int ok);
+int ember__aof_rewrite_finish(em_aof *a, em_io *io, int ok, em_aof_place_fn place, void *ctx);
 
 /* ------------------------------------------------------------------ replay */
 
@@ -71,6 +77,9 @@ enum { EM_AOF_LOAD_STRICT = 1 };
 typedef struct em_aof_report {
     uint64_t offset;   /* where loading stopped (== file length if all loaded) */
     uint64_t commands; /* commands applied */
+    uint64_t sealed;   /* end of the last checked "#EM:" group applied (or of the RDB
+                          preamble): if < the file's length, the file does not end
+                          with a whole ember group (a foreign or damaged tail) */
     int stopped;       /* 1 if something was left unloaded (reason in msg) */
     char msg[256];
 } em_aof_report;

@@ -1,11 +1,14 @@
 /*
  * io.c — descriptor, user, fault-injecting and zstd implementations of
- * em_io (io.h). Scratch memory here is plain malloc: it is I/O buffering,
- * not data the store holds.
+ * em_io (io.h), and replacing files by name. Scratch memory here is plain
+ * malloc: it is I/O buffering, not data the store holds.
  */
 #include "io.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -71,16 +74,33 @@ static void plain_close(em_io *io)
     free(io);
 }
 
-static const em_io_ops fd_ops = {fd_write, fd_sync, fd_read, plain_close};
+static void owned_close(em_io *io)
+{
+    close(((io_fd *)io)->fd);
+    free(io);
+}
 
-em_io *ember__io_fd(int fd)
+static const em_io_ops fd_ops = {fd_write, fd_sync, fd_read, plain_close};
+static const em_io_ops fd_owned_ops = {fd_write, fd_sync, fd_read, owned_close};
+
+static em_io *fd_new(int fd, const em_io_ops *ops)
 {
     io_fd *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    f->io.ops = &fd_ops;
+    f->io.ops = ops;
     f->fd = fd;
     return &f->io;
+}
+
+em_io *ember__io_fd(int fd)
+{
+    return fd_new(fd, &fd_ops);
+}
+
+em_io *ember__io_fd_owned(int fd)
+{
+    return fd_new(fd, &fd_owned_ops);
 }
 
 /* ------------------------------------------------------------ user functions */
@@ -417,4 +437,90 @@ int ember__io_is_zstd(const uint8_t *p, size_t n)
 {
     return n >= 4 && p[0] == EM_ZSTD_MAGIC0 && p[1] == EM_ZSTD_MAGIC1 && p[2] == EM_ZSTD_MAGIC2 &&
            p[3] == EM_ZSTD_MAGIC3;
+}
+
+/* ------------------------------------------------------------ files by name */
+
+/*
+ * Why replacing dir/name this way is crash-safe. The temporary file is a
+ * sibling of name (same directory, hence the same file system: rename can
+ * be atomic there). Step by step, what is under `name` after a crash:
+ *  1. creating, writing and syncing the temporary file: name is untouched
+ *     (the old file, complete, or nothing if there was none); at worst a
+ *     stray <name>.tmp-* file is left, which nothing reads.
+ *  2. rename(tmp, name): POSIX makes it atomic — name refers to the old
+ *     inode or to the new one, never to neither or to a mix — and the new
+ *     inode's data was synced before, so if name refers to it, it is
+ *     complete.
+ *  3. the directory sync makes the rename itself durable: before it returns
+ *     a crash may still show the old file (complete), after it the new one.
+ * So at every point name holds one whole file, the old or the new. A
+ * caller that keeps using the new file afterwards (the append log) must not
+ * let anything depend on the name before step 3 succeeded.
+ */
+
+int ember__io_name_ok(const char *name)
+{
+    return name && *name && !strchr(name, '/');
+}
+
+char *ember__io_path(const char *dir, const char *name)
+{
+    if (!dir || !*dir)
+        dir = ".";
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+int ember__io_tmp_open(const char *dir, const char *name, int *fd, char **tmp, char **final_path)
+{
+    static _Atomic unsigned seq;
+    if (!ember__io_name_ok(name))
+        return -EINVAL;
+    if (!dir || !*dir)
+        dir = ".";
+    size_t n = strlen(dir) + strlen(name) + 48;
+    char *f = ember__io_path(dir, name), *t = malloc(n);
+    if (!f || !t) {
+        free(f);
+        free(t);
+        return -ENOMEM;
+    }
+    snprintf(t, n, "%s/%s.tmp-%d-%u", dir, name, (int)getpid(), atomic_fetch_add(&seq, 1));
+    int d = open(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (d < 0) {
+        int err = -errno;
+        free(f);
+        free(t);
+        return err;
+    }
+    *fd = d;
+    *tmp = t;
+    *final_path = f;
+    return 0;
+}
+
+int ember__io_sync_dir(const char *dir)
+{
+    int fd = open(dir && *dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    /* Some file systems cannot sync a directory (EINVAL): nothing to do. */
+    int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+int ember__io_replace(const char *tmp, const char *final_path, const char *dir, int *renamed)
+{
+    if (renamed)
+        *renamed = 0;
+    if (rename(tmp, final_path) != 0)
+        return -errno;
+    if (renamed)
+        *renamed = 1;
+    return ember__io_sync_dir(dir);
 }

@@ -63,6 +63,9 @@ static inline void ember__io_close(em_io *io)
 
 /* A descriptor (not closed by ember). NULL on OOM. */
 em_io *ember__io_fd(int fd);
+/* A descriptor ember opened itself: closed with the em_io (NULL on OOM:
+ * then the descriptor is still the caller's). */
+em_io *ember__io_fd_owned(int fd);
 
 /* The user's functions (the public API's ember_write_fn etc.; any may be
  * NULL: that operation then succeeds doing nothing for sync, or fails with
@@ -102,5 +105,29 @@ const char *ember__io_zstd_error(const em_io *zr);
 int ember__io_is_zstd(const uint8_t *p, size_t n);
 
 #define EM_ZSTD_DEFAULT_LEVEL 1
+
+/* Files by name (the path conveniences of snapshots and the append log).
+ * Replacing dir/name is crash-safe in three steps: the new contents go to a
+ * temporary sibling (ember__io_tmp_open; the caller writes and syncs it),
+ * ember__io_replace renames it over the name and syncs the directory. See
+ * io.c for why a crash at any point leaves the old file or the new one. */
+
+/* 1 if name is a plain file name (not empty, no '/'). */
+int ember__io_name_ok(const char *name);
+/* malloc'd "dir/name" (dir NULL or "": "."). NULL on OOM. */
+char *ember__io_path(const char *dir, const char *name);
+/* Creates (or truncates) dir/<name>.tmp-<pid>-<n>, n a per-process
+ * sequence number (two saves never share a temporary file), for writing.
+ * Returns 0 with *fd and malloc'd *tmp and *final_path (dir/name), or
+ * -EINVAL (bad name), -ENOMEM, -errno of open (-ENOENT: no such directory). */
+int ember__io_tmp_open(const char *dir, const char *name, int *fd, char **tmp, char **final_path);
+/* Makes the entries of dir (creations, renames) durable. 0 or -errno. */
+int ember__io_sync_dir(const char *dir);
+/* rename(tmp, final_path), then ember__io_sync_dir(dir). tmp must be
+ * complete and synced. 0; or -errno with *renamed 0 (nothing changed: tmp
+ * is still there) or 1 (the rename happened, the directory sync failed: the
+ * name refers to the new file, but whether that survives a crash is not
+ * known). renamed may be NULL. */
+int ember__io_replace(const char *tmp, const char *final_path, const char *dir, int *renamed);
 
 #endif

@@ -264,17 +264,6 @@ static int errno_status(int err)
     return err == -ENOMEM ? EMBER_ENOMEM : EMBER_EIO;
 }
 
-/* Makes a rename in dir durable. */
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : -errno;
-    close(fd);
-    return rc;
-}
-
 static void *writer_main(void *arg)
 {
     em_snap *s = arg;
@@ -322,10 +311,8 @@ static void *writer_main(void *arg)
                     if (close(s->fd_owned) != 0)
                         err = -errno;
                     s->fd_owned = -1;
-                    if (!err && rename(s->tmp, s->final_path) != 0)
-                        err = -errno;
                     if (!err)
-                        err = sync_dir(s->dir);
+                        err = ember__io_replace(s->tmp, s->final_path, s->dir, NULL);
                 }
             }
             if (err)
@@ -752,32 +739,11 @@ void ember__snap_reap(em_server *srv)
 
 int ember__snap_path_open(const char *dir, const char *name, int *fd, char **tmp, char **final_path)
 {
-    if (!dir || !name || !*name || strchr(name, '/'))
-        return EMBER_EINVAL;
-    if (!*dir)
-        dir = ".";
-    size_t dl = strlen(dir), nl = strlen(name);
-    char *f = malloc(dl + nl + 2), *t = malloc(dl + nl + 32);
-    if (!f || !t) {
-        free(f);
-        free(t);
-        return EMBER_ENOMEM;
-    }
-    snprintf(f, dl + nl + 2, "%s/%s", dir, name);
-    /* As Redis: temp-<pid>.rdb-like, unique per process and save. */
-    static _Atomic unsigned seq;
-    snprintf(t, dl + nl + 32, "%s/temp-%d-%u-%s", dir, (int)getpid(), atomic_fetch_add(&seq, 1),
-             name);
-    int d = open(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (d < 0) {
-        free(f);
-        free(t);
-        return errno == ENOMEM ? EMBER_ENOMEM : EMBER_EIO;
-    }
-    *fd = d;
-    *tmp = t;
-    *final_path = f;
-    return EMBER_OK;
+    int err = ember__io_tmp_open(dir, name, fd, tmp, final_path);
+    return !err             ? EMBER_OK
+           : err == -EINVAL ? EMBER_EINVAL
+           : err == -ENOMEM ? EMBER_ENOMEM
+                            : EMBER_EIO;
 }
 
 int ember__snap_save_config(em_server *srv, int bg)
