@@ -242,9 +242,11 @@ static void put_elems(sbuf *b, const ember_reply *r, int sort, int pairs)
         const char *s1 = ember_reply_str(ember_reply_element(r, pairs ? 2 * i : i), &l1);
         const char *s2 = pairs ? ember_reply_str(ember_reply_element(r, 2 * i + 1), &l2) : "";
         items[i] = malloc(l1 + l2 + 2);
-        memcpy(items[i], s1, l1);
+        if (l1) /* an empty string may come back as NULL */
+            memcpy(items[i], s1, l1);
         items[i][l1] = '=';
-        memcpy(items[i] + l1 + 1, s2, l2);
+        if (l2)
+            memcpy(items[i] + l1 + 1, s2, l2);
         items[i][l1 + (pairs ? l2 + 1 : 0)] = '\0';
     }
     if (sort)
