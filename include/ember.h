@@ -1395,7 +1395,9 @@ EMBER_API int ember_aof_load_reader(ember_db *db, ember_read_fn read_fn, void *c
  *  replacing the contents of every database; flags 0 or
  *  EMBER_AOF_LOAD_STRICT), then attaches it for appending (as
  *  ember_aof_attach() with O_APPEND). A missing file is created and the
- *  directory synced before anything is logged to it. If the file does not
+ *  directory synced before anything is logged to it; with a missing or
+ *  empty file the databases are left as they are, and what they hold is
+ *  not in the log (as with ember_aof_attach()). If the file does not
  *  end with a whole, checksummed ember group — a damaged or torn tail that
  *  the default policy left unloaded, or a log written by Redis — it is
  *  first replaced (temporary file, sync, rename, directory sync) by a
