@@ -1438,6 +1438,52 @@ EMBER_API int ember_aof_open_path(ember_db *db, const char *dir, const char *nam
  *  thread. */
 EMBER_API int ember_aof_rewrite_path(ember_db *db);
 
+/* ------------------------------------------------------------------------ */
+/* Server: a RESP listener on an open database                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ember_server ember_server; /**< a running RESP listener */
+
+/** Serves an open database over TCP to any Redis client (redis-cli,
+ *  redis-benchmark, client libraries), speaking RESP2 and, after HELLO 3,
+ *  RESP3. One I/O thread accepts connections, parses requests (multibulk
+ *  and inline, pipelined) and hands every command to the database's
+ *  executor through the same queue as ember_command(), so network clients
+ *  and in-process callers see one order and the same atomicity. Replies go
+ *  back in request order per connection.
+ *  Handled by the server itself: HELLO [2|3 [SETNAME name]], QUIT, SELECT
+ *  (per connection), CLIENT ID|SETNAME|GETNAME. MULTI/EXEC/WATCH, the
+ *  pub/sub commands, AUTH, RESET and MONITOR are refused with an error for
+ *  now. Limits as Redis: a bulk longer than proto-max-bulk-len (read when
+ *  the server starts) or a multibulk count over 1048576 is answered with
+ *  Redis's protocol error and the connection closed; a connection whose
+ *  unparsed input exceeds 1 GB is closed.
+ *  @param db    the database (root handle or view; connections start in
+ *               database 0). It must stay open until ember_server_stop().
+ *  @param bind  numeric address to listen on ("127.0.0.1", "::1",
+ *               "0.0.0.0"); NULL means 127.0.0.1.
+ *  @param port  TCP port; 0 picks a free one (see ember_server_port()).
+ *  @param flags reserved, must be 0.
+ *  @param[out] out the server; stop it with ember_server_stop().
+ *  @return EMBER_OK, EMBER_EINVAL (bad argument or address, flags != 0,
+ *          an inline-mode database), EMBER_EIO (socket, bind or listen
+ *          failed — errno tells why — or no thread), EMBER_ENOMEM,
+ *          EMBER_ECLOSED. Any thread. */
+EMBER_API int ember_server_start(ember_db *db, const char *bind, int port, uint32_t flags,
+                                 ember_server **out);
+
+/** The TCP port the server listens on (the one picked for port 0), or -1
+ *  for NULL. Any thread. */
+EMBER_API int ember_server_port(const ember_server *srv);
+
+/** Stops listening, closes every connection (replies not yet written are
+ *  dropped) and joins the I/O thread. A command still in the executor (a
+ *  blocking pop nobody served) completes later — at the latest when the
+ *  database closes — and its memory is released then. Call it before
+ *  ember_db_close() on the server's database. NULL-safe. Any thread but
+ *  the executor's (not from an ember_run() closure or an async callback). */
+EMBER_API void ember_server_stop(ember_server *srv);
+
 #ifdef __cplusplus
 }
 #endif

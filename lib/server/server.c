@@ -1,0 +1,1241 @@
+/*
+ * server.c — a RESP2/RESP3 front end: one epoll I/O thread accepts
+ * connections, reads and parses requests (multibulk and inline, pipelined),
+ * submits each command to the executor as an async request (EM_REQ_ASYNC,
+ * with the connection's database index), and encodes each reply into the
+ * connection's output buffer.
+ *
+ * Invariants:
+ *  - Every request of a connection gets a record in the connection's FIFO,
+ *    in arrival order; replies leave only from the head, so they go out in
+ *    request order even when a later command finishes first. Commands the
+ *    server answers itself (HELLO, SELECT, CLIENT, QUIT, refusals) get a
+ *    record that is complete at once.
+ *  - After a blocking command (BLPOP...) nothing more of that connection is
+ *    submitted until it completes, as Redis blocks the client.
+ *  - Completions run on the executor (the callback only pushes the record on
+ *    the server's MPSC done queue and signals an eventfd); the I/O thread is
+ *    the queue's only consumer.
+ *  - srv->refs counts the server itself plus every record in the executor.
+ *    Whoever drops it to zero frees the server, so ember__server_stop never
+ *    waits for a command that may block forever, and a late completion never
+ *    touches freed memory.
+ *  - Memory is bounded: a connection stops reading while 1024 records or
+ *    4 MB of output are pending, and the unparsed input is capped at 1 GB
+ *    (client-query-buffer-limit); Redis's protocol limits apply per request.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+
+#define SRV_INLINE_MAX (64 * 1024)      /* PROTO_INLINE_MAX_SIZE */
+#define SRV_MBULK_MAX (1024 * 1024)     /* largest multibulk count */
+#define SRV_QUERYBUF_MAX (1024LL << 20) /* client-query-buffer-limit */
+#define SRV_FIFO_MAX 1024               /* records pending before reading stops */
+#define SRV_OUT_HIGH (4u << 20)         /* output pending before reading stops */
+#define SRV_READ_CHUNK (16 * 1024)
+
+typedef struct srv_conn srv_conn;
+
+/* One request of a connection, from parse to reply. */
+typedef struct srv_rec {
+    em_mpsc_node node; /* done-queue link; must stay first */
+    struct srv_rec *next;
+    srv_conn *conn;
+    struct ember_server *srv;
+    int done;      /* the reply (or raw bytes) is ready */
+    int proto;     /* 2 or 3, as it was when the request arrived */
+    int nullarray; /* a top-level NIL is a null array in RESP2 */
+    int flatpairs; /* RESP2 splices the [member, score] pairs into one array */
+    int blocking;  /* a blocking command: the connection waits for it */
+    int status;
+    struct ember_reply *reply;
+    char *raw; /* a reply the server built itself */
+    size_t rawlen;
+} srv_rec;
+
+typedef struct srv_buf {
+    char *p;
+    size_t off, len, cap; /* live bytes are p[off .. len) */
+} srv_buf;
+
+struct srv_conn {
+    struct ember_server *srv;
+    int fd;
+    int64_t id;
+    int proto;
+    int32_t db;
+    int close_after; /* close once the pending replies are written */
+    int dead;        /* closed: freed when nothing of it is in flight */
+    int inflight;    /* records still in the executor */
+    int blocked;     /* a blocking command is in flight */
+    uint32_t events; /* epoll interest */
+    char *name;
+    srv_buf in, out;
+    srv_rec *head, *tail;
+    size_t nrec;
+    /* The request being parsed: arguments point into in.p or scratch. */
+    const char **argv;
+    size_t *argvlen;
+    size_t argcap;
+    char *scratch; /* inline requests: unescaped arguments */
+    size_t scratchcap;
+    srv_conn *prev, *nextc;
+};
+
+struct ember_server {
+    em_core *core;
+    int lfd, efd, stopfd, ep;
+    int port;
+    int64_t next_id;
+    int sweep;          /* some connection is dead: conn_sweep() has work */
+    long long max_bulk; /* proto-max-bulk-len at start */
+    int32_t ndb;
+    pthread_t thread;
+    srv_conn *conns;
+    em_mpsc done EM_ALIGNED_CL;
+    _Atomic uint32_t signaled;
+    _Atomic int64_t refs;
+};
+
+/* Tags for epoll data that are not connections. */
+static char tag_listen, tag_done, tag_stop;
+
+/* ------------------------------------------------------------ buffers */
+
+static int buf_reserve(srv_buf *b, size_t more)
+{
+    if (b->off && b->off == b->len)
+        b->off = b->len = 0;
+    if (b->len + more <= b->cap)
+        return 0;
+    if (b->off) { /* compact first */
+        memmove(b->p, b->p + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+        if (b->len + more <= b->cap)
+            return 0;
+    }
+    size_t nc = b->cap ? b->cap : 4096;
+    while (nc < b->len + more)
+        nc *= 2;
+    char *np = realloc(b->p, nc);
+    if (!np)
+        return -1;
+    b->p = np;
+    b->cap = nc;
+    return 0;
+}
+
+static void buf_put(srv_buf *b, const void *p, size_t n)
+{
+    if (buf_reserve(b, n))
+        return; /* out of memory: the reply is cut short; the test of oom is the caller's */
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+static void buf_puts(srv_buf *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
+}
+
+static void buf_line(srv_buf *b, char prefix, long long v)
+{
+    char t[32];
+    int n = snprintf(t, sizeof t, "%c%lld\r\n", prefix, v);
+    buf_put(b, t, (size_t)n);
+}
+
+static void buf_bulk(srv_buf *b, const char *p, size_t n)
+{
+    buf_line(b, '$', (long long)n);
+    buf_put(b, p, n);
+    buf_put(b, "\r\n", 2);
+}
+
+/* ------------------------------------------------------------ encoding */
+
+/* Encodes a reply tree. RESP2 flattening as Redis 7.0: a map becomes an array
+ * of 2n elements, a set an array, a double a bulk string, a boolean 1/0, and
+ * NIL the null bulk ($-1) — or the null array (*-1) at the top of the reply of
+ * a command that sends one (nullarray). The reply tree has RESP3's shape,
+ * where WITHSCORES-style replies are arrays of pairs; in RESP2 Redis sends
+ * them as one flat array (flatpairs). */
+static void encode(srv_buf *b, const struct ember_reply *r, int proto, int nullarray, int flatpairs)
+{
+    if (flatpairs && proto == 2 && r && r->type == EMBER_REPLY_ARRAY) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->len; i++) {
+            const struct ember_reply *e = r->u.elems[i];
+            n += e && e->type == EMBER_REPLY_ARRAY ? e->len : 1;
+        }
+        buf_line(b, '*', (long long)n);
+        for (size_t i = 0; i < r->len; i++) {
+            const struct ember_reply *e = r->u.elems[i];
+            if (e && e->type == EMBER_REPLY_ARRAY) {
+                for (size_t k = 0; k < e->len; k++)
+                    encode(b, e->u.elems[k], proto, 0, 0);
+            } else {
+                encode(b, e, proto, 0, 0);
+            }
+        }
+        return;
+    }
+    switch (r ? r->type : EMBER_REPLY_NIL) {
+    case EMBER_REPLY_STATUS:
+        buf_put(b, "+", 1);
+        buf_put(b, r->str, r->len);
+        buf_put(b, "\r\n", 2);
+        break;
+    case EMBER_REPLY_ERROR:
+        buf_put(b, "-", 1);
+        buf_put(b, r->str, r->len);
+        buf_put(b, "\r\n", 2);
+        break;
+    case EMBER_REPLY_INTEGER:
+        buf_line(b, ':', (long long)r->u.i);
+        break;
+    case EMBER_REPLY_DOUBLE:
+        if (proto == 3) {
+            buf_put(b, ",", 1);
+            buf_put(b, r->str, r->len);
+            buf_put(b, "\r\n", 2);
+        } else {
+            buf_bulk(b, r->str, r->len);
+        }
+        break;
+    case EMBER_REPLY_STRING:
+        buf_bulk(b, r->str, r->len);
+        break;
+    case EMBER_REPLY_BOOL:
+        if (proto == 3)
+            buf_puts(b, r->u.i ? "#t\r\n" : "#f\r\n");
+        else
+            buf_puts(b, r->u.i ? ":1\r\n" : ":0\r\n");
+        break;
+    case EMBER_REPLY_ARRAY:
+    case EMBER_REPLY_MAP:
+    case EMBER_REPLY_SET: {
+        char pfx = '*';
+        long long n = (long long)r->len;
+        if (proto == 3 && r->type == EMBER_REPLY_MAP) {
+            pfx = '%';
+            n /= 2;
+        } else if (proto == 3 && r->type == EMBER_REPLY_SET) {
+            pfx = '~';
+        }
+        buf_line(b, pfx, n);
+        for (size_t i = 0; i < r->len; i++)
+            encode(b, r->u.elems[i], proto, 0, 0);
+        break;
+    }
+    default: /* NIL */
+        if (proto == 3)
+            buf_puts(b, "_\r\n");
+        else
+            buf_puts(b, nullarray ? "*-1\r\n" : "$-1\r\n");
+        break;
+    }
+}
+
+/* ------------------------------------------------------------ connections */
+
+static void rec_free(srv_rec *r)
+{
+    ember__reply_tree_free(r->reply);
+    free(r->raw);
+    free(r);
+}
+
+static void conn_set_events(struct ember_server *s, srv_conn *c, uint32_t ev)
+{
+    if (c->dead || ev == c->events)
+        return;
+    struct epoll_event e = {.events = ev, .data.ptr = c};
+    epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
+    c->events = ev;
+}
+
+static void conn_free(srv_conn *c)
+{
+    struct ember_server *s = c->srv;
+    if (c->prev)
+        c->prev->nextc = c->nextc;
+    else
+        s->conns = c->nextc;
+    if (c->nextc)
+        c->nextc->prev = c->prev;
+    srv_rec *r = c->head;
+    while (r) {
+        srv_rec *n = r->next;
+        rec_free(r);
+        r = n;
+    }
+    free(c->in.p);
+    free(c->out.p);
+    free(c->argv);
+    free(c->argvlen);
+    free(c->scratch);
+    free(c->name);
+    free(c);
+}
+
+/* Closes the socket now. The memory goes in conn_sweep(), after the epoll
+ * batch (a later event of the same batch may still name the connection),
+ * once nothing of it is in flight. */
+static void conn_kill(struct ember_server *s, srv_conn *c)
+{
+    if (c->dead)
+        return;
+    c->dead = 1;
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = -1;
+    s->sweep = 1;
+}
+
+static void conn_sweep(struct ember_server *s)
+{
+    if (!s->sweep)
+        return;
+    s->sweep = 0;
+    for (srv_conn *c = s->conns, *next; c; c = next) {
+        next = c->nextc;
+        if (c->dead && c->inflight == 0)
+            conn_free(c);
+    }
+}
+
+static srv_rec *rec_new(srv_conn *c)
+{
+    srv_rec *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->conn = c;
+    r->srv = c->srv;
+    r->proto = c->proto;
+    if (c->tail)
+        c->tail->next = r;
+    else
+        c->head = r;
+    c->tail = r;
+    c->nrec++;
+    return r;
+}
+
+/* Queues a reply built by the server (a complete record). */
+static void reply_raw(srv_conn *c, const char *p, size_t n)
+{
+    if (!c->head) { /* nothing ahead of it: straight to the output */
+        buf_put(&c->out, p, n);
+        return;
+    }
+    srv_rec *r = rec_new(c);
+    if (!r)
+        return;
+    r->raw = malloc(n ? n : 1);
+    if (r->raw) {
+        memcpy(r->raw, p, n);
+        r->rawlen = n;
+    }
+    r->done = 1;
+}
+
+static void reply_str(srv_conn *c, const char *s)
+{
+    reply_raw(c, s, strlen(s));
+}
+
+static void reply_error(srv_conn *c, const char *msg)
+{
+    srv_buf b = {0};
+    buf_put(&b, "-", 1);
+    buf_puts(&b, msg);
+    buf_put(&b, "\r\n", 2);
+    reply_raw(c, b.p ? b.p : "", b.len);
+    free(b.p);
+}
+
+/* Moves finished replies from the head of the FIFO to the output buffer. */
+static void conn_drain_fifo(srv_conn *c)
+{
+    while (c->head && c->head->done) {
+        srv_rec *r = c->head;
+        if (r->raw)
+            buf_put(&c->out, r->raw, r->rawlen);
+        else if (r->status != EMBER_OK || !r->reply)
+            buf_puts(&c->out, "-ERR the database is closed\r\n");
+        else
+            encode(&c->out, r->reply, r->proto, r->nullarray, r->flatpairs);
+        c->head = r->next;
+        if (!c->head)
+            c->tail = NULL;
+        c->nrec--;
+        rec_free(r);
+    }
+}
+
+/* Writes what it can. Returns -1 if the connection was closed. */
+static int conn_write(struct ember_server *s, srv_conn *c)
+{
+    while (c->out.len > c->out.off) {
+        ssize_t w = send(c->fd, c->out.p + c->out.off, c->out.len - c->out.off, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            conn_kill(s, c);
+            return -1;
+        }
+        c->out.off += (size_t)w;
+    }
+    if (c->out.off == c->out.len)
+        c->out.off = c->out.len = 0;
+    if (c->close_after && !c->head && c->out.len == 0) {
+        conn_kill(s, c);
+        return -1;
+    }
+    return 0;
+}
+
+static int conn_may_parse(const srv_conn *c)
+{
+    return !c->dead && !c->close_after && !c->blocked && c->nrec < SRV_FIFO_MAX &&
+           c->out.len - c->out.off < SRV_OUT_HIGH;
+}
+
+/* ------------------------------------------------------------ parsing */
+
+enum { P_MORE = 0, P_OK = 1, P_ERR = -1 };
+
+static int arg_push(srv_conn *c, size_t argc, const char *p, size_t n)
+{
+    if (argc >= c->argcap) {
+        size_t nc = c->argcap ? c->argcap * 2 : 16;
+        const char **av = realloc(c->argv, nc * sizeof *av);
+        if (!av)
+            return -1;
+        c->argv = av;
+        size_t *al = realloc(c->argvlen, nc * sizeof *al);
+        if (!al)
+            return -1;
+        c->argvlen = al;
+        c->argcap = nc;
+    }
+    c->argv[argc] = p;
+    c->argvlen[argc] = n;
+    return 0;
+}
+
+/* Parses a multibulk request at in.p[off]. On P_OK, *argc and *used are set
+ * (argc 0: an empty request to skip). On P_ERR, err is Redis's message. */
+static int parse_multibulk(struct ember_server *s, srv_conn *c, size_t *argc, size_t *used,
+                           const char **err, char *errbuf, size_t errcap)
+{
+    const char *base = c->in.p + c->in.off, *end = c->in.p + c->in.len;
+    const char *cr = memchr(base, '\r', (size_t)(end - base));
+    if (!cr || cr + 1 >= end) {
+        if (end - base > SRV_INLINE_MAX) {
+            *err = "ERR Protocol error: too big mbulk count string";
+            return P_ERR;
+        }
+        return P_MORE;
+    }
+    long long n;
+    if (!ember__str_to_ll(base + 1, (size_t)(cr - base - 1), &n) || n > SRV_MBULK_MAX) {
+        *err = "ERR Protocol error: invalid multibulk length";
+        return P_ERR;
+    }
+    const char *p = cr + 2;
+    if (n <= 0) {
+        *argc = 0;
+        *used = (size_t)(p - base);
+        return P_OK;
+    }
+    for (long long i = 0; i < n; i++) {
+        if (p >= end)
+            return P_MORE;
+        if (*p != '$') {
+            snprintf(errbuf, errcap, "ERR Protocol error: expected '$', got '%c'", *p);
+            *err = errbuf;
+            return P_ERR;
+        }
+        cr = memchr(p, '\r', (size_t)(end - p));
+        if (!cr || cr + 1 >= end) {
+            if (end - p > SRV_INLINE_MAX) {
+                *err = "ERR Protocol error: too big bulk count string";
+                return P_ERR;
+            }
+            return P_MORE;
+        }
+        long long len;
+        if (!ember__str_to_ll(p + 1, (size_t)(cr - p - 1), &len) || len < 0 || len > s->max_bulk) {
+            *err = "ERR Protocol error: invalid bulk length";
+            return P_ERR;
+        }
+        p = cr + 2;
+        if ((unsigned long long)(end - p) < (unsigned long long)len + 2)
+            return P_MORE;
+        if (arg_push(c, (size_t)i, p, (size_t)len)) {
+            *err = "ERR out of memory";
+            return P_ERR;
+        }
+        p += len + 2;
+    }
+    *argc = (size_t)n;
+    *used = (size_t)(p - base);
+    return P_OK;
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Splits an inline request with redis-cli's quoting rules: "..." with
+ * \n \r \t \b \a \\ \" \xHH escapes, '...' with \', a closing quote followed
+ * by a space or the end. Returns argc, or -1 on unbalanced quotes / OOM. */
+static long split_inline(srv_conn *c, const char *p, size_t n)
+{
+    if (c->scratchcap < n + 1) {
+        char *ns = realloc(c->scratch, n + 1);
+        if (!ns)
+            return -1;
+        c->scratch = ns;
+        c->scratchcap = n + 1;
+    }
+    char *o = c->scratch;
+    const char *e = p + n;
+    size_t argc = 0;
+    for (;;) {
+        while (p < e &&
+               (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f'))
+            p++;
+        if (p >= e)
+            break;
+        char *start = o;
+        int inq = 0, insq = 0;
+        for (;;) {
+            if (inq) {
+                if (p >= e)
+                    return -1;
+                if (*p == '\\' && p + 3 < e && p[1] == 'x' && hexval(p[2]) >= 0 &&
+                    hexval(p[3]) >= 0) {
+                    *o++ = (char)(hexval(p[2]) * 16 + hexval(p[3]));
+                    p += 4;
+                    continue;
+                }
+                if (*p == '\\' && p + 1 < e) {
+                    char ch = p[1];
+                    *o++ = ch == 'n'   ? '\n'
+                           : ch == 'r' ? '\r'
+                           : ch == 't' ? '\t'
+                           : ch == 'b' ? '\b'
+                           : ch == 'a' ? '\a'
+                                       : ch;
+                    p += 2;
+                    continue;
+                }
+                if (*p == '"') {
+                    p++;
+                    if (p < e && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+                        return -1;
+                    break;
+                }
+                *o++ = *p++;
+            } else if (insq) {
+                if (p >= e)
+                    return -1;
+                if (*p == '\\' && p + 1 < e && p[1] == '\'') {
+                    *o++ = '\'';
+                    p += 2;
+                    continue;
+                }
+                if (*p == '\'') {
+                    p++;
+                    if (p < e && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+                        return -1;
+                    break;
+                }
+                *o++ = *p++;
+            } else {
+                if (p >= e || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+                    break;
+                if (*p == '"' && o == start) {
+                    inq = 1;
+                    p++;
+                    continue;
+                }
+                if (*p == '\'' && o == start) {
+                    insq = 1;
+                    p++;
+                    continue;
+                }
+                *o++ = *p++;
+            }
+        }
+        if (arg_push(c, argc, start, (size_t)(o - start)))
+            return -1;
+        argc++;
+    }
+    return (long)argc;
+}
+
+static int parse_inline(srv_conn *c, size_t *argc, size_t *used, const char **err)
+{
+    const char *base = c->in.p + c->in.off, *end = c->in.p + c->in.len;
+    const char *nl = memchr(base, '\n', (size_t)(end - base));
+    if (!nl) {
+        if (end - base > SRV_INLINE_MAX) {
+            *err = "ERR Protocol error: too big inline request";
+            return P_ERR;
+        }
+        return P_MORE;
+    }
+    size_t n = (size_t)(nl - base);
+    if (n && base[n - 1] == '\r')
+        n--;
+    long k = split_inline(c, base, n);
+    if (k < 0) {
+        *err = "ERR Protocol error: unbalanced quotes in request";
+        return P_ERR;
+    }
+    *argc = (size_t)k;
+    *used = (size_t)(nl + 1 - base);
+    return P_OK;
+}
+
+/* ------------------------------------------------------------ commands */
+
+static void on_exec_done(void *ud, int status, struct ember_reply *reply);
+
+static int name_is(const srv_conn *c, size_t i, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (c->argvlen[i] != n)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        char ch = c->argv[i][k];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if (ch != lit[k])
+            return 0;
+    }
+    return 1;
+}
+
+/* Commands whose "no result" is the null array in RESP2. */
+static int sends_null_array(const srv_conn *c)
+{
+    static const char *const names[] = {"blpop",  "brpop",  "bzpopmin", "bzpopmax",
+                                        "blmpop", "bzmpop", "lmpop",    "zmpop"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (name_is(c, 0, names[i]))
+            return 1;
+    return 0;
+}
+
+/* Commands whose pairs RESP2 flattens (WITHSCORES, WITHVALUES, a count). */
+static int sends_pairs(const srv_conn *c)
+{
+    static const char *const names[] = {"zrange",  "zrevrange", "zrangebyscore", "zrevrangebyscore",
+                                        "zpopmin", "zpopmax",   "zrandmember",   "hrandfield",
+                                        "zunion",  "zinter",    "zdiff"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (name_is(c, 0, names[i]))
+            return 1;
+    return 0;
+}
+
+static void submit(struct ember_server *s, srv_conn *c, size_t argc)
+{
+    srv_rec *rec = rec_new(c);
+    if (!rec) {
+        c->close_after = 1;
+        return;
+    }
+    size_t bytes = 0;
+    for (size_t i = 0; i < argc; i++)
+        bytes += c->argvlen[i];
+    size_t head = sizeof(em_req) + argc * (sizeof(char *) + sizeof(size_t));
+    em_req *r = malloc(head + bytes + argc);
+    if (!r) {
+        rec->raw = strdup("-ERR out of memory\r\n");
+        rec->rawlen = rec->raw ? strlen(rec->raw) : 0;
+        rec->done = 1;
+        return;
+    }
+    memset(r, 0, sizeof *r);
+    r->kind = EM_REQ_ASYNC;
+    const char **av = (const char **)(r + 1);
+    size_t *al = (size_t *)(av + argc);
+    char *p = (char *)(al + argc);
+    for (size_t i = 0; i < argc; i++) {
+        size_t n = c->argvlen[i];
+        if (n)
+            memcpy(p, c->argv[i], n);
+        p[n] = '\0';
+        av[i] = p;
+        al[i] = n;
+        p += n + 1;
+    }
+    r->dbid = c->db;
+    r->argc = argc;
+    r->argv = av;
+    r->argvlen = al;
+    r->cb = on_exec_done;
+    r->ud = rec;
+    r->cq = NULL;
+    const em_cmd *cmd = ember__cmd_lookup(c->argv[0], c->argvlen[0]);
+    rec->blocking = cmd && (cmd->flags & EM_CMD_BLOCKING);
+    rec->nullarray = sends_null_array(c);
+    rec->flatpairs = sends_pairs(c);
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    int rc = ember__exec_async(s->core, r);
+    if (rc != EMBER_OK) {
+        atomic_fetch_sub_explicit(&s->refs, 1, memory_order_relaxed);
+        free(r);
+        rec->status = rc;
+        rec->done = 1;
+        return;
+    }
+    c->inflight++;
+    if (rec->blocking)
+        c->blocked = 1;
+}
+
+static void put_hello_map(srv_buf *b, const struct ember_server *s, const srv_conn *c)
+{
+    (void)s;
+    int p3 = c->proto == 3;
+    buf_puts(b, p3 ? "%7\r\n" : "*14\r\n");
+    buf_bulk(b, "server", 6);
+    buf_bulk(b, "ember", 5);
+    buf_bulk(b, "version", 7);
+    char v[32];
+    int vn = snprintf(v, sizeof v, "%d.%d.%d", EMBER_VERSION_MAJOR, EMBER_VERSION_MINOR,
+                      EMBER_VERSION_PATCH);
+    buf_bulk(b, v, (size_t)vn);
+    buf_bulk(b, "proto", 5);
+    buf_line(b, ':', c->proto);
+    buf_bulk(b, "id", 2);
+    buf_line(b, ':', (long long)c->id);
+    buf_bulk(b, "mode", 4);
+    buf_bulk(b, "standalone", 10);
+    buf_bulk(b, "role", 4);
+    buf_bulk(b, "master", 6);
+    buf_bulk(b, "modules", 7);
+    buf_puts(b, "*0\r\n");
+}
+
+/* HELLO [protover [SETNAME name]] */
+static void cmd_hello(struct ember_server *s, srv_conn *c, size_t argc)
+{
+    int proto = c->proto;
+    size_t i = 1;
+    if (argc >= 2) {
+        long long v;
+        if (!ember__str_to_ll(c->argv[1], c->argvlen[1], &v)) {
+            reply_error(c, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        if (v != 2 && v != 3) {
+            reply_error(c, "NOPROTO unsupported protocol version");
+            return;
+        }
+        proto = (int)v;
+        i = 2;
+    }
+    const char *name = NULL;
+    size_t namelen = 0;
+    for (; i < argc; i++) {
+        if (name_is(c, i, "setname") && i + 1 < argc) {
+            name = c->argv[i + 1];
+            namelen = c->argvlen[i + 1];
+            i++;
+        } else if (name_is(c, i, "auth")) {
+            reply_error(c, "ERR AUTH is not supported yet by ember-server");
+            return;
+        } else {
+            char msg[128];
+            snprintf(msg, sizeof msg, "ERR Syntax error in HELLO option '%.*s'",
+                     (int)(c->argvlen[i] > 64 ? 64 : c->argvlen[i]), c->argv[i]);
+            reply_error(c, msg);
+            return;
+        }
+    }
+    if (name) {
+        for (size_t k = 0; k < namelen; k++)
+            if (name[k] < '!' || name[k] > '~') {
+                reply_error(c, "ERR Client names cannot contain spaces, newlines or special "
+                               "characters.");
+                return;
+            }
+        free(c->name);
+        c->name = namelen ? strndup(name, namelen) : NULL;
+    }
+    c->proto = proto;
+    srv_buf b = {0};
+    put_hello_map(&b, s, c);
+    reply_raw(c, b.p ? b.p : "", b.len);
+    free(b.p);
+}
+
+/* CLIENT ID | SETNAME name | GETNAME */
+static void cmd_client(srv_conn *c, size_t argc)
+{
+    if (argc == 2 && name_is(c, 1, "id")) {
+        srv_buf b = {0};
+        buf_line(&b, ':', (long long)c->id);
+        reply_raw(c, b.p, b.len);
+        free(b.p);
+    } else if (argc == 2 && name_is(c, 1, "getname")) {
+        if (!c->name) {
+            reply_str(c, c->proto == 3 ? "_\r\n" : "$-1\r\n");
+        } else {
+            srv_buf b = {0};
+            buf_bulk(&b, c->name, strlen(c->name));
+            reply_raw(c, b.p, b.len);
+            free(b.p);
+        }
+    } else if (argc == 3 && name_is(c, 1, "setname")) {
+        for (size_t k = 0; k < c->argvlen[2]; k++)
+            if (c->argv[2][k] < '!' || c->argv[2][k] > '~') {
+                reply_error(c, "ERR Client names cannot contain spaces, newlines or special "
+                               "characters.");
+                return;
+            }
+        free(c->name);
+        c->name = c->argvlen[2] ? strndup(c->argv[2], c->argvlen[2]) : NULL;
+        reply_str(c, "+OK\r\n");
+    } else if (argc == 1) {
+        reply_error(c, "ERR wrong number of arguments for 'client' command");
+    } else {
+        char msg[160];
+        snprintf(msg, sizeof msg, "ERR unknown subcommand or wrong number of arguments for '%.*s'",
+                 (int)(c->argvlen[1] > 64 ? 64 : c->argvlen[1]), c->argv[1]);
+        reply_error(c, msg);
+    }
+}
+
+/* SELECT index */
+static void cmd_select(struct ember_server *s, srv_conn *c, size_t argc)
+{
+    if (argc != 2) {
+        reply_error(c, "ERR wrong number of arguments for 'select' command");
+        return;
+    }
+    long long v;
+    if (!ember__str_to_ll(c->argv[1], c->argvlen[1], &v) || v < INT32_MIN || v > INT32_MAX) {
+        reply_error(c, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (v < 0 || v >= s->ndb) {
+        reply_error(c, "ERR DB index is out of range");
+        return;
+    }
+    c->db = (int32_t)v;
+    reply_str(c, "+OK\r\n");
+}
+
+/* Runs one parsed request: a connection command here, anything else on the
+ * executor. */
+static void dispatch(struct ember_server *s, srv_conn *c, size_t argc)
+{
+    static const char *const refused[] = {
+        "multi",        "exec",       "discard",    "watch",       "unwatch",
+        "subscribe",    "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
+        "sunsubscribe", "monitor",    "reset",      "auth",        "sync",
+        "psync",        "replicaof",  "slaveof",    "shutdown"};
+    if (name_is(c, 0, "hello")) {
+        cmd_hello(s, c, argc);
+    } else if (name_is(c, 0, "quit")) {
+        reply_str(c, "+OK\r\n");
+        c->close_after = 1;
+    } else if (name_is(c, 0, "select")) {
+        cmd_select(s, c, argc);
+    } else if (name_is(c, 0, "client")) {
+        cmd_client(c, argc);
+    } else {
+        for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+            if (name_is(c, 0, refused[i])) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "ERR %s is not supported yet by ember-server",
+                         refused[i]);
+                for (char *q = msg + 4; *q && *q != ' '; q++)
+                    if (*q >= 'a' && *q <= 'z')
+                        *q = (char)(*q - 'a' + 'A');
+                reply_error(c, msg);
+                return;
+            }
+        }
+        submit(s, c, argc);
+    }
+}
+
+/* Parses and runs every complete request in the input buffer, as far as
+ * the connection's limits allow. */
+static void conn_process(struct ember_server *s, srv_conn *c)
+{
+    while (conn_may_parse(c) && c->in.len > c->in.off) {
+        size_t argc = 0, used = 0;
+        const char *err = NULL;
+        char errbuf[96];
+        int rc = c->in.p[c->in.off] == '*'
+                     ? parse_multibulk(s, c, &argc, &used, &err, errbuf, sizeof errbuf)
+                     : parse_inline(c, &argc, &used, &err);
+        if (rc == P_MORE)
+            break;
+        if (rc == P_ERR) {
+            reply_error(c, err);
+            c->close_after = 1;
+            c->in.off = c->in.len = 0;
+            break;
+        }
+        if (argc)
+            dispatch(s, c, argc); /* arguments are copied before this returns */
+        c->in.off += used;
+    }
+    if (c->in.off == c->in.len)
+        c->in.off = c->in.len = 0;
+}
+
+/* Moves replies out, writes, parses more, until nothing changes; then sets
+ * the epoll interest from what is pending. */
+static void conn_pump(struct ember_server *s, srv_conn *c)
+{
+    for (;;) {
+        conn_drain_fifo(c);
+        if (conn_write(s, c) < 0)
+            return;
+        size_t before = c->in.off, nrec = c->nrec, outlen = c->out.len;
+        conn_process(s, c);
+        if (c->dead)
+            return;
+        if (c->in.off == before && c->nrec == nrec && c->out.len == outlen)
+            break;
+    }
+    if (c->close_after && !c->head && c->out.len == 0) {
+        conn_kill(s, c);
+        return;
+    }
+    uint32_t ev = 0;
+    if (conn_may_parse(c))
+        ev |= EPOLLIN;
+    if (c->out.len > c->out.off)
+        ev |= EPOLLOUT;
+    conn_set_events(s, c, ev);
+}
+
+static void conn_read(struct ember_server *s, srv_conn *c)
+{
+    if (buf_reserve(&c->in, SRV_READ_CHUNK)) {
+        conn_kill(s, c);
+        return;
+    }
+    ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        conn_kill(s, c);
+        return;
+    }
+    if (n > 0)
+        c->in.len += (size_t)n;
+    if ((long long)(c->in.len - c->in.off) > SRV_QUERYBUF_MAX) {
+        conn_kill(s, c); /* Redis closes without a reply too */
+        return;
+    }
+    conn_pump(s, c);
+}
+
+static void do_accept(struct ember_server *s)
+{
+    for (;;) {
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN, or an error the next accept may not have */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        srv_conn *c = calloc(1, sizeof *c);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->srv = s;
+        c->fd = fd;
+        c->id = ++s->next_id;
+        c->proto = 2;
+        c->events = EPOLLIN;
+        struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
+            close(fd);
+            free(c);
+            continue;
+        }
+        c->nextc = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+    }
+}
+
+/* ------------------------------------------------------------ completions */
+
+static void server_free(struct ember_server *s)
+{
+    em_mpsc_node *n;
+    while ((n = ember__mpsc_pop(&s->done)) && n != EM_MPSC_STALL)
+        rec_free((srv_rec *)n);
+    close(s->efd);
+    free(s);
+}
+
+static void server_unref(struct ember_server *s)
+{
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+        server_free(s);
+}
+
+/* Runs on the executor: hand the reply to the I/O thread. Must not touch
+ * the connection: it may be gone (the server stopped). */
+static void on_exec_done(void *ud, int status, struct ember_reply *reply)
+{
+    srv_rec *rec = ud;
+    struct ember_server *s = rec->srv;
+    rec->status = status;
+    rec->reply = reply;
+    ember__mpsc_push(&s->done, &rec->node);
+    /* Publish-then-signal, as the completion queues do: the I/O thread
+     * clears signaled before it drains, so a push after its drain started
+     * signals again. */
+    if (atomic_exchange_explicit(&s->signaled, 1, memory_order_seq_cst) == 0) {
+        uint64_t one = 1;
+        ssize_t w = write(s->efd, &one, sizeof one);
+        (void)w;
+    }
+    server_unref(s);
+}
+
+static void drain_done(struct ember_server *s)
+{
+    uint64_t v;
+    ssize_t rd = read(s->efd, &v, sizeof v);
+    (void)rd;
+    atomic_store_explicit(&s->signaled, 0, memory_order_seq_cst);
+    for (;;) {
+        em_mpsc_node *n = ember__mpsc_pop(&s->done);
+        if (!n || n == EM_MPSC_STALL)
+            break; /* a push midway signals the descriptor itself */
+        srv_rec *rec = (srv_rec *)n;
+        srv_conn *c = rec->conn;
+        rec->done = 1;
+        c->inflight--;
+        if (rec->blocking)
+            c->blocked = 0;
+        if (c->dead) {
+            if (c->inflight == 0)
+                s->sweep = 1;
+            continue;
+        }
+        conn_pump(s, c);
+    }
+}
+
+static void *io_main(void *arg)
+{
+    struct ember_server *s = arg;
+    struct epoll_event evs[64];
+    for (;;) {
+        int n = epoll_wait(s->ep, evs, 64, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            void *tag = evs[i].data.ptr;
+            if (tag == &tag_stop)
+                return NULL;
+            if (tag == &tag_listen) {
+                do_accept(s);
+            } else if (tag == &tag_done) {
+                drain_done(s);
+            } else {
+                srv_conn *c = tag;
+                if (c->dead)
+                    continue;
+                if (evs[i].events & (EPOLLERR | EPOLLHUP) && !(evs[i].events & EPOLLIN)) {
+                    conn_kill(s, c);
+                    continue;
+                }
+                if (evs[i].events & EPOLLIN)
+                    conn_read(s, c);
+                else if (evs[i].events & EPOLLOUT)
+                    conn_pump(s, c);
+            }
+        }
+        conn_sweep(s);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ start / stop */
+
+static int listen_on(const char *addr, int port, int *fd_out, int *port_out)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    if (getaddrinfo(addr, ps, &hints, &res) != 0 || !res)
+        return EMBER_EINVAL;
+    int rc = EMBER_EIO;
+    for (struct addrinfo *a = res; a; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 511) == 0) {
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof ss;
+            getsockname(fd, (struct sockaddr *)&ss, &sl);
+            *port_out = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                                 : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            *fd_out = fd;
+            rc = EMBER_OK;
+            break;
+        }
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    freeaddrinfo(res);
+    return rc;
+}
+
+int ember__server_start(em_core *core, const char *addr, int port, struct ember_server **out)
+{
+    if (port < 0 || port > 65535)
+        return EMBER_EINVAL;
+    struct ember_server *s =
+        aligned_alloc(EM_CACHELINE, (sizeof *s + EM_CACHELINE - 1) & ~(size_t)(EM_CACHELINE - 1));
+    if (!s)
+        return EMBER_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->core = core;
+    s->lfd = s->efd = s->stopfd = s->ep = -1;
+    s->ndb = core->srv.st.ndb;
+    /* Read once: the executor owns the live value (CONFIG SET). */
+    s->max_bulk = (long long)core->srv.cfg.proto_max_bulk_len;
+    ember__mpsc_init(&s->done);
+    atomic_init(&s->signaled, 0);
+    atomic_init(&s->refs, 1);
+    int rc = listen_on(addr ? addr : "127.0.0.1", port, &s->lfd, &s->port);
+    if (rc != EMBER_OK)
+        goto fail;
+    rc = EMBER_EIO;
+    s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    s->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    s->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (s->efd < 0 || s->stopfd < 0 || s->ep < 0)
+        goto fail;
+    struct epoll_event e = {.events = EPOLLIN, .data.ptr = &tag_listen};
+    struct epoll_event d = {.events = EPOLLIN, .data.ptr = &tag_done};
+    struct epoll_event t = {.events = EPOLLIN, .data.ptr = &tag_stop};
+    if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &e) ||
+        epoll_ctl(s->ep, EPOLL_CTL_ADD, s->efd, &d) ||
+        epoll_ctl(s->ep, EPOLL_CTL_ADD, s->stopfd, &t))
+        goto fail;
+    if (pthread_create(&s->thread, NULL, io_main, s) != 0)
+        goto fail;
+    *out = s;
+    return EMBER_OK;
+fail:
+    if (s->lfd >= 0)
+        close(s->lfd);
+    if (s->efd >= 0)
+        close(s->efd);
+    if (s->stopfd >= 0)
+        close(s->stopfd);
+    if (s->ep >= 0)
+        close(s->ep);
+    free(s);
+    return rc;
+}
+
+int ember__server_port(const struct ember_server *s)
+{
+    return s->port;
+}
+
+void ember__server_stop(struct ember_server *s)
+{
+    uint64_t one = 1;
+    ssize_t w = write(s->stopfd, &one, sizeof one);
+    (void)w;
+    pthread_join(s->thread, NULL);
+    close(s->lfd);
+    close(s->stopfd);
+    /* Completions already handed over are done; what is still in the
+     * executor keeps its record (and a reference on the server). */
+    em_mpsc_node *n;
+    while ((n = ember__mpsc_pop(&s->done)) && n != EM_MPSC_STALL) {
+        srv_rec *rec = (srv_rec *)n;
+        rec->done = 1;
+        rec->conn->inflight--;
+    }
+    for (srv_conn *c = s->conns; c; c = c->nextc) {
+        if (!c->dead) {
+            close(c->fd);
+            c->fd = -1;
+            c->dead = 1;
+        }
+    }
+    close(s->ep);
+    s->ep = -1;
+    /* Free every connection's finished records; detach those still out. */
+    for (srv_conn *c = s->conns, *next; c; c = next) {
+        next = c->nextc;
+        srv_rec **pp = &c->head;
+        while (*pp) {
+            srv_rec *r = *pp;
+            if (r->done) {
+                *pp = r->next;
+                rec_free(r);
+            } else {
+                *pp = r->next;
+                r->next = NULL; /* freed by server_free() after it completes */
+            }
+        }
+        c->tail = NULL;
+        conn_free(c);
+    }
+    server_unref(s);
+}

@@ -1,0 +1,27 @@
+/*
+ * server.h — the RESP listener (lib/server): an epoll I/O thread that parses
+ * requests, hands each command to the executor as an async request, and
+ * encodes the replies as RESP2 or RESP3. The public entry points are in
+ * lib/api/api_server.c.
+ */
+#ifndef EMBER_SERVER_H
+#define EMBER_SERVER_H
+
+#include <stdint.h>
+
+#include "../exec/exec.h"
+
+struct ember_server;
+
+/* Starts listening on bind:port (bind NULL = 127.0.0.1, port 0 = any free
+ * port) and starts the I/O thread. Returns EMBER_OK, EMBER_EINVAL (bad
+ * address), EMBER_EIO (socket/bind/listen/thread failed; errno kept),
+ * EMBER_ENOMEM. */
+int ember__server_start(em_core *core, const char *bind, int port, struct ember_server **out);
+/* The bound TCP port. */
+int ember__server_port(const struct ember_server *s);
+/* Stops the I/O thread and closes every connection. Memory still referenced
+ * by commands in flight (a blocked BLPOP) is freed by their completion. */
+void ember__server_stop(struct ember_server *s);
+
+#endif
