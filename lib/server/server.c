@@ -834,10 +834,30 @@ static void cmd_client(srv_conn *c, size_t argc)
         reply_str(c, "+OK\r\n");
     } else if (argc == 1) {
         reply_error(c, "ERR wrong number of arguments for 'client' command");
+    } else if (name_is(c, 1, "id") || name_is(c, 1, "getname") || name_is(c, 1, "setname")) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "ERR wrong number of arguments for 'client|%s' command",
+                 name_is(c, 1, "id")        ? "id"
+                 : name_is(c, 1, "getname") ? "getname"
+                                            : "setname");
+        reply_error(c, msg);
     } else {
-        char msg[160];
-        snprintf(msg, sizeof msg, "ERR unknown subcommand or wrong number of arguments for '%.*s'",
-                 (int)(c->argvlen[1] > 64 ? 64 : c->argvlen[1]), c->argv[1]);
+        static const char *const later[] = {"info",     "list",     "kill",         "setinfo",
+                                            "no-evict", "no-touch", "pause",        "unpause",
+                                            "reply",    "tracking", "trackinginfo", "caching",
+                                            "getredir", "unblock",  "help"};
+        for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
+            if (name_is(c, 1, later[i])) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "ERR CLIENT %s is not supported yet by ember-server",
+                         later[i]);
+                reply_error(c, msg);
+                return;
+            }
+        }
+        char msg[200];
+        snprintf(msg, sizeof msg, "ERR unknown subcommand '%.*s'. Try CLIENT HELP.",
+                 (int)(c->argvlen[1] > 128 ? 128 : c->argvlen[1]), c->argv[1]);
         reply_error(c, msg);
     }
 }

@@ -322,6 +322,22 @@ static const char *const diff_cmds[] = {
     "GET n",
     "SELECT 99",
     "SELECT x",
+    "SELECT",
+    "SELECT 1 2",
+    "SELECT -1",
+    "CLIENT FOO",
+    "CLIENT",
+    "CLIENT SETNAME",
+    "CLIENT SETNAME a b",
+    "CLIENT GETNAME x",
+    "CLIENT ID x",
+    "CLIENT GETNAME",
+    "CLIENT SETNAME tester",
+    "CLIENT GETNAME",
+    "HELLO 4",
+    "HELLO x",
+    "HELLO 3 FOO",
+    "HELLO 3 SETNAME",
 };
 
 static void run_diff(raw_conn *e, raw_conn *r, int *mismatches)
