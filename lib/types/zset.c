@@ -321,103 +321,86 @@ int ember__zlex_valid(const em_zlex *r)
     return !(c > 0 || (c == 0 && (r->minex || r->maxex)));
 }
 
-static int node_gte_min(const em_zsl_node *n, const em_zrange *r)
+/* Bound tests shared by the score and lex walks; r is an em_zrange or an em_zlex. */
+typedef int (*zsl_bound_fn)(const em_zsl_node *n, const void *r);
+
+static int node_gte_min(const em_zsl_node *n, const void *r)
 {
     return ember__zrange_gte_min(n->score, r);
 }
-static int node_lte_max(const em_zsl_node *n, const em_zrange *r)
+static int node_lte_max(const em_zsl_node *n, const void *r)
 {
     return ember__zrange_lte_max(n->score, r);
 }
-static int node_lex_gte(const em_zsl_node *n, const em_zlex *r)
+static int node_lex_gte(const em_zsl_node *n, const void *r)
 {
     size_t l;
     const char *e = ember__zsl_ele(n, &l);
     return ember__zlex_gte_min(e, l, r);
 }
-static int node_lex_lte(const em_zsl_node *n, const em_zlex *r)
+static int node_lex_lte(const em_zsl_node *n, const void *r)
 {
     size_t l;
     const char *e = ember__zsl_ele(n, &l);
     return ember__zlex_lte_max(e, l, r);
 }
 
-em_zsl_node *ember__zsl_first_in_range(const em_zsl *zsl, const em_zrange *r, size_t *rank)
+/* The first (last = 0) or last (last = 1) node inside a valid range and its 1-based rank;
+ * what varies is the bound pair: score (em_zrange) or lex (em_zlex). */
+static em_zsl_node *zsl_range_end(const em_zsl *zsl, const void *r, zsl_bound_fn gte,
+                                  zsl_bound_fn lte, int last, size_t *rank)
 {
-    if (!ember__zrange_valid(r) || !zsl->tail || !node_gte_min(zsl->tail, r) ||
-        !zsl->header->level[0].forward || !node_lte_max(zsl->header->level[0].forward, r))
+    if (!zsl->tail || !gte(zsl->tail, r) || !zsl->header->level[0].forward ||
+        !lte(zsl->header->level[0].forward, r))
         return NULL;
     em_zsl_node *x = zsl->header;
     size_t rk = 0;
     for (int i = zsl->level - 1; i >= 0; i--) {
-        while (x->level[i].forward && !node_gte_min(x->level[i].forward, r)) {
+        while (x->level[i].forward &&
+               (last ? lte(x->level[i].forward, r) : !gte(x->level[i].forward, r))) {
             rk += x->level[i].span;
             x = x->level[i].forward;
         }
     }
+    if (last) {
+        if (x == zsl->header || !gte(x, r))
+            return NULL;
+        *rank = rk;
+        return x;
+    }
     x = x->level[0].forward;
-    if (!x || !node_lte_max(x, r))
+    if (!x || !lte(x, r))
         return NULL;
     *rank = rk + 1;
     return x;
+}
+
+em_zsl_node *ember__zsl_first_in_range(const em_zsl *zsl, const em_zrange *r, size_t *rank)
+{
+    if (!ember__zrange_valid(r))
+        return NULL;
+    return zsl_range_end(zsl, r, node_gte_min, node_lte_max, 0, rank);
 }
 
 em_zsl_node *ember__zsl_last_in_range(const em_zsl *zsl, const em_zrange *r, size_t *rank)
 {
-    if (!ember__zrange_valid(r) || !zsl->tail || !node_gte_min(zsl->tail, r) ||
-        !zsl->header->level[0].forward || !node_lte_max(zsl->header->level[0].forward, r))
+    if (!ember__zrange_valid(r))
         return NULL;
-    em_zsl_node *x = zsl->header;
-    size_t rk = 0;
-    for (int i = zsl->level - 1; i >= 0; i--) {
-        while (x->level[i].forward && node_lte_max(x->level[i].forward, r)) {
-            rk += x->level[i].span;
-            x = x->level[i].forward;
-        }
-    }
-    if (x == zsl->header || !node_gte_min(x, r))
-        return NULL;
-    *rank = rk;
-    return x;
+    return zsl_range_end(zsl, r, node_gte_min, node_lte_max, 1, rank);
 }
 
 em_zsl_node *ember__zsl_first_in_lex(const em_zsl *zsl, const em_zlex *r, size_t *rank)
 {
-    if (!ember__zlex_valid(r) || !zsl->tail || !node_lex_gte(zsl->tail, r) ||
-        !zsl->header->level[0].forward || !node_lex_lte(zsl->header->level[0].forward, r))
+    if (!ember__zlex_valid(r))
         return NULL;
-    em_zsl_node *x = zsl->header;
-    size_t rk = 0;
-    for (int i = zsl->level - 1; i >= 0; i--) {
-        while (x->level[i].forward && !node_lex_gte(x->level[i].forward, r)) {
-            rk += x->level[i].span;
-            x = x->level[i].forward;
-        }
-    }
-    x = x->level[0].forward;
-    if (!x || !node_lex_lte(x, r))
-        return NULL;
-    *rank = rk + 1;
-    return x;
+    return zsl_range_end(zsl, r, node_lex_gte, node_lex_lte, 0, rank);
 }
 
 em_zsl_node *ember__zsl_last_in_lex(const em_zsl *zsl, const em_zlex *r, size_t *rank)
 {
-    if (!ember__zlex_valid(r) || !zsl->tail || !node_lex_gte(zsl->tail, r) ||
-        !zsl->header->level[0].forward || !node_lex_lte(zsl->header->level[0].forward, r))
+    if (!ember__zlex_valid(r))
         return NULL;
-    em_zsl_node *x = zsl->header;
-    size_t rk = 0;
-    for (int i = zsl->level - 1; i >= 0; i--) {
-        while (x->level[i].forward && node_lex_lte(x->level[i].forward, r)) {
-            rk += x->level[i].span;
-            x = x->level[i].forward;
-        }
-    }
-    if (x == zsl->header || !node_lex_gte(x, r))
-        return NULL;
-    *rank = rk;
-    return x;
+    return zsl_range_end(zsl, r, node_lex_gte, node_lex_lte, 1, rank);
 }
 
 size_t ember__zsl_delete_rank_range(em_mem *m, em_zsl *zsl, size_t start, size_t end,
