@@ -159,32 +159,9 @@ EMBER_API int ember_command_async(ember_db *db, size_t argc, const char *const *
         return EMBER_EINVAL;
     if (cq && (cq->magic != EM_CQ_MAGIC || cq->core != &db->box->core))
         return EMBER_EINVAL;
-    /* One block: the request, argv pointers, lengths, then the bytes. */
-    size_t bytes = 0;
-    for (size_t i = 0; i < argc; i++)
-        bytes += argvlen ? argvlen[i] : (argv[i] ? strlen(argv[i]) : 0);
-    size_t head = sizeof(em_req) + argc * (sizeof(char *) + sizeof(size_t));
-    em_req *r = malloc(head + bytes + argc);
+    em_req *r = ember__req_new_async(db->dbid, argc, argv, argvlen);
     if (!r)
         return EMBER_ENOMEM;
-    memset(r, 0, sizeof *r);
-    r->kind = EM_REQ_ASYNC;
-    const char **av = (const char **)(r + 1);
-    size_t *al = (size_t *)(av + argc);
-    char *p = (char *)(al + argc);
-    for (size_t i = 0; i < argc; i++) {
-        size_t n = argvlen ? argvlen[i] : (argv[i] ? strlen(argv[i]) : 0);
-        if (n)
-            memcpy(p, argv[i], n);
-        p[n] = '\0';
-        av[i] = p;
-        al[i] = n;
-        p += n + 1;
-    }
-    r->dbid = db->dbid;
-    r->argc = argc;
-    r->argv = av;
-    r->argvlen = al;
     r->cb = cb;
     r->ud = userdata;
     r->cq = cq;

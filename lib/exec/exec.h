@@ -144,6 +144,11 @@ int ember__exec_tick(em_core *c);
 int ember__exec_async(em_core *c, em_req *r);
 /* Completion queues. */
 void ember__cq_complete(struct ember_cq *cq, em_req *r);
+/* A heap EM_REQ_ASYNC request for dbid with argv copied behind it (argvlen
+ * NULL: each argument is a C string, NULL as empty); the caller sets cb, ud
+ * and cq. NULL when out of memory. */
+em_req *ember__req_new_async(int32_t dbid, size_t argc, const char *const *argv,
+                             const size_t *argvlen);
 /* Frees an async request (and its reply if still held). */
 void ember__req_free_async(em_req *r);
 

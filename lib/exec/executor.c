@@ -34,6 +34,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../common/clock.h"
@@ -900,6 +901,38 @@ int ember__exec_async(em_core *c, em_req *r)
 }
 
 /* ------------------------------------------------------------ completion queues */
+
+em_req *ember__req_new_async(int32_t dbid, size_t argc, const char *const *argv,
+                             const size_t *argvlen)
+{
+    /* One block: the request, argv pointers, lengths, then the bytes. */
+    size_t bytes = 0;
+    for (size_t i = 0; i < argc; i++)
+        bytes += argvlen ? argvlen[i] : (argv[i] ? strlen(argv[i]) : 0);
+    size_t head = sizeof(em_req) + argc * (sizeof(char *) + sizeof(size_t));
+    em_req *r = malloc(head + bytes + argc);
+    if (!r)
+        return NULL;
+    memset(r, 0, sizeof *r);
+    r->kind = EM_REQ_ASYNC;
+    const char **av = (const char **)(r + 1);
+    size_t *al = (size_t *)(av + argc);
+    char *p = (char *)(al + argc);
+    for (size_t i = 0; i < argc; i++) {
+        size_t n = argvlen ? argvlen[i] : (argv[i] ? strlen(argv[i]) : 0);
+        if (n)
+            memcpy(p, argv[i], n);
+        p[n] = '\0';
+        av[i] = p;
+        al[i] = n;
+        p += n + 1;
+    }
+    r->dbid = dbid;
+    r->argc = argc;
+    r->argv = av;
+    r->argvlen = al;
+    return r;
+}
 
 void ember__req_free_async(em_req *r)
 {

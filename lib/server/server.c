@@ -678,35 +678,13 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
         c->close_after = 1;
         return;
     }
-    size_t bytes = 0;
-    for (size_t i = 0; i < argc; i++)
-        bytes += c->argvlen[i];
-    size_t head = sizeof(em_req) + argc * (sizeof(char *) + sizeof(size_t));
-    em_req *r = malloc(head + bytes + argc);
+    em_req *r = ember__req_new_async(c->db, argc, c->argv, c->argvlen);
     if (!r) {
         rec->raw = strdup("-ERR out of memory\r\n");
         rec->rawlen = rec->raw ? strlen(rec->raw) : 0;
         rec->done = 1;
         return;
     }
-    memset(r, 0, sizeof *r);
-    r->kind = EM_REQ_ASYNC;
-    const char **av = (const char **)(r + 1);
-    size_t *al = (size_t *)(av + argc);
-    char *p = (char *)(al + argc);
-    for (size_t i = 0; i < argc; i++) {
-        size_t n = c->argvlen[i];
-        if (n)
-            memcpy(p, c->argv[i], n);
-        p[n] = '\0';
-        av[i] = p;
-        al[i] = n;
-        p += n + 1;
-    }
-    r->dbid = c->db;
-    r->argc = argc;
-    r->argv = av;
-    r->argvlen = al;
     r->cb = on_exec_done;
     r->ud = rec;
     r->cq = NULL;
