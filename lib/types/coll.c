@@ -111,6 +111,34 @@ void ember__objvec_free(em_objvec *v)
     v->n = v->cap = 0;
 }
 
+int ember__ptrset_init(em_ptrset *s, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap <<= 1;
+    s->slot = calloc(cap, sizeof *s->slot);
+    s->mask = cap - 1;
+    return s->slot ? 0 : -1;
+}
+
+int ember__ptrset_add(em_ptrset *s, const void *p)
+{
+    size_t i = (size_t)((uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull >> 17) & s->mask;
+    while (s->slot[i]) {
+        if (s->slot[i] == p)
+            return 0;
+        i = (i + 1) & s->mask;
+    }
+    s->slot[i] = p;
+    return 1;
+}
+
+void ember__ptrset_free(em_ptrset *s)
+{
+    free(s->slot);
+    s->slot = NULL;
+}
+
 static void collect_cb(void *ud, em_obj *o)
 {
     ember__objvec_push(ud, o);

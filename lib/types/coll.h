@@ -7,6 +7,7 @@
  *     collecting whole buckets of an em_dict with Redis's 10 x COUNT budget;
  *   - index ranges (LRANGE, ZRANGE by rank, ZREMRANGEBYRANK);
  *   - the argument shape of LMPOP/BLMPOP/ZMPOP/BZMPOP.
+ *   - a pointer set for drawing random entries without repeats.
  *
  * Executor thread only, like every handler.
  */
@@ -79,6 +80,21 @@ int ember__range_clip(long long start, long long end, long long len, long long *
  * COUNT (1 when absent). Replies with Redis's error and returns 0 on failure. */
 int ember__mpop_args(em_ctx *c, size_t numkeys_idx, const char *dir_a, const char *dir_b,
                      size_t *nkeys, int *where, long long *count);
+
+/* ------------------------------------------------------ distinct sampling */
+
+/* A set of distinct non-NULL pointers (open addressing, malloc'd scratch of
+ * one command) for HRANDFIELD / SRANDMEMBER drawing entries without repeats. */
+typedef struct em_ptrset {
+    const void **slot;
+    size_t mask;
+} em_ptrset;
+
+/* Room for n pointers. 0, or -1 when out of memory. */
+int ember__ptrset_init(em_ptrset *s, size_t n);
+/* Adds p (non-NULL); 1 if it was not there yet. */
+int ember__ptrset_add(em_ptrset *s, const void *p);
+void ember__ptrset_free(em_ptrset *s);
 
 /* -------------------------------------------------------- reading a set */
 

@@ -460,35 +460,6 @@ static void add_pair(em_ctx *c, const pairvec *pv, void *item, int withvalues)
         add_hval(c, &v);
 }
 
-/* A set of entry pointers (open addressing) for distinct sampling. */
-typedef struct ptrset {
-    void **slot;
-    size_t mask;
-} ptrset;
-
-static int ptrset_init(ptrset *s, size_t n)
-{
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap <<= 1;
-    s->slot = calloc(cap, sizeof *s->slot);
-    s->mask = cap - 1;
-    return s->slot != NULL;
-}
-
-/* Adds p; 1 if it was not there yet. */
-static int ptrset_add(ptrset *s, void *p)
-{
-    size_t i = (size_t)ember__hash(&p, sizeof p, 0) & s->mask;
-    while (s->slot[i]) {
-        if (s->slot[i] == p)
-            return 0;
-        i = (i + 1) & s->mask;
-    }
-    s->slot[i] = p;
-    return 1;
-}
-
 /* HRANDFIELD key count [WITHVALUES], count already in range. */
 static void hrandfield_count(em_ctx *c, long long l, int withvalues)
 {
@@ -557,8 +528,8 @@ static void hrandfield_count(em_ctx *c, long long l, int withvalues)
     }
     /* A few fields of a big table: random picks until `count` distinct ones
      * (count <= size / 3, so each pick is new with probability >= 2/3). */
-    ptrset seen;
-    if (!ptrset_init(&seen, (size_t)count)) {
+    em_ptrset seen;
+    if (ember__ptrset_init(&seen, (size_t)count) < 0) {
         em_err_oom(c);
         return;
     }
@@ -566,12 +537,12 @@ static void hrandfield_count(em_ctx *c, long long l, int withvalues)
     em_add_array(c, count);
     for (unsigned long long got = 0; got < count;) {
         em_obj *e = ember__dict_random(ember__hash_dict(o), rng);
-        if (ptrset_add(&seen, e)) {
+        if (ember__ptrset_add(&seen, e)) {
             add_pair(c, &pv, e, withvalues);
             got++;
         }
     }
-    free(seen.slot);
+    ember__ptrset_free(&seen);
 }
 
 /* HRANDFIELD key [count [WITHVALUES]] */

@@ -862,35 +862,6 @@ static void cmd_spop(em_ctx *c)
         del_key(c, 1);
 }
 
-/* An open-addressing set of non-zero words (scratch: malloc). */
-typedef struct wordset {
-    uint64_t *t;
-    size_t mask;
-} wordset;
-
-static int ws_init(wordset *w, size_t n)
-{
-    size_t size = 16;
-    while (size < 2 * n)
-        size <<= 1;
-    w->t = calloc(size, sizeof *w->t);
-    w->mask = size - 1;
-    return w->t ? 0 : -1;
-}
-
-/* 1 if v (non-zero) was new. */
-static int ws_add(wordset *w, uint64_t v)
-{
-    size_t i = (size_t)(v * 0x9e3779b97f4a7c15ull >> 17) & w->mask;
-    while (w->t[i]) {
-        if (w->t[i] == v)
-            return 0;
-        i = (i + 1) & w->mask;
-    }
-    w->t[i] = v;
-    return 1;
-}
-
 /* Replies count distinct random members of s (0 < count < size) as an
  * ARRAY. Compact sets (bounded by the thresholds) and hashtables where the
  * count is close to the size pick by partial Fisher-Yates over all members;
@@ -899,19 +870,19 @@ static int srand_distinct(em_ctx *c, const sval *s, size_t count, size_t size)
 {
     selem e;
     if (s->enc == EM_ENC_HT && count * 3 <= size) {
-        wordset w;
-        if (ws_init(&w, count) < 0)
+        em_ptrset w;
+        if (ember__ptrset_init(&w, count) < 0)
             return -1;
         em_add_array(c, count);
         for (size_t got = 0; got < count;) {
             em_obj *o;
             sv_random(c, s, &e, &o);
-            if (ws_add(&w, (uint64_t)(uintptr_t)o)) {
+            if (ember__ptrset_add(&w, o)) {
                 add_elem(c, &e);
                 got++;
             }
         }
-        free(w.t);
+        ember__ptrset_free(&w);
         return 0;
     }
     /* refs: intset indexes, listpack entries, or hashtable entries. */
