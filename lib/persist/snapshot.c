@@ -474,9 +474,10 @@ static uint64_t key_r(em_keyspace *ks, const em_obj *o, const char **k, size_t *
     return rev64(ember__dict_hash(&ks->dict, *k, *kl));
 }
 
-static void hook_prewrite(em_store *st, em_keyspace *ks, em_obj *o, void *ud)
+/* Adds o's key to the skip set S unless the walk passed it or S has it; what
+ * varies: a prewrite first writes V0, a key added since T0 has none. */
+static void skip_key(em_snap *s, em_keyspace *ks, const em_obj *o, int save_value)
 {
-    em_snap *s = ud;
     snap_db *d = &s->dbs[s->state_of[ks->id]];
     if (d->state == DB_DONE)
         return;
@@ -485,24 +486,20 @@ static void hook_prewrite(em_store *st, em_keyspace *ks, em_obj *o, void *ud)
     uint64_t r = key_r(ks, o, &k, &kl);
     if (r < d->P || skip_has(&d->skip, r, k, kl))
         return;
-    put_value(s, d, o);
+    if (save_value)
+        put_value(s, d, o);
     if (skip_add(&d->skip, r, k, kl, d->P) != 0)
         s->error = EMBER_ENOMEM;
 }
 
+static void hook_prewrite(em_store *st, em_keyspace *ks, em_obj *o, void *ud)
+{
+    skip_key(ud, ks, o, 1);
+}
+
 static void hook_added(em_store *st, em_keyspace *ks, em_obj *o, void *ud)
 {
-    em_snap *s = ud;
-    snap_db *d = &s->dbs[s->state_of[ks->id]];
-    if (d->state == DB_DONE)
-        return;
-    const char *k;
-    size_t kl;
-    uint64_t r = key_r(ks, o, &k, &kl);
-    if (r < d->P || skip_has(&d->skip, r, k, kl))
-        return;
-    if (skip_add(&d->skip, r, k, kl, d->P) != 0)
-        s->error = EMBER_ENOMEM;
+    skip_key(ud, ks, o, 0);
 }
 
 static void hook_swapped(em_store *st, em_keyspace *a, em_keyspace *b, void *ud)
