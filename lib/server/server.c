@@ -941,7 +941,7 @@ static void conn_pump(struct ember_server *s, srv_conn *c)
         conn_kill(s, c);
         return;
     }
-    uint32_t ev = 0;
+    uint32_t ev = EPOLLRDHUP;
     if (conn_may_parse(c))
         ev |= EPOLLIN;
     if (c->out.len > c->out.off)
@@ -986,8 +986,8 @@ static void do_accept(struct ember_server *s)
         c->fd = fd;
         c->id = ++s->next_id;
         c->proto = 2;
-        c->events = EPOLLIN;
-        struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+        c->events = EPOLLIN | EPOLLRDHUP;
+        struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
         if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
             close(fd);
             free(c);
@@ -1085,7 +1085,13 @@ static void *io_main(void *arg)
                 srv_conn *c = tag;
                 if (c->dead)
                     continue;
-                if (evs[i].events & (EPOLLERR | EPOLLHUP) && !(evs[i].events & EPOLLIN)) {
+                /* A hangup while we are not reading (a blocked command, or
+                 * backpressure): close now, as Redis notices the EOF of a
+                 * blocked client. While reading, read() sees the EOF after
+                 * whatever the client sent before it. */
+                uint32_t ev = evs[i].events;
+                int reading = (c->events & EPOLLIN) != 0;
+                if ((ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) && !(reading && (ev & EPOLLIN))) {
                     conn_kill(s, c);
                     continue;
                 }
