@@ -213,18 +213,6 @@ em_obj *ember__dict_random(em_dict *d, uint64_t *rng)
     return head;
 }
 
-/* Reverses the bits of v (swaps of ever larger groups: six steps, not a
- * 64-step loop; a snapshot's walker calls this for every bucket). */
-static uint64_t rev64(uint64_t v)
-{
-    v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
-    v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
-    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
-    v = ((v >> 8) & 0x00FF00FF00FF00FFull) | ((v & 0x00FF00FF00FF00FFull) << 8);
-    v = ((v >> 16) & 0x0000FFFF0000FFFFull) | ((v & 0x0000FFFF0000FFFFull) << 16);
-    return (v >> 32) | (v << 32);
-}
-
 static void scan_bucket(em_obj *o, void (*fn)(void *, em_obj *), void *ud)
 {
     while (o) {
@@ -261,9 +249,9 @@ uint64_t ember__dict_scan(em_dict *d, uint64_t v, void (*fn)(void *ud, em_obj *o
         uint64_t m0 = d->size[0] - 1;
         scan_bucket(d->t[0][v & m0], fn, ud);
         v |= ~m0;
-        v = rev64(v);
+        v = ember__dict_rev64(v);
         v++;
-        v = rev64(v);
+        v = ember__dict_rev64(v);
         return v;
     }
     int small = d->size[0] <= d->size[1] ? 0 : 1, large = 1 - small;
@@ -272,9 +260,9 @@ uint64_t ember__dict_scan(em_dict *d, uint64_t v, void (*fn)(void *ud, em_obj *o
     do {
         scan_bucket(d->t[large][v & m1], fn, ud);
         v |= ~m1;
-        v = rev64(v);
+        v = ember__dict_rev64(v);
         v++;
-        v = rev64(v);
+        v = ember__dict_rev64(v);
     } while (v & (m0 ^ m1));
     return v;
 }

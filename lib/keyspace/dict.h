@@ -52,6 +52,18 @@ static inline int ember__dict_is_rehashing(const em_dict *d)
     return d->rehashidx >= 0;
 }
 uint64_t ember__dict_hash(const em_dict *d, const void *key, size_t klen);
+/* Reverses the bits of v: the order the scan cursor counts in, so r(K) of a
+ * snapshot's walk. Six swaps of ever larger groups, not a 64-step loop (the
+ * walker calls this for every bucket). */
+static inline uint64_t ember__dict_rev64(uint64_t v)
+{
+    v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+    v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
+    v = ((v >> 8) & 0x00FF00FF00FF00FFull) | ((v & 0x00FF00FF00FF00FFull) << 8);
+    v = ((v >> 16) & 0x0000FFFF0000FFFFull) | ((v & 0x0000FFFF0000FFFFull) << 16);
+    return (v >> 32) | (v << 32);
+}
 /* Finds key; returns 1 and fills *pos, or 0. */
 int ember__dict_find(em_dict *d, const void *key, size_t klen, uint64_t h, em_dpos *pos);
 /* Adds an object whose key is not present. Returns 0 or -1 (OOM growing the

@@ -100,16 +100,6 @@ typedef struct skipset {
     size_t nb, n;
 } skipset;
 
-static uint64_t rev64(uint64_t v)
-{
-    v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
-    v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
-    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
-    v = ((v >> 8) & 0x00FF00FF00FF00FFull) | ((v & 0x00FF00FF00FF00FFull) << 8);
-    v = ((v >> 16) & 0x0000FFFF0000FFFFull) | ((v & 0x0000FFFF0000FFFFull) << 16);
-    return (v >> 32) | (v << 32);
-}
-
 static int skip_has(const skipset *s, uint64_t r, const char *k, size_t kl)
 {
     if (!s->nb)
@@ -471,7 +461,7 @@ static void put_value(em_snap *s, snap_db *d, const em_obj *o)
 static uint64_t key_r(em_keyspace *ks, const em_obj *o, const char **k, size_t *kl)
 {
     *k = ember__obj_key(o, kl);
-    return rev64(ember__dict_hash(&ks->dict, *k, *kl));
+    return ember__dict_rev64(ember__dict_hash(&ks->dict, *k, *kl));
 }
 
 /* Adds o's key to the skip set S unless the walk passed it or S has it; what
@@ -579,7 +569,7 @@ int ember__snap_step(em_server *srv, int64_t budget_us, int may_wait)
             d->state = DB_DONE;
             skip_free(&d->skip);
         } else {
-            uint64_t rv = rev64(v);
+            uint64_t rv = ember__dict_rev64(v);
             if (rv > d->P)
                 d->P = rv;
             d->cursor = v;
