@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "../types/coll.h"
 #include "../types/hash_type.h"
 #include "../types/intset.h"
 #include "../types/listpack.h"
@@ -450,33 +451,6 @@ typedef struct setb {
     int dup;       /* set_convert met a member twice */
 } setb;
 
-static em_dict *set_ht_new(ld *l)
-{
-    em_dict *d = ember__mem_alloc(l->m, sizeof *d);
-    if (d)
-        ember__dict_init(d, l->m, l->st->seed);
-    return d;
-}
-
-/* 1 added, 0 present, -1 OOM. */
-static int set_ht_add(em_dict *d, const void *p, size_t len)
-{
-    uint64_t h = ember__dict_hash(d, p, len);
-    em_dpos pos;
-    if (ember__dict_find(d, p, len, h, &pos))
-        return 0;
-    em_obj *m = ember__obj_new_member(d->mem, p, len);
-    if (!m)
-        return -1;
-    size_t before = ember__dict_size(d);
-    ember__dict_add(d, m, h);
-    if (ember__dict_size(d) == before) {
-        ember__obj_free(d->mem, m);
-        return -1;
-    }
-    return 1;
-}
-
 static int set_listpack_ok(const ld *l, uint64_t n, size_t len)
 {
     return l->cfg->set_max_listpack_entries > 0 &&
@@ -497,7 +471,7 @@ static em_obj *set_new(ld *l, uint64_t hint, int all_int)
         body = ember__lp_new(l->m, 0);
     } else {
         enc = EM_ENC_HT;
-        body = set_ht_new(l);
+        body = ember__set_ht_new(l->m, l->st->seed);
     }
     if (!body)
         return NULL;
@@ -518,7 +492,8 @@ static int set_convert(ld *l, em_obj *o, int to_lp, int *dup)
 {
     int enc = ember__obj_enc(o);
     void *old = ember__obj_body(o);
-    void *body = to_lp ? (void *)ember__lp_new(l->m, 0) : (void *)set_ht_new(l);
+    void *body =
+        to_lp ? (void *)ember__lp_new(l->m, 0) : (void *)ember__set_ht_new(l->m, l->st->seed);
     if (!body)
         return oom(&l->r);
     int bad = 0;
@@ -534,7 +509,7 @@ static int set_convert(ld *l, em_obj *o, int to_lp, int *dup)
                     bad = 1;
             } else {
                 char t[EM_LLSTR_SIZE];
-                bad = set_ht_add(body, t, ember__ll_to_str(t, v)) < 0;
+                bad = ember__set_ht_add(body, t, ember__ll_to_str(t, v)) < 0;
             }
         }
     } else { /* listpack -> hashtable */
@@ -542,7 +517,7 @@ static int set_convert(ld *l, em_obj *o, int to_lp, int *dup)
             uint8_t t[EM_LP_INTBUF];
             uint32_t len;
             const uint8_t *s = ember__lp_get(p, NULL, &len, t);
-            int rc = set_ht_add(body, s, len);
+            int rc = ember__set_ht_add(body, s, len);
             bad = rc < 0;
             if (rc == 0 && dup)
                 *dup = 1;
@@ -600,7 +575,7 @@ static int set_add(ld *l, setb *sb, const void *p, size_t len, uint64_t off)
             ember__obj_set_body(o, lp);
             return 0;
         }
-        int rc = set_ht_add(ember__obj_body(o), p, len);
+        int rc = ember__set_ht_add(ember__obj_body(o), p, len);
         if (rc < 0)
             return oom(&l->r);
         if (rc == 0)

@@ -110,6 +110,12 @@ typedef struct em_set_iter {
     uint8_t *p;  /* listpack: next element */
 } em_set_iter;
 
+/* A set's hashtable body (in t_set.c), for SADD and friends and the RDB
+ * loader. NULL when out of memory. */
+em_dict *ember__set_ht_new(em_mem *m, uint64_t seed);
+/* Adds a member to a set's hashtable: 1 added, 0 present, -1 OOM. */
+int ember__set_ht_add(em_dict *d, const void *p, size_t len);
+
 size_t ember__set_size(const em_obj *o);
 void ember__set_iter_init(em_set_iter *it, const em_obj *o);
 /* Next member (an integer rendered into buf, EM_LLSTR_SIZE bytes), or NULL. */

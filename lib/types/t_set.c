@@ -139,7 +139,7 @@ static void set_free_body(em_mem *m, void *body, int enc)
     }
 }
 
-static em_dict *ht_new(em_mem *m, uint64_t seed)
+em_dict *ember__set_ht_new(em_mem *m, uint64_t seed)
 {
     em_dict *d = ember__mem_alloc(m, sizeof *d);
     if (d)
@@ -147,8 +147,7 @@ static em_dict *ht_new(em_mem *m, uint64_t seed)
     return d;
 }
 
-/* Adds a member to a hashtable: 1 added, 0 present, -1 OOM. */
-static int ht_add(em_dict *d, const char *p, size_t len)
+int ember__set_ht_add(em_dict *d, const void *p, size_t len)
 {
     uint64_t h = ember__dict_hash(d, p, len);
     em_dpos pos;
@@ -275,14 +274,14 @@ static int sv_has(const sval *s, selem *e)
 static int sv_to_ht(em_ctx *c, sval *s)
 {
     em_mem *m = &c->st->mem;
-    em_dict *d = ht_new(m, c->st->seed);
+    em_dict *d = ember__set_ht_new(m, c->st->seed);
     if (!d)
         return -1;
     siter it;
     selem e;
     si_init(&it, s);
     while (si_next(&it, &e, NULL)) {
-        if (ht_add(d, e.p, e.len) < 0) {
+        if (ember__set_ht_add(d, e.p, e.len) < 0) {
             set_free_body(m, d, EM_ENC_HT);
             return -1;
         }
@@ -367,7 +366,7 @@ static int sv_add(em_ctx *c, sval *s, selem *e)
         if (sv_to_ht(c, s) < 0)
             return -1;
     }
-    return ht_add(s->body, e->p, e->len);
+    return ember__set_ht_add(s->body, e->p, e->len);
 }
 
 /* Removes e from s: 1 removed, 0 absent. Never fails. */
@@ -417,7 +416,7 @@ static int sv_new_for(em_ctx *c, sval *s, selem *e)
         s->body = ember__lp_new(m, e->len + 16);
     } else {
         s->enc = EM_ENC_HT;
-        s->body = ht_new(m, c->st->seed);
+        s->body = ember__set_ht_new(m, c->st->seed);
     }
     return s->body ? 0 : -1;
 }
@@ -431,7 +430,7 @@ static void *set_dup_body(em_mem *m, const void *body, int enc)
     if (enc == EM_ENC_LISTPACK)
         return ember__lp_dup(m, body);
     const em_dict *src = body;
-    em_dict *d = ht_new(m, src->seed);
+    em_dict *d = ember__set_ht_new(m, src->seed);
     if (!d)
         return NULL;
     for (int t = 0; t < 2; t++)
@@ -439,7 +438,7 @@ static void *set_dup_body(em_mem *m, const void *body, int enc)
             for (em_obj *o = src->t[t][b]; o; o = o->next) {
                 size_t len;
                 const char *k = ember__obj_key(o, &len);
-                if (ht_add(d, k, len) < 0) {
+                if (ember__set_ht_add(d, k, len) < 0) {
                     set_free_body(m, d, EM_ENC_HT);
                     return NULL;
                 }
@@ -796,7 +795,7 @@ static void spop_count(em_ctx *c, long long count)
         else if (s.enc == EM_ENC_LISTPACK)
             keep.body = ember__lp_new(m, 16);
         else
-            keep.body = ht_new(m, ((em_dict *)s.body)->seed);
+            keep.body = ember__set_ht_new(m, ((em_dict *)s.body)->seed);
         int oom = keep.body == NULL;
         for (size_t i = 0; i < remaining && !oom; i++)
             oom = move_one(c, &s, &keep) < 0;
