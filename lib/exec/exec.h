@@ -27,6 +27,8 @@ enum {
     EM_REQ_CLOSE,
     EM_REQ_ASYNC,
     EM_REQ_BATCH_ASYNC, /* heap request: a batch whose completion is a callback */
+    EM_REQ_CANCEL,      /* heap request: releases the parked async request whose ud is
+                         * cancel_ud (its callback gets EMBER_ECLOSED, no reply) */
 };
 
 /* Sync request states (the word a waiter may park on). */
@@ -81,6 +83,9 @@ typedef struct em_req {
     void (*cb)(void *ud, int status, struct ember_reply *r);
     struct ember_cq *cq;
     struct ember_reply *reply;
+    /* EM_REQ_CANCEL: the ud of the async request to release if parked
+     * (ud, not the request's address: that may be reused once it is freed). */
+    void *cancel_ud;
     /* A served waiter held back until the append log's group commit. */
     struct em_req *log_next;
 } em_req;

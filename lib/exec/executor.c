@@ -430,6 +430,24 @@ static void expire_waiters(em_core *c)
     c->srv.blocked_clients = c->blk.nwaiters;
 }
 
+/* EM_REQ_CANCEL: the parked async request with this ud (if any: it may
+ * have been served already) gets EMBER_ECLOSED. */
+static void cancel_waiter(em_core *c, const void *ud)
+{
+    for (em_bwait *w = c->blk.head; w; w = w->next) {
+        em_req *r = w->req;
+        if (r->kind == EM_REQ_ASYNC && r->ud == ud) {
+            ember__blk_remove(&c->blk, w);
+            c->srv.blocked_clients = c->blk.nwaiters;
+            r->status = EMBER_ECLOSED;
+            ember__reply_tree_free(r->reply);
+            r->reply = NULL;
+            finish_async(r);
+            return;
+        }
+    }
+}
+
 /* Close: every waiter is released with EMBER_ECLOSED. */
 static void release_waiters(em_core *c)
 {
@@ -574,6 +592,9 @@ static int execute(em_core *c, em_req *r)
     case EM_REQ_BATCH_ASYNC:
         r->status = run_batch(c, r->dbid, r->batch, r->batch_flags);
         return 0; /* finish_async() hands the batch back */
+    case EM_REQ_CANCEL:
+        cancel_waiter(c, r->cancel_ud);
+        return 0;
     case EM_REQ_ASYNC: {
         em_tree_sink t;
         ember__tree_sink_init(&t);

@@ -63,6 +63,7 @@ typedef struct srv_rec {
     int proto;     /* 2 or 3, as it was when the request arrived */
     int nullarray; /* a top-level NIL is a null array in RESP2 */
     int flatpairs; /* RESP2 splices the [member, score] pairs into one array */
+    int is_cancel; /* an EM_REQ_CANCEL's record: not in the FIFO */
     int blocking;  /* a blocking command: the connection waits for it */
     int status;
     struct ember_reply *reply;
@@ -84,7 +85,8 @@ struct srv_conn {
     int close_after; /* close once the pending replies are written */
     int dead;        /* closed: freed when nothing of it is in flight */
     int inflight;    /* records still in the executor */
-    int blocked;     /* a blocking command is in flight */
+    int blocked;     /* a blocking command is in flight: blocked_rec */
+    struct srv_rec *blocked_rec;
     uint32_t events; /* epoll interest */
     char *name;
     srv_buf in, out;
@@ -297,6 +299,42 @@ static void conn_free(srv_conn *c)
     free(c);
 }
 
+static void on_exec_done(void *ud, int status, struct ember_reply *reply);
+
+/* A blocking command of a connection that is going away must not stay
+ * parked on its keys (it would take an element nobody receives): ask the
+ * executor to release it. The cancel request has a record of its own, not
+ * in the FIFO but counted in flight, so the connection and the record it
+ * names stay allocated until the executor has handled it. */
+static void cancel_blocked(struct ember_server *s, srv_conn *c)
+{
+    if (!c->blocked || !c->blocked_rec)
+        return;
+    srv_rec *cr = calloc(1, sizeof *cr);
+    em_req *r = calloc(1, sizeof *r);
+    if (!cr || !r) {
+        free(cr);
+        free(r);
+        return; /* it stays parked until served, timed out or the close */
+    }
+    cr->conn = c;
+    cr->srv = s;
+    cr->is_cancel = 1;
+    r->kind = EM_REQ_CANCEL;
+    r->cancel_ud = c->blocked_rec;
+    r->cb = on_exec_done;
+    r->ud = cr;
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    if (ember__exec_async(s->core, r) != EMBER_OK) {
+        atomic_fetch_sub_explicit(&s->refs, 1, memory_order_relaxed);
+        free(r);
+        free(cr);
+        return;
+    }
+    c->inflight++;
+    c->blocked_rec = NULL; /* once is enough */
+}
+
 /* Closes the socket now. The memory goes in conn_sweep(), after the epoll
  * batch (a later event of the same batch may still name the connection),
  * once nothing of it is in flight. */
@@ -309,6 +347,7 @@ static void conn_kill(struct ember_server *s, srv_conn *c)
     close(c->fd);
     c->fd = -1;
     s->sweep = 1;
+    cancel_blocked(s, c);
 }
 
 static void conn_sweep(struct ember_server *s)
@@ -631,8 +670,6 @@ static int parse_inline(srv_conn *c, size_t *argc, size_t *used, const char **er
 
 /* ------------------------------------------------------------ commands */
 
-static void on_exec_done(void *ud, int status, struct ember_reply *reply);
-
 static int name_is(const srv_conn *c, size_t i, const char *lit)
 {
     size_t n = strlen(lit);
@@ -704,6 +741,7 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
     c->inflight++;
     if (rec->blocking)
         c->blocked = 1;
+    c->blocked_rec = rec;
 }
 
 static void put_hello_map(srv_buf *b, const struct ember_server *s, const srv_conn *c)
@@ -1049,10 +1087,16 @@ static void drain_done(struct ember_server *s)
             break; /* a push midway signals the descriptor itself */
         srv_rec *rec = (srv_rec *)n;
         srv_conn *c = rec->conn;
-        rec->done = 1;
         c->inflight--;
+        if (rec->is_cancel) {
+            rec_free(rec);
+            if (c->dead && c->inflight == 0)
+                s->sweep = 1;
+            continue;
+        }
+        rec->done = 1;
         if (rec->blocking)
-            c->blocked = 0;
+            c->blocked = 0, c->blocked_rec = NULL;
         if (c->dead) {
             if (c->inflight == 0)
                 s->sweep = 1;
@@ -1212,11 +1256,18 @@ void ember__server_stop(struct ember_server *s)
     em_mpsc_node *n;
     while ((n = ember__mpsc_pop(&s->done)) && n != EM_MPSC_STALL) {
         srv_rec *rec = (srv_rec *)n;
-        rec->done = 1;
         rec->conn->inflight--;
+        if (rec->is_cancel) {
+            rec_free(rec);
+            continue;
+        }
+        rec->done = 1;
+        if (rec == rec->conn->blocked_rec)
+            rec->conn->blocked_rec = NULL; /* completed: nothing to cancel */
     }
     for (srv_conn *c = s->conns; c; c = c->nextc) {
         if (!c->dead) {
+            cancel_blocked(s, c);
             close(c->fd);
             c->fd = -1;
             c->dead = 1;

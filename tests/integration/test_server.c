@@ -654,7 +654,21 @@ static void test_blpop_across_connections(void **state)
     expect(&a, "+PONG\r\n");
     raw_sends(&b, "LLEN jobs\r\n");
     expect(&b, ":0\r\n");
+    /* A blocked client that hangs up no longer waits: the next push stays. */
+    raw_sends(&a, "BLPOP jobs 0\r\n");
+    usleep(50 * 1000);
     raw_close(&a);
+    usleep(50 * 1000);
+    raw_sends(&b, "LPUSH jobs j2\r\n");
+    expect(&b, ":1\r\n");
+    raw_sends(&b, "LLEN jobs\r\n");
+    expect(&b, ":1\r\n");
+    raw_sends(&b, "INFO clients\r\n");
+    size_t n;
+    char *info = raw_read_reply(&b, &n);
+    assert_non_null(info);
+    assert_non_null(strstr(info, "blocked_clients:0"));
+    free(info);
     raw_close(&b);
 }
 
