@@ -1477,9 +1477,10 @@ EMBER_API int ember_server_start(ember_db *db, const char *bind, int port, uint3
 EMBER_API int ember_server_port(const ember_server *srv);
 
 /** Stops listening, closes every connection (replies not yet written are
- *  dropped) and joins the I/O thread. A command still in the executor (a
- *  blocking pop nobody served) completes later — at the latest when the
- *  database closes — and its memory is released then. Call it before
+ *  dropped) and joins the I/O thread. A blocking command a client is still
+ *  waiting on is released from its keys (as when a blocked client hangs
+ *  up), so it takes no element; what is still in the executor finishes in
+ *  the background and its memory is released then. Call it before
  *  ember_db_close() on the server's database. NULL-safe. Any thread but
  *  the executor's (not from an ember_run() closure or an async callback). */
 EMBER_API void ember_server_stop(ember_server *srv);
