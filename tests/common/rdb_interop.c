@@ -20,6 +20,36 @@
 
 #include "rdb_interop.h"
 
+size_t tr_content_argv(const char *type, const char **argv, size_t *lens, int *sort, int *pairs)
+{
+    size_t argc = 2;
+    *sort = *pairs = 0;
+    if (!strcmp(type, "string")) {
+        argv[0] = "GET";
+    } else if (!strcmp(type, "list")) {
+        argv[0] = "LRANGE";
+        argv[2] = "0";
+        argv[3] = "-1";
+        argc = 4;
+    } else if (!strcmp(type, "set")) {
+        argv[0] = "SMEMBERS";
+        *sort = 1;
+    } else if (!strcmp(type, "hash")) {
+        argv[0] = "HGETALL";
+        *sort = *pairs = 1;
+    } else {
+        argv[0] = "ZRANGE";
+        argv[2] = "0";
+        argv[3] = "-1";
+        argv[4] = "WITHSCORES";
+        argc = 5;
+    }
+    for (size_t i = 0; i < argc; i++)
+        if (i != 1)
+            lens[i] = strlen(argv[i]);
+    return argc;
+}
+
 int64_t tr_now_ms(void)
 {
     struct timeval tv;
@@ -184,31 +214,8 @@ static void dump_key(tr_side *s, const tr_bstr *k, tc_buf *out)
     tr_res_free(&e);
     tr_res_free(&x);
 
-    size_t argc = 2;
-    int sort = 0, pairs = 0;
-    if (!strcmp(type, "string")) {
-        argv[0] = "GET";
-    } else if (!strcmp(type, "list")) {
-        argv[0] = "LRANGE";
-        argv[2] = "0";
-        argv[3] = "-1";
-        argc = 4;
-    } else if (!strcmp(type, "set")) {
-        argv[0] = "SMEMBERS";
-        sort = 1;
-    } else if (!strcmp(type, "hash")) {
-        argv[0] = "HGETALL";
-        sort = pairs = 1;
-    } else {
-        argv[0] = "ZRANGE";
-        argv[2] = "0";
-        argv[3] = "-1";
-        argv[4] = "WITHSCORES";
-        argc = 5;
-    }
-    for (size_t i = 0; i < argc; i++)
-        if (i != 1)
-            lens[i] = strlen(argv[i]);
+    int sort, pairs;
+    size_t argc = tr_content_argv(type, argv, lens, &sort, &pairs);
     tr_side_cmd(s, argc, argv, lens, &c);
     if (sort && pairs && c.n)
         qsort(c.v, c.n / 2, 2 * sizeof *c.v, bstr_cmp);

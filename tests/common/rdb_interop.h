@@ -48,6 +48,11 @@ void tr_res_free(tr_res *r);
 void tr_cmd(tr_side *s, ...);
 void tr_cmdn(tr_side *s, size_t argc, const char *const *argv, const size_t *lens);
 
+/* The command that reads a whole value of `type` ("string", "list", ...):
+ * fills argv[0] and argv[2..] with their lengths (argv[1], the key, is the
+ * caller's) and returns argc; *sort / *pairs say how to canonicalize the
+ * reply (sets unordered; hash field/value pairs unordered). */
+size_t tr_content_argv(const char *type, const char **argv, size_t *lens, int *sort, int *pairs);
 /* Appends the dump of databases 0..15. */
 void tr_dump_all(tr_side *s, tc_buf *out);
 /* Fails with the first line that differs. */

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "api/api.h"
+#include "rdb_interop.h"
 #include "persist/crc64.h"
 #include "persist/lzf.h"
 #include "persist/rdb.h"
@@ -153,31 +154,8 @@ static void dump_key(ember_db *db, const char *k, size_t kl, int with_enc, tc_bu
     tc_buf_printf(out, " exp=%lld:", (long long)ember_reply_integer(x));
     ember_reply_free(x);
 
-    size_t argc = 2;
-    int sort = 0, pairs = 0;
-    if (!strcmp(type, "string")) {
-        argv[0] = "GET";
-    } else if (!strcmp(type, "list")) {
-        argv[0] = "LRANGE";
-        argv[2] = "0";
-        argv[3] = "-1";
-        argc = 4;
-    } else if (!strcmp(type, "set")) {
-        argv[0] = "SMEMBERS";
-        sort = 1;
-    } else if (!strcmp(type, "hash")) {
-        argv[0] = "HGETALL";
-        sort = pairs = 1;
-    } else {
-        argv[0] = "ZRANGE";
-        argv[2] = "0";
-        argv[3] = "-1";
-        argv[4] = "WITHSCORES";
-        argc = 5;
-    }
-    for (size_t i = 0; i < argc; i++)
-        if (i != 1)
-            lens[i] = strlen(argv[i]);
+    int sort, pairs;
+    size_t argc = tr_content_argv(type, argv, lens, &sort, &pairs);
     ember_reply_free(t);
     ember_reply *r = query(db, argc, argv, lens);
     if (ember_reply_type(r) == EMBER_REPLY_STRING) {
