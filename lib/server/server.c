@@ -27,7 +27,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "server.h"
+#include "srv_int.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -44,218 +44,8 @@
 
 #include "../common/util.h"
 
-#define SRV_INLINE_MAX (64 * 1024)      /* PROTO_INLINE_MAX_SIZE */
-#define SRV_MBULK_MAX (1024 * 1024)     /* largest multibulk count */
-#define SRV_QUERYBUF_MAX (1024LL << 20) /* client-query-buffer-limit */
-#define SRV_FIFO_MAX 1024               /* records pending before reading stops */
-#define SRV_OUT_HIGH (4u << 20)         /* output pending before reading stops */
-#define SRV_READ_CHUNK (16 * 1024)
-
-typedef struct srv_conn srv_conn;
-
-/* One request of a connection, from parse to reply. */
-typedef struct srv_rec {
-    em_mpsc_node node; /* done-queue link; must stay first */
-    struct srv_rec *next;
-    srv_conn *conn;
-    struct ember_server *srv;
-    int done;      /* the reply (or raw bytes) is ready */
-    int proto;     /* 2 or 3, as it was when the request arrived */
-    int nullarray; /* a top-level NIL is a null array in RESP2 */
-    int flatpairs; /* RESP2 splices the [member, score] pairs into one array */
-    int is_cancel; /* an EM_REQ_CANCEL's record: not in the FIFO */
-    int blocking;  /* a blocking command: the connection waits for it */
-    int status;
-    struct ember_reply *reply;
-    char *raw; /* a reply the server built itself */
-    size_t rawlen;
-} srv_rec;
-
-typedef struct srv_buf {
-    char *p;
-    size_t off, len, cap; /* live bytes are p[off .. len) */
-} srv_buf;
-
-struct srv_conn {
-    struct ember_server *srv;
-    int fd;
-    int64_t id;
-    int proto;
-    int32_t db;
-    int close_after; /* close once the pending replies are written */
-    int dead;        /* closed: freed when nothing of it is in flight */
-    int inflight;    /* records still in the executor */
-    int blocked;     /* a blocking command is in flight: blocked_rec */
-    struct srv_rec *blocked_rec;
-    uint32_t events; /* epoll interest */
-    char *name;
-    srv_buf in, out;
-    srv_rec *head, *tail;
-    size_t nrec;
-    /* The request being parsed: arguments point into in.p or scratch. */
-    const char **argv;
-    size_t *argvlen;
-    size_t argcap;
-    char *scratch; /* inline requests: unescaped arguments */
-    size_t scratchcap;
-    srv_conn *prev, *nextc;
-};
-
-struct ember_server {
-    em_core *core;
-    int lfd, efd, stopfd, ep;
-    int port;
-    int64_t next_id;
-    int sweep;          /* some connection is dead: conn_sweep() has work */
-    long long max_bulk; /* proto-max-bulk-len at start */
-    int32_t ndb;
-    pthread_t thread;
-    srv_conn *conns;
-    em_mpsc done EM_ALIGNED_CL;
-    _Atomic uint32_t signaled;
-    _Atomic int64_t refs;
-};
-
 /* Tags for epoll data that are not connections. */
 static char tag_listen, tag_done, tag_stop;
-
-/* ------------------------------------------------------------ buffers */
-
-static int buf_reserve(srv_buf *b, size_t more)
-{
-    if (b->off && b->off == b->len)
-        b->off = b->len = 0;
-    if (b->len + more <= b->cap)
-        return 0;
-    if (b->off) { /* compact first */
-        memmove(b->p, b->p + b->off, b->len - b->off);
-        b->len -= b->off;
-        b->off = 0;
-        if (b->len + more <= b->cap)
-            return 0;
-    }
-    size_t nc = b->cap ? b->cap : 4096;
-    while (nc < b->len + more)
-        nc *= 2;
-    char *np = realloc(b->p, nc);
-    if (!np)
-        return -1;
-    b->p = np;
-    b->cap = nc;
-    return 0;
-}
-
-static void buf_put(srv_buf *b, const void *p, size_t n)
-{
-    if (buf_reserve(b, n))
-        return; /* out of memory: the reply is cut short; the test of oom is the caller's */
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-static void buf_puts(srv_buf *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
-
-static void buf_line(srv_buf *b, char prefix, long long v)
-{
-    char t[32];
-    int n = snprintf(t, sizeof t, "%c%lld\r\n", prefix, v);
-    buf_put(b, t, (size_t)n);
-}
-
-static void buf_bulk(srv_buf *b, const char *p, size_t n)
-{
-    buf_line(b, '$', (long long)n);
-    buf_put(b, p, n);
-    buf_put(b, "\r\n", 2);
-}
-
-/* ------------------------------------------------------------ encoding */
-
-/* Encodes a reply tree. RESP2 flattening as Redis 7.0: a map becomes an array
- * of 2n elements, a set an array, a double a bulk string, a boolean 1/0, and
- * NIL the null bulk ($-1) — or the null array (*-1) at the top of the reply of
- * a command that sends one (nullarray). The reply tree has RESP3's shape,
- * where WITHSCORES-style replies are arrays of pairs; in RESP2 Redis sends
- * them as one flat array (flatpairs). */
-static void encode(srv_buf *b, const struct ember_reply *r, int proto, int nullarray, int flatpairs)
-{
-    if (flatpairs && proto == 2 && r && r->type == EMBER_REPLY_ARRAY) {
-        size_t n = 0;
-        for (size_t i = 0; i < r->len; i++) {
-            const struct ember_reply *e = r->u.elems[i];
-            n += e && e->type == EMBER_REPLY_ARRAY ? e->len : 1;
-        }
-        buf_line(b, '*', (long long)n);
-        for (size_t i = 0; i < r->len; i++) {
-            const struct ember_reply *e = r->u.elems[i];
-            if (e && e->type == EMBER_REPLY_ARRAY) {
-                for (size_t k = 0; k < e->len; k++)
-                    encode(b, e->u.elems[k], proto, 0, 0);
-            } else {
-                encode(b, e, proto, 0, 0);
-            }
-        }
-        return;
-    }
-    switch (r ? r->type : EMBER_REPLY_NIL) {
-    case EMBER_REPLY_STATUS:
-        buf_put(b, "+", 1);
-        buf_put(b, r->str, r->len);
-        buf_put(b, "\r\n", 2);
-        break;
-    case EMBER_REPLY_ERROR:
-        buf_put(b, "-", 1);
-        buf_put(b, r->str, r->len);
-        buf_put(b, "\r\n", 2);
-        break;
-    case EMBER_REPLY_INTEGER:
-        buf_line(b, ':', (long long)r->u.i);
-        break;
-    case EMBER_REPLY_DOUBLE:
-        if (proto == 3) {
-            buf_put(b, ",", 1);
-            buf_put(b, r->str, r->len);
-            buf_put(b, "\r\n", 2);
-        } else {
-            buf_bulk(b, r->str, r->len);
-        }
-        break;
-    case EMBER_REPLY_STRING:
-        buf_bulk(b, r->str, r->len);
-        break;
-    case EMBER_REPLY_BOOL:
-        if (proto == 3)
-            buf_puts(b, r->u.i ? "#t\r\n" : "#f\r\n");
-        else
-            buf_puts(b, r->u.i ? ":1\r\n" : ":0\r\n");
-        break;
-    case EMBER_REPLY_ARRAY:
-    case EMBER_REPLY_MAP:
-    case EMBER_REPLY_SET: {
-        char pfx = '*';
-        long long n = (long long)r->len;
-        if (proto == 3 && r->type == EMBER_REPLY_MAP) {
-            pfx = '%';
-            n /= 2;
-        } else if (proto == 3 && r->type == EMBER_REPLY_SET) {
-            pfx = '~';
-        }
-        buf_line(b, pfx, n);
-        for (size_t i = 0; i < r->len; i++)
-            encode(b, r->u.elems[i], proto, 0, 0);
-        break;
-    }
-    default: /* NIL */
-        if (proto == 3)
-            buf_puts(b, "_\r\n");
-        else
-            buf_puts(b, nullarray ? "*-1\r\n" : "$-1\r\n");
-        break;
-    }
-}
 
 /* ------------------------------------------------------------ connections */
 
@@ -338,7 +128,7 @@ static void cancel_blocked(struct ember_server *s, srv_conn *c)
 /* Closes the socket now. The memory goes in conn_sweep(), after the epoll
  * batch (a later event of the same batch may still name the connection),
  * once nothing of it is in flight. */
-static void conn_kill(struct ember_server *s, srv_conn *c)
+void ember__srv_conn_kill(struct ember_server *s, srv_conn *c)
 {
     if (c->dead)
         return;
@@ -362,7 +152,7 @@ static void conn_sweep(struct ember_server *s)
     }
 }
 
-static srv_rec *rec_new(srv_conn *c)
+srv_rec *ember__srv_rec_new(srv_conn *c)
 {
     srv_rec *r = calloc(1, sizeof *r);
     if (!r)
@@ -380,13 +170,13 @@ static srv_rec *rec_new(srv_conn *c)
 }
 
 /* Queues a reply built by the server (a complete record). */
-static void reply_raw(srv_conn *c, const char *p, size_t n)
+void ember__srv_reply_raw(srv_conn *c, const char *p, size_t n)
 {
     if (!c->head) { /* nothing ahead of it: straight to the output */
-        buf_put(&c->out, p, n);
+        ember__sbuf_put(&c->out, p, n);
         return;
     }
-    srv_rec *r = rec_new(c);
+    srv_rec *r = ember__srv_rec_new(c);
     if (!r)
         return;
     r->raw = malloc(n ? n : 1);
@@ -397,18 +187,18 @@ static void reply_raw(srv_conn *c, const char *p, size_t n)
     r->done = 1;
 }
 
-static void reply_str(srv_conn *c, const char *s)
+void ember__srv_reply_str(srv_conn *c, const char *s)
 {
-    reply_raw(c, s, strlen(s));
+    ember__srv_reply_raw(c, s, strlen(s));
 }
 
-static void reply_error(srv_conn *c, const char *msg)
+void ember__srv_reply_error(srv_conn *c, const char *msg)
 {
     srv_buf b = {0};
-    buf_put(&b, "-", 1);
-    buf_puts(&b, msg);
-    buf_put(&b, "\r\n", 2);
-    reply_raw(c, b.p ? b.p : "", b.len);
+    ember__sbuf_put(&b, "-", 1);
+    ember__sbuf_puts(&b, msg);
+    ember__sbuf_put(&b, "\r\n", 2);
+    ember__srv_reply_raw(c, b.p ? b.p : "", b.len);
     free(b.p);
 }
 
@@ -418,11 +208,11 @@ static void conn_drain_fifo(srv_conn *c)
     while (c->head && c->head->done) {
         srv_rec *r = c->head;
         if (r->raw)
-            buf_put(&c->out, r->raw, r->rawlen);
+            ember__sbuf_put(&c->out, r->raw, r->rawlen);
         else if (r->status != EMBER_OK || !r->reply)
-            buf_puts(&c->out, "-ERR the database is closed\r\n");
+            ember__sbuf_puts(&c->out, "-ERR the database is closed\r\n");
         else
-            encode(&c->out, r->reply, r->proto, r->nullarray, r->flatpairs);
+            ember__srv_encode(&c->out, r->reply, r->proto, r->nullarray, r->flatpairs);
         c->head = r->next;
         if (!c->head)
             c->tail = NULL;
@@ -441,7 +231,7 @@ static int conn_write(struct ember_server *s, srv_conn *c)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
-            conn_kill(s, c);
+            ember__srv_conn_kill(s, c);
             return -1;
         }
         c->out.off += (size_t)w;
@@ -449,7 +239,7 @@ static int conn_write(struct ember_server *s, srv_conn *c)
     if (c->out.off == c->out.len)
         c->out.off = c->out.len = 0;
     if (c->close_after && !c->head && c->out.len == 0) {
-        conn_kill(s, c);
+        ember__srv_conn_kill(s, c);
         return -1;
     }
     return 0;
@@ -670,7 +460,7 @@ static int parse_inline(srv_conn *c, size_t *argc, size_t *used, const char **er
 
 /* ------------------------------------------------------------ commands */
 
-static int name_is(const srv_conn *c, size_t i, const char *lit)
+int ember__srv_name_is(const srv_conn *c, size_t i, const char *lit)
 {
     size_t n = strlen(lit);
     if (c->argvlen[i] != n)
@@ -691,7 +481,7 @@ static int sends_null_array(const srv_conn *c)
     static const char *const names[] = {"blpop",  "brpop",  "bzpopmin", "bzpopmax",
                                         "blmpop", "bzmpop", "lmpop",    "zmpop"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (name_is(c, 0, names[i]))
+        if (ember__srv_name_is(c, 0, names[i]))
             return 1;
     return 0;
 }
@@ -703,14 +493,14 @@ static int sends_pairs(const srv_conn *c)
                                         "zpopmin", "zpopmax",   "zrandmember",   "hrandfield",
                                         "zunion",  "zinter",    "zdiff"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (name_is(c, 0, names[i]))
+        if (ember__srv_name_is(c, 0, names[i]))
             return 1;
     return 0;
 }
 
 static void submit(struct ember_server *s, srv_conn *c, size_t argc)
 {
-    srv_rec *rec = rec_new(c);
+    srv_rec *rec = ember__srv_rec_new(c);
     if (!rec) {
         c->close_after = 1;
         return;
@@ -744,193 +534,12 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
     c->blocked_rec = rec;
 }
 
-static void put_hello_map(srv_buf *b, const struct ember_server *s, const srv_conn *c)
-{
-    (void)s;
-    int p3 = c->proto == 3;
-    buf_puts(b, p3 ? "%7\r\n" : "*14\r\n");
-    buf_bulk(b, "server", 6);
-    buf_bulk(b, "ember", 5);
-    buf_bulk(b, "version", 7);
-    char v[32];
-    int vn = snprintf(v, sizeof v, "%d.%d.%d", EMBER_VERSION_MAJOR, EMBER_VERSION_MINOR,
-                      EMBER_VERSION_PATCH);
-    buf_bulk(b, v, (size_t)vn);
-    buf_bulk(b, "proto", 5);
-    buf_line(b, ':', c->proto);
-    buf_bulk(b, "id", 2);
-    buf_line(b, ':', (long long)c->id);
-    buf_bulk(b, "mode", 4);
-    buf_bulk(b, "standalone", 10);
-    buf_bulk(b, "role", 4);
-    buf_bulk(b, "master", 6);
-    buf_bulk(b, "modules", 7);
-    buf_puts(b, "*0\r\n");
-}
-
-/* HELLO [protover [SETNAME name]] */
-static void cmd_hello(struct ember_server *s, srv_conn *c, size_t argc)
-{
-    int proto = c->proto;
-    size_t i = 1;
-    if (argc >= 2) {
-        long long v;
-        if (!ember__str_to_ll(c->argv[1], c->argvlen[1], &v)) {
-            reply_error(c, "ERR Protocol version is not an integer or out of range");
-            return;
-        }
-        if (v != 2 && v != 3) {
-            reply_error(c, "NOPROTO unsupported protocol version");
-            return;
-        }
-        proto = (int)v;
-        i = 2;
-    }
-    const char *name = NULL;
-    size_t namelen = 0;
-    for (; i < argc; i++) {
-        if (name_is(c, i, "setname") && i + 1 < argc) {
-            name = c->argv[i + 1];
-            namelen = c->argvlen[i + 1];
-            i++;
-        } else if (name_is(c, i, "auth")) {
-            reply_error(c, "ERR AUTH is not supported yet by ember-server");
-            return;
-        } else {
-            char msg[128];
-            snprintf(msg, sizeof msg, "ERR Syntax error in HELLO option '%.*s'",
-                     (int)(c->argvlen[i] > 64 ? 64 : c->argvlen[i]), c->argv[i]);
-            reply_error(c, msg);
-            return;
-        }
-    }
-    if (name) {
-        for (size_t k = 0; k < namelen; k++)
-            if (name[k] < '!' || name[k] > '~') {
-                reply_error(c, "ERR Client names cannot contain spaces, newlines or special "
-                               "characters.");
-                return;
-            }
-        free(c->name);
-        c->name = namelen ? strndup(name, namelen) : NULL;
-    }
-    c->proto = proto;
-    srv_buf b = {0};
-    put_hello_map(&b, s, c);
-    reply_raw(c, b.p ? b.p : "", b.len);
-    free(b.p);
-}
-
-/* CLIENT ID | SETNAME name | GETNAME */
-static void cmd_client(srv_conn *c, size_t argc)
-{
-    if (argc == 2 && name_is(c, 1, "id")) {
-        srv_buf b = {0};
-        buf_line(&b, ':', (long long)c->id);
-        reply_raw(c, b.p, b.len);
-        free(b.p);
-    } else if (argc == 2 && name_is(c, 1, "getname")) {
-        if (!c->name) {
-            reply_str(c, c->proto == 3 ? "_\r\n" : "$-1\r\n");
-        } else {
-            srv_buf b = {0};
-            buf_bulk(&b, c->name, strlen(c->name));
-            reply_raw(c, b.p, b.len);
-            free(b.p);
-        }
-    } else if (argc == 3 && name_is(c, 1, "setname")) {
-        for (size_t k = 0; k < c->argvlen[2]; k++)
-            if (c->argv[2][k] < '!' || c->argv[2][k] > '~') {
-                reply_error(c, "ERR Client names cannot contain spaces, newlines or special "
-                               "characters.");
-                return;
-            }
-        free(c->name);
-        c->name = c->argvlen[2] ? strndup(c->argv[2], c->argvlen[2]) : NULL;
-        reply_str(c, "+OK\r\n");
-    } else if (argc == 1) {
-        reply_error(c, "ERR wrong number of arguments for 'client' command");
-    } else if (name_is(c, 1, "id") || name_is(c, 1, "getname") || name_is(c, 1, "setname")) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "ERR wrong number of arguments for 'client|%s' command",
-                 name_is(c, 1, "id")        ? "id"
-                 : name_is(c, 1, "getname") ? "getname"
-                                            : "setname");
-        reply_error(c, msg);
-    } else {
-        static const char *const later[] = {"info",     "list",     "kill",         "setinfo",
-                                            "no-evict", "no-touch", "pause",        "unpause",
-                                            "reply",    "tracking", "trackinginfo", "caching",
-                                            "getredir", "unblock",  "help"};
-        for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
-            if (name_is(c, 1, later[i])) {
-                char msg[96];
-                snprintf(msg, sizeof msg, "ERR CLIENT %s is not supported yet by ember-server",
-                         later[i]);
-                reply_error(c, msg);
-                return;
-            }
-        }
-        char msg[200];
-        snprintf(msg, sizeof msg, "ERR unknown subcommand '%.*s'. Try CLIENT HELP.",
-                 (int)(c->argvlen[1] > 128 ? 128 : c->argvlen[1]), c->argv[1]);
-        reply_error(c, msg);
-    }
-}
-
-/* SELECT index */
-static void cmd_select(struct ember_server *s, srv_conn *c, size_t argc)
-{
-    if (argc != 2) {
-        reply_error(c, "ERR wrong number of arguments for 'select' command");
-        return;
-    }
-    long long v;
-    if (!ember__str_to_ll(c->argv[1], c->argvlen[1], &v) || v < INT32_MIN || v > INT32_MAX) {
-        reply_error(c, "ERR value is not an integer or out of range");
-        return;
-    }
-    if (v < 0 || v >= s->ndb) {
-        reply_error(c, "ERR DB index is out of range");
-        return;
-    }
-    c->db = (int32_t)v;
-    reply_str(c, "+OK\r\n");
-}
-
 /* Runs one parsed request: a connection command here, anything else on the
  * executor. */
 static void dispatch(struct ember_server *s, srv_conn *c, size_t argc)
 {
-    static const char *const refused[] = {
-        "multi",        "exec",       "discard",    "watch",       "unwatch",
-        "subscribe",    "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
-        "sunsubscribe", "monitor",    "reset",      "auth",        "sync",
-        "psync",        "replicaof",  "slaveof",    "shutdown"};
-    if (name_is(c, 0, "hello")) {
-        cmd_hello(s, c, argc);
-    } else if (name_is(c, 0, "quit")) {
-        reply_str(c, "+OK\r\n");
-        c->close_after = 1;
-    } else if (name_is(c, 0, "select")) {
-        cmd_select(s, c, argc);
-    } else if (name_is(c, 0, "client")) {
-        cmd_client(c, argc);
-    } else {
-        for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-            if (name_is(c, 0, refused[i])) {
-                char msg[96];
-                snprintf(msg, sizeof msg, "ERR %s is not supported yet by ember-server",
-                         refused[i]);
-                for (char *q = msg + 4; *q && *q != ' '; q++)
-                    if (*q >= 'a' && *q <= 'z')
-                        *q = (char)(*q - 'a' + 'A');
-                reply_error(c, msg);
-                return;
-            }
-        }
+    if (!ember__srv_conn_command(s, c, argc))
         submit(s, c, argc);
-    }
 }
 
 /* Parses and runs every complete request in the input buffer, as far as
@@ -947,7 +556,7 @@ static void conn_process(struct ember_server *s, srv_conn *c)
         if (rc == P_MORE)
             break;
         if (rc == P_ERR) {
-            reply_error(c, err);
+            ember__srv_reply_error(c, err);
             c->close_after = 1;
             c->in.off = c->in.len = 0;
             break;
@@ -976,7 +585,7 @@ static void conn_pump(struct ember_server *s, srv_conn *c)
             break;
     }
     if (c->close_after && !c->head && c->out.len == 0) {
-        conn_kill(s, c);
+        ember__srv_conn_kill(s, c);
         return;
     }
     uint32_t ev = EPOLLRDHUP;
@@ -989,19 +598,19 @@ static void conn_pump(struct ember_server *s, srv_conn *c)
 
 static void conn_read(struct ember_server *s, srv_conn *c)
 {
-    if (buf_reserve(&c->in, SRV_READ_CHUNK)) {
-        conn_kill(s, c);
+    if (ember__sbuf_reserve(&c->in, SRV_READ_CHUNK)) {
+        ember__srv_conn_kill(s, c);
         return;
     }
     ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        conn_kill(s, c);
+        ember__srv_conn_kill(s, c);
         return;
     }
     if (n > 0)
         c->in.len += (size_t)n;
     if ((long long)(c->in.len - c->in.off) > SRV_QUERYBUF_MAX) {
-        conn_kill(s, c); /* Redis closes without a reply too */
+        ember__srv_conn_kill(s, c); /* Redis closes without a reply too */
         return;
     }
     conn_pump(s, c);
@@ -1136,7 +745,7 @@ static void *io_main(void *arg)
                 uint32_t ev = evs[i].events;
                 int reading = (c->events & EPOLLIN) != 0;
                 if ((ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) && !(reading && (ev & EPOLLIN))) {
-                    conn_kill(s, c);
+                    ember__srv_conn_kill(s, c);
                     continue;
                 }
                 if (evs[i].events & EPOLLIN)
