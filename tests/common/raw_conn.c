@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -123,6 +124,39 @@ static void reserve(tc_raw *c)
         abort();
     c->buf = p;
     c->cap = cap;
+}
+
+int tc_raw_send_reading(tc_raw *c, const void *p, size_t n)
+{
+    const char *q = p;
+    while (n) {
+        struct pollfd pf = {c->fd, POLLIN | POLLOUT, 0};
+        int pr = poll(&pf, 1, 10000);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0)
+            return -1;
+        if (pf.revents & POLLIN) {
+            reserve(c);
+            ssize_t rd = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+            if (rd == 0)
+                return -1;
+            if (rd > 0)
+                c->len += (size_t)rd;
+        }
+        if (pf.revents & (POLLERR | POLLHUP))
+            return -1;
+        if (!(pf.revents & POLLOUT))
+            continue;
+        ssize_t w = send(c->fd, q, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            continue;
+        if (w <= 0)
+            return -1;
+        q += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }
 
 char *tc_raw_read_reply(tc_raw *c, size_t *len)

@@ -25,6 +25,11 @@ void tc_raw_close(tc_raw *c);
 int tc_raw_send(tc_raw *c, const void *p, size_t n);
 int tc_raw_sends(tc_raw *c, const char *s);
 
+/* As tc_raw_send, but reads (and keeps, for tc_raw_read_reply) whatever
+ * arrives while it writes, so a long pipeline never deadlocks against a
+ * server that stops reading until its replies are read. Returns 0 or -1. */
+int tc_raw_send_reading(tc_raw *c, const void *p, size_t n);
+
 /* Length of the first complete RESP2/RESP3 reply in p[0..n) (aggregates
  * with all their elements, attributes not special), or 0 when p holds only
  * a prefix of one. */
