@@ -49,10 +49,25 @@ static char tag_listen, tag_done, tag_stop;
 
 /* ------------------------------------------------------------ connections */
 
+static void job_free(srv_job *j)
+{
+    if (!j)
+        return;
+    free(j->cmds);
+    free(j->argoff);
+    free(j->argvlen);
+    free(j->argv);
+    free(j->bytes);
+    free(j->out.p);
+    free(j);
+}
+
 static void rec_free(srv_rec *r)
 {
     ember__reply_tree_free(r->reply);
     free(r->raw);
+    free(r->pending);
+    job_free(r->job);
     free(r);
 }
 
@@ -90,6 +105,7 @@ static void conn_free(srv_conn *c)
 }
 
 static void on_exec_done(void *ud, int status, struct ember_reply *reply);
+static void conn_pump(struct ember_server *s, srv_conn *c);
 
 /* A blocking command of a connection that is going away must not stay
  * parked on its keys (it would take an element nobody receives): ask the
@@ -100,6 +116,21 @@ static void cancel_blocked(struct ember_server *s, srv_conn *c)
 {
     if (!c->blocked || !c->blocked_rec)
         return;
+    srv_rec *br = c->blocked_rec;
+    if (br->pending) { /* not handed over yet: just take it back */
+        srv_rec **pp = &s->singles;
+        while (*pp != br)
+            pp = &(*pp)->next_single;
+        *pp = br->next_single;
+        if (s->singles_tail == &br->next_single)
+            s->singles_tail = pp;
+        free(br->pending);
+        br->pending = NULL;
+        br->done = 1;
+        c->inflight--;
+        c->blocked_rec = NULL;
+        return;
+    }
     srv_rec *cr = calloc(1, sizeof *cr);
     em_req *r = calloc(1, sizeof *r);
     if (!cr || !r) {
@@ -207,7 +238,17 @@ static void conn_drain_fifo(srv_conn *c)
 {
     while (c->head && c->head->done) {
         srv_rec *r = c->head;
-        if (r->raw)
+        if (r->job && r->status == EMBER_OK) {
+            srv_buf *jo = &r->job->out;
+            if (c->out.len == c->out.off) { /* nothing pending: take the buffer whole */
+                srv_buf t = c->out;
+                c->out = *jo;
+                *jo = t;
+                jo->off = jo->len = 0;
+            } else {
+                ember__sbuf_put(&c->out, jo->p + jo->off, jo->len - jo->off);
+            }
+        } else if (r->raw)
             ember__sbuf_put(&c->out, r->raw, r->rawlen);
         else if (r->status != EMBER_OK || !r->reply)
             ember__sbuf_puts(&c->out, "-ERR the database is closed\r\n");
@@ -476,30 +517,238 @@ int ember__srv_name_is(const srv_conn *c, size_t i, const char *lit)
 }
 
 /* Commands whose "no result" is the null array in RESP2. */
-static int sends_null_array(const srv_conn *c)
+/* The commands whose top-level NIL is a null array in RESP2, and those whose
+ * [member, score] pairs RESP2 splices into one flat array: looked up once
+ * at start, compared by address per request. */
+static void init_reply_shapes(struct ember_server *s)
 {
-    static const char *const names[] = {"blpop",  "brpop",  "bzpopmin", "bzpopmax",
-                                        "blmpop", "bzmpop", "lmpop",    "zmpop"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (ember__srv_name_is(c, 0, names[i]))
-            return 1;
-    return 0;
-}
-
-/* Commands whose pairs RESP2 flattens (WITHSCORES, WITHVALUES, a count). */
-static int sends_pairs(const srv_conn *c)
-{
-    static const char *const names[] = {"zrange",  "zrevrange", "zrangebyscore", "zrevrangebyscore",
+    static const char *const nullarray[] = {"blpop",  "brpop",  "bzpopmin", "bzpopmax",
+                                            "blmpop", "bzmpop", "lmpop",    "zmpop"};
+    static const char *const pairs[] = {"zrange",  "zrevrange", "zrangebyscore", "zrevrangebyscore",
                                         "zpopmin", "zpopmax",   "zrandmember",   "hrandfield",
                                         "zunion",  "zinter",    "zdiff"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (ember__srv_name_is(c, 0, names[i]))
+    _Static_assert(sizeof nullarray / sizeof nullarray[0] ==
+                       sizeof s->nullarray_cmds / sizeof s->nullarray_cmds[0],
+                   "one slot per name");
+    _Static_assert(sizeof pairs / sizeof pairs[0] == sizeof s->pair_cmds / sizeof s->pair_cmds[0],
+                   "one slot per name");
+    for (size_t i = 0; i < sizeof nullarray / sizeof nullarray[0]; i++)
+        s->nullarray_cmds[i] = ember__cmd_lookup(nullarray[i], strlen(nullarray[i]));
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        s->pair_cmds[i] = ember__cmd_lookup(pairs[i], strlen(pairs[i]));
+}
+
+static int cmd_in(const em_cmd *cmd, const em_cmd *const *set, size_t n)
+{
+    for (size_t i = 0; cmd && i < n; i++)
+        if (set[i] == cmd)
             return 1;
     return 0;
 }
 
+static int sends_null_array(const struct ember_server *s, const em_cmd *cmd)
+{
+    return cmd_in(cmd, s->nullarray_cmds, sizeof s->nullarray_cmds / sizeof s->nullarray_cmds[0]);
+}
+
+static int sends_pairs(const struct ember_server *s, const em_cmd *cmd)
+{
+    return cmd_in(cmd, s->pair_cmds, sizeof s->pair_cmds / sizeof s->pair_cmds[0]);
+}
+
+/* ------------------------------------------------------------ jobs */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 16;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = nc;
+    return 0;
+}
+
+/* The connection's job for this round, opened (as a FIFO record) if it has
+ * none. NULL when out of memory. */
+static srv_job *job_open(struct ember_server *s, srv_conn *c)
+{
+    if (c->job)
+        return c->job;
+    srv_job *j = calloc(1, sizeof *j);
+    srv_rec *rec = j ? ember__srv_rec_new(c) : NULL;
+    if (!rec) {
+        free(j);
+        return NULL;
+    }
+    rec->job = j;
+    j->rec = rec;
+    j->db = c->db;
+    j->proto = c->proto;
+    *s->round_tail = j;
+    s->round_tail = &j->next;
+    c->job = j;
+    c->inflight++;
+    return j;
+}
+
+/* Copies the parsed request into the connection's job. Returns -1 when out
+ * of memory (nothing added). */
+static int job_add(struct ember_server *s, srv_conn *c, const em_cmd *cmd, size_t argc)
+{
+    srv_job *j = job_open(s, c);
+    if (!j)
+        return -1;
+    size_t bytes = 0;
+    for (size_t i = 0; i < argc; i++)
+        bytes += c->argvlen[i] + 1;
+    if (grow((void **)&j->cmds, &j->capcmds, j->ncmds + 1, sizeof *j->cmds) ||
+        grow((void **)&j->bytes, &j->capbytes, j->nbytes + bytes, 1))
+        return -1;
+    size_t cap = j->capargs;
+    if (grow((void **)&j->argoff, &cap, j->nargs + argc, sizeof *j->argoff))
+        return -1;
+    cap = j->capargs;
+    if (grow((void **)&j->argvlen, &cap, j->nargs + argc, sizeof *j->argvlen))
+        return -1;
+    j->capargs = cap;
+    srv_jcmd *jc = &j->cmds[j->ncmds++];
+    jc->cmd = cmd;
+    jc->argc = (uint32_t)argc;
+    jc->arg0 = (uint32_t)j->nargs;
+    jc->nullarray = (uint8_t)sends_null_array(s, cmd);
+    jc->flatpairs = (uint8_t)sends_pairs(s, cmd);
+    for (size_t i = 0; i < argc; i++) {
+        size_t n = c->argvlen[i];
+        j->argoff[j->nargs] = j->nbytes;
+        j->argvlen[j->nargs++] = n;
+        if (n)
+            memcpy(j->bytes + j->nbytes, c->argv[i], n);
+        j->bytes[j->nbytes + n] = '\0';
+        j->nbytes += n + 1;
+    }
+    return 0;
+}
+
+/* Runs on the executor: every command of every job of the round, replies
+ * encoded into each job's output. The connections are not touched (they
+ * belong to the I/O thread). */
+static void run_round(em_core *core, void *ud)
+{
+    srv_rec *round = ud;
+    for (srv_job *j = round->jobs; j; j = j->next) {
+        j->argv = malloc((j->nargs ? j->nargs : 1) * sizeof *j->argv);
+        if (!j->argv) {
+            for (size_t i = 0; i < j->ncmds; i++)
+                ember__sbuf_puts(&j->out, "-ERR out of memory\r\n");
+            continue;
+        }
+        for (size_t i = 0; i < j->nargs; i++)
+            j->argv[i] = j->bytes + j->argoff[i];
+        for (size_t i = 0; i < j->ncmds; i++) {
+            const srv_jcmd *jc = &j->cmds[i];
+            em_resp_sink rs;
+            ember__resp_sink_init(&rs, &j->out, j->proto, jc->nullarray, jc->flatpairs);
+            ember__exec_run_known(core, j->db, jc->cmd, jc->argc, j->argv + jc->arg0,
+                                  j->argvlen + jc->arg0, &ember__resp_sink_ops, &rs);
+        }
+    }
+}
+
+/* Runs on the executor when the append log could not make the round's
+ * writes durable: no reply may acknowledge them, so every command of the
+ * round gets the log's error instead (as an atomic batch does). */
+static void fail_round(void *ud, const char *msg)
+{
+    srv_rec *round = ud;
+    for (srv_job *j = round->jobs; j; j = j->next) {
+        j->out.len = j->out.off = 0;
+        for (size_t i = 0; i < j->ncmds; i++) {
+            ember__sbuf_put(&j->out, "-", 1);
+            ember__sbuf_puts(&j->out, msg);
+            ember__sbuf_put(&j->out, "\r\n", 2);
+        }
+    }
+}
+
+/* Hands the round's jobs to the executor as one request, then the blocking
+ * commands held back behind them (one producer: the executor runs them in
+ * this order). */
+static void round_flush(struct ember_server *s)
+{
+    if (s->round) {
+        srv_rec *round = calloc(1, sizeof *round);
+        em_req *r = round ? calloc(1, sizeof *r) : NULL;
+        srv_job *jobs = s->round;
+        s->round = NULL;
+        s->round_tail = &s->round;
+        for (srv_job *j = jobs; j; j = j->next)
+            j->rec->conn->job = NULL;
+        int rc = EMBER_ENOMEM;
+        if (r) {
+            round->srv = s;
+            round->jobs = jobs;
+            r->kind = EM_REQ_CALL;
+            r->call = run_round;
+            r->call_fail = fail_round;
+            r->cb = on_exec_done;
+            r->ud = round;
+            atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+            rc = ember__exec_async(s->core, r);
+            if (rc != EMBER_OK)
+                atomic_fetch_sub_explicit(&s->refs, 1, memory_order_relaxed);
+        }
+        if (rc != EMBER_OK) { /* each job's record reports the failure */
+            free(r);
+            free(round);
+            for (srv_job *j = jobs, *next; j; j = next) {
+                next = j->next;
+                j->rec->status = rc;
+                j->rec->done = 1;
+                j->rec->conn->inflight--;
+                conn_pump(s, j->rec->conn);
+            }
+        }
+    }
+    while (s->singles) {
+        srv_rec *rec = s->singles;
+        s->singles = rec->next_single;
+        em_req *r = rec->pending;
+        rec->pending = NULL;
+        atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+        int rc = ember__exec_async(s->core, r);
+        if (rc != EMBER_OK) {
+            atomic_fetch_sub_explicit(&s->refs, 1, memory_order_relaxed);
+            free(r);
+            rec->status = rc;
+            rec->done = 1;
+            rec->conn->inflight--;
+            rec->conn->blocked = 0;
+            rec->conn->blocked_rec = NULL;
+            conn_pump(s, rec->conn);
+        }
+    }
+    s->singles_tail = &s->singles;
+}
+
+/* A command for the executor: it joins the connection's job, unless it is a
+ * blocking one, which goes alone (after the round) and stops the
+ * connection's parsing until it completes, as Redis blocks the client. */
 static void submit(struct ember_server *s, srv_conn *c, size_t argc)
 {
+    const em_cmd *cmd = ember__cmd_lookup(c->argv[0], c->argvlen[0]);
+    if (!cmd || !(cmd->flags & EM_CMD_BLOCKING)) {
+        if (job_add(s, c, cmd, argc) == 0)
+            return;
+        c->job = NULL; /* what it holds still runs; this one gets the error */
+        ember__srv_reply_error(c, "ERR out of memory");
+        return;
+    }
+    c->job = NULL; /* later commands queue behind the blocking one */
     srv_rec *rec = ember__srv_rec_new(c);
     if (!rec) {
         c->close_after = 1;
@@ -515,22 +764,14 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
     r->cb = on_exec_done;
     r->ud = rec;
     r->cq = NULL;
-    const em_cmd *cmd = ember__cmd_lookup(c->argv[0], c->argvlen[0]);
-    rec->blocking = cmd && (cmd->flags & EM_CMD_BLOCKING);
-    rec->nullarray = sends_null_array(c);
-    rec->flatpairs = sends_pairs(c);
-    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
-    int rc = ember__exec_async(s->core, r);
-    if (rc != EMBER_OK) {
-        atomic_fetch_sub_explicit(&s->refs, 1, memory_order_relaxed);
-        free(r);
-        rec->status = rc;
-        rec->done = 1;
-        return;
-    }
+    rec->blocking = 1;
+    rec->nullarray = sends_null_array(s, cmd);
+    rec->flatpairs = sends_pairs(s, cmd);
+    rec->pending = r;
+    *s->singles_tail = rec;
+    s->singles_tail = &rec->next_single;
     c->inflight++;
-    if (rec->blocking)
-        c->blocked = 1;
+    c->blocked = 1;
     c->blocked_rec = rec;
 }
 
@@ -538,7 +779,9 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
  * executor. */
 static void dispatch(struct ember_server *s, srv_conn *c, size_t argc)
 {
-    if (!ember__srv_conn_command(s, c, argc))
+    if (ember__srv_conn_command(s, c, argc))
+        c->job = NULL; /* its reply is queued after the job: later commands start another */
+    else
         submit(s, c, argc);
 }
 
@@ -652,8 +895,14 @@ static void do_accept(struct ember_server *s)
 static void server_free(struct ember_server *s)
 {
     em_mpsc_node *n;
-    while ((n = ember__mpsc_pop(&s->done)) && n != EM_MPSC_STALL)
-        rec_free((srv_rec *)n);
+    while ((n = ember__mpsc_pop(&s->done)) && n != EM_MPSC_STALL) {
+        srv_rec *r = (srv_rec *)n;
+        for (srv_job *j = r->jobs, *next; j; j = next) {
+            next = j->next;
+            rec_free(j->rec); /* detached from its connection at stop */
+        }
+        rec_free(r);
+    }
     close(s->efd);
     free(s);
 }
@@ -695,6 +944,26 @@ static void drain_done(struct ember_server *s)
         if (!n || n == EM_MPSC_STALL)
             break; /* a push midway signals the descriptor itself */
         srv_rec *rec = (srv_rec *)n;
+        if (rec->jobs) {
+            /* One job at a time: pumping a connection frees its finished
+             * records, so a later job of the same connection must not be
+             * marked done before we reach it. */
+            for (srv_job *j = rec->jobs, *next; j; j = next) {
+                next = j->next;
+                srv_conn *jc = j->rec->conn;
+                jc->inflight--;
+                j->rec->status = rec->status == EMBER_EIO ? EMBER_OK : rec->status;
+                j->rec->done = 1;
+                if (jc->dead) {
+                    if (jc->inflight == 0)
+                        s->sweep = 1;
+                    continue;
+                }
+                conn_pump(s, jc);
+            }
+            free(rec);
+            continue;
+        }
         srv_conn *c = rec->conn;
         c->inflight--;
         if (rec->is_cancel) {
@@ -728,8 +997,10 @@ static void *io_main(void *arg)
         }
         for (int i = 0; i < n; i++) {
             void *tag = evs[i].data.ptr;
-            if (tag == &tag_stop)
+            if (tag == &tag_stop) {
+                round_flush(s); /* their completions free them (server_free) */
                 return NULL;
+            }
             if (tag == &tag_listen) {
                 do_accept(s);
             } else if (tag == &tag_done) {
@@ -754,6 +1025,7 @@ static void *io_main(void *arg)
                     conn_pump(s, c);
             }
         }
+        round_flush(s);
         conn_sweep(s);
     }
     return NULL;
@@ -812,6 +1084,9 @@ int ember__server_start(em_core *core, const char *addr, int port, struct ember_
     /* Read once: the executor owns the live value (CONFIG SET). */
     s->max_bulk = (long long)core->srv.cfg.proto_max_bulk_len;
     ember__mpsc_init(&s->done);
+    s->round_tail = &s->round;
+    s->singles_tail = &s->singles;
+    init_reply_shapes(s);
     atomic_init(&s->signaled, 0);
     atomic_init(&s->refs, 1);
     int rc = listen_on(addr ? addr : "127.0.0.1", port, &s->lfd, &s->port);
@@ -865,6 +1140,14 @@ void ember__server_stop(struct ember_server *s)
     em_mpsc_node *n;
     while ((n = ember__mpsc_pop(&s->done)) && n != EM_MPSC_STALL) {
         srv_rec *rec = (srv_rec *)n;
+        if (rec->jobs) {
+            for (srv_job *j = rec->jobs; j; j = j->next) {
+                j->rec->conn->inflight--;
+                j->rec->done = 1;
+            }
+            free(rec);
+            continue;
+        }
         rec->conn->inflight--;
         if (rec->is_cancel) {
             rec_free(rec);
