@@ -31,16 +31,18 @@
  *    deletes that key on both (a DEL, compared exactly).
  *  - CK_SCAN1/CK_SCAN2 (SSCAN, HSCAN, ZSCAN from cursor 0): when both
  *    answer cursor 0 (the whole collection in one page), the elements are
- *    compared as sorted lists (pairs for HSCAN/ZSCAN); otherwise the shape.
+ *    compared as sorted lists (pairs for HSCAN/ZSCAN); partial pages only
+ *    as well-formed pages (which elements they hold follows the hash order).
  *  - OBJECT ENCODING is exact: ember runs with set-max-listpack-entries 0
  *    (Redis 7.0 has no listpack sets).
  *
  * Environment:
- *   EMBER_DIFF_SEEDS   number of seeds (default 6)
- *   EMBER_DIFF_OPS     generated commands per seed (default 1500)
+ *   EMBER_DIFF_SEEDS   number of seeds (default 20)
+ *   EMBER_DIFF_OPS     generated commands per seed (default 2500)
  *   EMBER_DIFF_SEED    run only this seed (replay a failure)
  *   EMBER_DIFF_SEED_BASE  first seed (default 1)
- *   EMBER_DIFF_SKIP    generators to leave out (replaces known_server_bugs)
+ *   EMBER_DIFF_SKIP    generators to leave out (default: none)
+ *   EMBER_DIFF_STRICT=1  fail on the known server bugs too (known_server_bugs)
  *   EMBER_DIFF_TRACE=1 print every command and both replies
  * A failing seed prints its number (replay with EMBER_DIFF_SEED), the
  * command, both replies and the offset of the first differing byte.
@@ -55,11 +57,27 @@
 #include "raw_conn.h"
 
 /*
- * Generators whose commands ember-server answers differently from
- * redis-server over the wire (known server bugs, each reported with its
- * reproducer): left out so the suite stays green. Empty when there is none.
+ * Known ember-server bugs (reported, each reproducible by hand): for these
+ * commands the replies differ in exactly this way. Such a pair is counted and
+ * printed at the end instead of failing the seed; any other difference on the
+ * same command still fails. EMBER_DIFF_STRICT=1 turns the list off.
+ *  - RESP2: LPOP/RPOP with a count on a missing key, and BLMOVE/BRPOPLPUSH
+ *    timing out, answer Redis's null array "*-1" (RESP3: "_" on both);
+ *    ember-server sends the null bulk "$-1". Reproducer:
+ *    printf 'LPOP nokey 1\r\n' | redis-cli -p PORT --no-raw  (or raw bytes:
+ *    redis-server "*-1\r\n", ember-server "$-1\r\n").
  */
-static const char known_server_bugs[] = "";
+static const struct {
+    const char *cmd, *redis, *ember;
+} known_server_bugs[] = {
+    {"LPOP", "*-1\r\n", "$-1\r\n"},
+    {"RPOP", "*-1\r\n", "$-1\r\n"},
+    {"BLMOVE", "*-1\r\n", "$-1\r\n"},
+    {"BRPOPLPUSH", "*-1\r\n", "$-1\r\n"},
+};
+#define NKNOWN (sizeof known_server_bugs / sizeof known_server_bugs[0])
+static unsigned long known_hits[NKNOWN];
+static int strict;
 
 enum { HK_SHAPE = 100 }; /* harness commands compared by shape (HELLO) */
 
@@ -176,27 +194,65 @@ static int same_unordered(const frame *a, const frame *b, size_t group)
     return eq;
 }
 
-/* A SCAN page [cursor, elements]: both complete in one page (cursor 0) are
- * compared as sorted lists, other pages by shape. */
+/* A page of [cursor, elements], each element a bulk string. */
+static int scan_page(const frame *f, size_t group, frame **e)
+{
+    *e = NULL;
+    if (f->p[0] != '*' || header_value(f) != 2)
+        return 0;
+    elements(f, e);
+    if ((*e)[0].p[0] != '$' || (*e)[1].p[0] != '*' || header_value(&(*e)[1]) % (long long)group)
+        return 0;
+    frame *items;
+    size_t n = elements(&(*e)[1], &items);
+    int ok = 1;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = items[i].p[0] == '$';
+    free(items);
+    return ok;
+}
+
+/* SCAN pages: both complete in one page (cursor 0) are compared as sorted
+ * lists; otherwise each must be a well-formed page (a cursor and whole
+ * units), since which elements a partial page holds follows each server's
+ * own hash order. */
 static int same_scan(const frame *a, const frame *b, size_t group)
 {
-    if (a->p[0] != '*' || b->p[0] != '*' || header_value(a) != 2 || header_value(b) != 2)
-        return frame_eq(a, b);
     frame *ea, *eb;
-    elements(a, &ea);
-    elements(b, &eb);
-    static const char zero[] = "$1\r\n0\r\n";
-    int done =
-        ea[0].n == sizeof zero - 1 && !memcmp(ea[0].p, zero, ea[0].n) && frame_eq(&ea[0], &eb[0]);
-    int eq = done ? same_unordered(&ea[1], &eb[1], group) : same_shape(a, b);
+    int eq = scan_page(a, group, &ea) && scan_page(b, group, &eb);
+    if (eq) {
+        static const char zero[] = "$1\r\n0\r\n";
+        int done_a = ea[0].n == sizeof zero - 1 && !memcmp(ea[0].p, zero, ea[0].n);
+        int done_b = eb[0].n == sizeof zero - 1 && !memcmp(eb[0].p, zero, eb[0].n);
+        /* a hash table may fit in one page on one server and not on the
+         * other (their hash functions differ) */
+        if (done_a && done_b)
+            eq = same_unordered(&ea[1], &eb[1], group);
+    } else if (frame_eq(a, b)) {
+        eq = 1;
+    }
     free(ea);
     free(eb);
     return eq;
 }
 
+static int known_bug(const tc_cmd *c, const frame *red, const frame *emb)
+{
+    for (size_t i = 0; !strict && i < NKNOWN; i++)
+        if (!strcasecmp(c->argv[0], known_server_bugs[i].cmd) &&
+            red->n == strlen(known_server_bugs[i].redis) &&
+            !memcmp(red->p, known_server_bugs[i].redis, red->n) &&
+            emb->n == strlen(known_server_bugs[i].ember) &&
+            !memcmp(emb->p, known_server_bugs[i].ember, emb->n)) {
+            known_hits[i]++;
+            return 1;
+        }
+    return 0;
+}
+
 static int replies_match(const tc_cmd *c, const frame *red, const frame *emb)
 {
-    if (frame_eq(red, emb))
+    if (frame_eq(red, emb) || known_bug(c, red, emb))
         return 1;
     int pairs = red->p[0] == '%' || !strcasecmp(c->argv[0], "HGETALL");
     switch (c->kind) {
@@ -430,16 +486,19 @@ static int run_seed(stream_state *st, unsigned long long seed, int ops, int trac
     free(gen_out.v);
     /* The dump needs the stream's effects on redis: run the stream first. */
     long bad = run_wire(&s, &w);
+    size_t ndump = 0;
     if (bad < 0) {
         wire dw = {0};
         add_dump(&dw, &cur_db);
+        ndump = dw.cmds.n;
         bad = run_wire(&s, &dw);
         if (bad >= 0)
             fprintf(stderr, "server_diff: seed %llu: the final dump differs\n", seed);
         wire_free(&dw);
     }
-    fprintf(stderr, "server_diff: seed %llu (%s): %zu commands, %zu bytes: %s\n", seed,
-            seed & 1 ? "RESP3" : "RESP2", w.cmds.n, w.bytes.len, bad < 0 ? "same" : "DIFFERENT");
+    fprintf(stderr, "server_diff: seed %llu (%s): %zu commands, %zu bytes, dump %zu: %s\n", seed,
+            seed & 1 ? "RESP3" : "RESP2", w.cmds.n, w.bytes.len, ndump,
+            bad < 0 ? "same" : "DIFFERENT");
     wire_free(&w);
     tc_raw_close(&s.c[0]);
     tc_raw_close(&s.c[1]);
@@ -449,15 +508,16 @@ static int run_seed(stream_state *st, unsigned long long seed, int ops, int trac
 static void test_server_diff_streams(void **state)
 {
     (void)state;
-    int seeds = tc_env_int("EMBER_DIFF_SEEDS", 6);
-    int ops = tc_env_int("EMBER_DIFF_OPS", 1500);
+    int seeds = tc_env_int("EMBER_DIFF_SEEDS", 20);
+    int ops = tc_env_int("EMBER_DIFF_OPS", 2500);
     int base = tc_env_int("EMBER_DIFF_SEED_BASE", 1);
     int only = tc_env_int("EMBER_DIFF_SEED", -1);
     int trace = tc_env_int("EMBER_DIFF_TRACE", 0);
     const char *skip = getenv("EMBER_DIFF_SKIP");
+    strict = tc_env_int("EMBER_DIFF_STRICT", 0);
     for (size_t i = 0; i < NGENS; i++)
         gen_names[i] = gens[i].name;
-    tc_gens_skip(&gen_table, skip ? skip : known_server_bugs);
+    tc_gens_skip(&gen_table, skip ? skip : default_skip);
     stream_state *st = tc_xmalloc(sizeof *st);
     memset(st, 0, sizeof *st);
     st->group = G_ALL;
@@ -473,6 +533,14 @@ static void test_server_diff_streams(void **state)
     }
     free(st);
     fprintf(stderr, "server_diff: %d of %d seeds differ\n", failed, ran);
+    for (size_t i = 0; i < NKNOWN; i++)
+        if (known_hits[i])
+            fprintf(stderr,
+                    "server_diff: KNOWN SERVER BUG passed over %lu time(s): %s "
+                    "(redis %s, ember %s)\n",
+                    known_hits[i], known_server_bugs[i].cmd,
+                    known_server_bugs[i].redis[0] == '*' ? "null array" : "?",
+                    known_server_bugs[i].ember[0] == '$' ? "null bulk" : "?");
     assert_int_equal(failed, 0);
 }
 
