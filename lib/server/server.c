@@ -1,20 +1,24 @@
 /*
- * server.c — a RESP2/RESP3 front end: one epoll I/O thread accepts
+ * server.c — a RESP2/RESP3 front end: one epoll loop thread accepts
  * connections, reads and parses requests (multibulk and inline, pipelined),
- * submits each command to the executor as an async request (EM_REQ_ASYNC,
- * with the connection's database index), and encodes each reply into the
- * connection's output buffer.
+ * and hands the executor, once per loop iteration, one request (a round)
+ * carrying every connection's new commands (one job per connection); the
+ * executor runs them and encodes the replies straight into each job's
+ * buffer (s_resp.c's streaming sink), which the loop thread then sends.
  *
  * Invariants:
- *  - Every request of a connection gets a record in the connection's FIFO,
- *    in arrival order; replies leave only from the head, so they go out in
- *    request order even when a later command finishes first. Commands the
- *    server answers itself (HELLO, SELECT, CLIENT, QUIT, refusals) get a
- *    record that is complete at once.
- *  - After a blocking command (BLPOP...) nothing more of that connection is
- *    submitted until it completes, as Redis blocks the client.
+ *  - Every job, blocking command and server-answered reply has a record in
+ *    its connection's FIFO, in arrival order; replies leave only from the
+ *    head, so they go out in request order. Commands the server answers
+ *    itself (HELLO, SELECT, CLIENT, QUIT, refusals) close the connection's
+ *    job: later commands start a new one behind the reply.
+ *  - A blocking command (BLPOP...) goes alone, as an async request queued
+ *    after the round (one producer: the executor runs them in that order);
+ *    nothing more of that connection is parsed until it completes, as Redis
+ *    blocks the client. Callers a write wakes are served right after that
+ *    command (ember__exec_run_known), before the next one, as in Redis.
  *  - Completions run on the executor (the callback only pushes the record on
- *    the server's MPSC done queue and signals an eventfd); the I/O thread is
+ *    the server's MPSC done queue and signals an eventfd); the loop thread is
  *    the queue's only consumer.
  *  - srv->refs counts the server itself plus every record in the executor.
  *    Whoever drops it to zero frees the server, so ember__server_stop never
@@ -23,6 +27,8 @@
  *  - Memory is bounded: a connection stops reading while 1024 records or
  *    4 MB of output are pending, and the unparsed input is capped at 1 GB
  *    (client-query-buffer-limit); Redis's protocol limits apply per request.
+ *  - With I/O threads, only the read and send syscalls leave the loop
+ *    thread (see "I/O threads" below).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
