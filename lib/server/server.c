@@ -1,20 +1,24 @@
 /*
- * server.c — a RESP2/RESP3 front end: one epoll I/O thread accepts
+ * server.c — a RESP2/RESP3 front end: one epoll loop thread accepts
  * connections, reads and parses requests (multibulk and inline, pipelined),
- * submits each command to the executor as an async request (EM_REQ_ASYNC,
- * with the connection's database index), and encodes each reply into the
- * connection's output buffer.
+ * and hands the executor, once per loop iteration, one request (a round)
+ * carrying every connection's new commands (one job per connection); the
+ * executor runs them and encodes the replies straight into each job's
+ * buffer (s_resp.c's streaming sink), which the loop thread then sends.
  *
  * Invariants:
- *  - Every request of a connection gets a record in the connection's FIFO,
- *    in arrival order; replies leave only from the head, so they go out in
- *    request order even when a later command finishes first. Commands the
- *    server answers itself (HELLO, SELECT, CLIENT, QUIT, refusals) get a
- *    record that is complete at once.
- *  - After a blocking command (BLPOP...) nothing more of that connection is
- *    submitted until it completes, as Redis blocks the client.
+ *  - Every job, blocking command and server-answered reply has a record in
+ *    its connection's FIFO, in arrival order; replies leave only from the
+ *    head, so they go out in request order. Commands the server answers
+ *    itself (HELLO, SELECT, CLIENT, QUIT, refusals) close the connection's
+ *    job: later commands start a new one behind the reply.
+ *  - A blocking command (BLPOP...) goes alone, as an async request queued
+ *    after the round (one producer: the executor runs them in that order);
+ *    nothing more of that connection is parsed until it completes, as Redis
+ *    blocks the client. Callers a write wakes are served right after that
+ *    command (ember__exec_run_known), before the next one, as in Redis.
  *  - Completions run on the executor (the callback only pushes the record on
- *    the server's MPSC done queue and signals an eventfd); the I/O thread is
+ *    the server's MPSC done queue and signals an eventfd); the loop thread is
  *    the queue's only consumer.
  *  - srv->refs counts the server itself plus every record in the executor.
  *    Whoever drops it to zero frees the server, so ember__server_stop never
@@ -23,6 +27,8 @@
  *  - Memory is bounded: a connection stops reading while 1024 records or
  *    4 MB of output are pending, and the unparsed input is capped at 1 GB
  *    (client-query-buffer-limit); Redis's protocol limits apply per request.
+ *  - With I/O threads, only the read and send syscalls leave the loop
+ *    thread (see "I/O threads" below).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -43,6 +49,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "../exec/futex.h"
 
 /* Tags for epoll data that are not connections. */
 static char tag_listen, tag_done, tag_stop;
@@ -263,19 +270,30 @@ static void conn_drain_fifo(srv_conn *c)
 }
 
 /* Writes what it can. Returns -1 if the connection was closed. */
-static int conn_write(struct ember_server *s, srv_conn *c)
+/* Sends what the socket takes; c->io_err = 1 on a fatal error. Touches only
+ * c->out and c->io_err: safe on an I/O thread. */
+static void conn_send_io(srv_conn *c)
 {
+    c->io_err = 0;
     while (c->out.len > c->out.off) {
         ssize_t w = send(c->fd, c->out.p + c->out.off, c->out.len - c->out.off, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            ember__srv_conn_kill(s, c);
-            return -1;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                c->io_err = 1;
+            break;
         }
         c->out.off += (size_t)w;
+    }
+}
+
+/* The loop thread's part of a write. Returns -1 if the connection closed. */
+static int conn_write_done(struct ember_server *s, srv_conn *c)
+{
+    if (c->io_err) {
+        ember__srv_conn_kill(s, c);
+        return -1;
     }
     if (c->out.off == c->out.len)
         c->out.off = c->out.len = 0;
@@ -284,6 +302,36 @@ static int conn_write(struct ember_server *s, srv_conn *c)
         return -1;
     }
     return 0;
+}
+
+/* With I/O threads, sends wait for the iteration's write phase. */
+static void defer_write(struct ember_server *s, srv_conn *c)
+{
+    if (c->wq || c->out.len == c->out.off)
+        return;
+    if (s->nwv == s->capwv) {
+        size_t nc = s->capwv ? 2 * s->capwv : 64;
+        srv_conn **nv = realloc(s->wv, nc * sizeof *nv);
+        if (!nv) {
+            conn_send_io(c); /* no room to defer: send from here */
+            conn_write_done(s, c);
+            return;
+        }
+        s->wv = nv;
+        s->capwv = nc;
+    }
+    c->wq = 1;
+    s->wv[s->nwv++] = c;
+}
+
+static int conn_write(struct ember_server *s, srv_conn *c)
+{
+    if (s->nio > 1) {
+        defer_write(s, c);
+        return 0;
+    }
+    conn_send_io(c);
+    return conn_write_done(s, c);
 }
 
 static int conn_may_parse(const srv_conn *c)
@@ -839,24 +887,177 @@ static void conn_pump(struct ember_server *s, srv_conn *c)
     conn_set_events(s, c, ev);
 }
 
-static void conn_read(struct ember_server *s, srv_conn *c)
+/* Reads what arrived into c->in: c->io_n = bytes, 0 at EOF, -1 on a fatal
+ * error (or no memory), -2 when nothing was there. Touches only c->in and
+ * c->io_n: safe on an I/O thread. */
+static void conn_read_io(srv_conn *c)
 {
     if (ember__sbuf_reserve(&c->in, SRV_READ_CHUNK)) {
-        ember__srv_conn_kill(s, c);
+        c->io_n = -1;
         return;
     }
     ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    if (n < 0)
+        n = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -2 : -1;
+    else if (n > 0)
+        c->in.len += (size_t)n;
+    c->io_n = n;
+}
+
+/* The loop thread's part of a read: limits, then parse and run. */
+static void conn_read_done(struct ember_server *s, srv_conn *c)
+{
+    if (c->io_n == 0 || c->io_n == -1) {
         ember__srv_conn_kill(s, c);
         return;
     }
-    if (n > 0)
-        c->in.len += (size_t)n;
     if ((long long)(c->in.len - c->in.off) > SRV_QUERYBUF_MAX) {
         ember__srv_conn_kill(s, c); /* Redis closes without a reply too */
         return;
     }
     conn_pump(s, c);
+}
+
+static void conn_read(struct ember_server *s, srv_conn *c)
+{
+    conn_read_io(c);
+    conn_read_done(s, c);
+}
+
+/* ------------------------------------------------------------ I/O threads */
+
+/*
+ * Redis 6's threaded I/O: the loop thread owns every connection and runs
+ * everything but the read and send syscalls (and the copies they make),
+ * which it fans out per iteration: connection i of the list goes to thread
+ * i mod nio (the loop thread is number 0). While a phase runs, each listed
+ * connection is touched by exactly one thread, and only in its in/out
+ * buffer and io_* fields; the loop thread waits for io_left to reach zero
+ * (acquire) before it looks at them again, and the helpers read the list
+ * after seeing io_gen move (acquire), so every access is ordered.
+ */
+enum { IO_READ = 1, IO_SEND = 2 };
+
+static void io_one(srv_conn *c, int op)
+{
+    if (op == IO_READ)
+        conn_read_io(c);
+    else
+        conn_send_io(c);
+}
+
+typedef struct io_arg {
+    struct ember_server *s;
+    int k;
+} io_arg;
+
+static void *io_helper(void *arg)
+{
+    io_arg a = *(io_arg *)arg;
+    free(arg);
+    struct ember_server *s = a.s;
+    uint32_t seen = 0;
+    for (;;) {
+        uint32_t g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&s->io_gen, memory_order_acquire)) == seen) {
+            if (++spins < 2000)
+                ember__cpu_relax();
+            else
+                ember__futex_wait(&s->io_gen, seen, -1);
+        }
+        seen = g;
+        if (s->io_quit)
+            return NULL;
+        for (size_t i = (size_t)a.k; i < s->io_nitems; i += (size_t)s->nio)
+            io_one(s->io_items[i], s->io_op);
+        atomic_fetch_sub_explicit(&s->io_left, 1, memory_order_release);
+    }
+}
+
+static void io_run(struct ember_server *s, int op, srv_conn **v, size_t n)
+{
+    if (s->nio <= 1 || n < 2) {
+        for (size_t i = 0; i < n; i++)
+            io_one(v[i], op);
+        return;
+    }
+    s->io_op = op;
+    s->io_items = v;
+    s->io_nitems = n;
+    atomic_store_explicit(&s->io_left, (uint32_t)(s->nio - 1), memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->io_gen, 1, memory_order_release);
+    ember__futex_wake(&s->io_gen, INT32_MAX);
+    for (size_t i = 0; i < n; i += (size_t)s->nio)
+        io_one(v[i], op);
+    unsigned spins = 0;
+    while (atomic_load_explicit(&s->io_left, memory_order_acquire) != 0) {
+        if (++spins < 4000)
+            ember__cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
+/* The iteration's reads, in parallel, then their processing in order. */
+static void read_phase(struct ember_server *s)
+{
+    if (!s->nrv)
+        return;
+    io_run(s, IO_READ, s->rv, s->nrv);
+    for (size_t i = 0; i < s->nrv; i++)
+        if (!s->rv[i]->dead)
+            conn_read_done(s, s->rv[i]);
+    s->nrv = 0;
+}
+
+/* The iteration's sends, in parallel; a connection whose output shrank may
+ * parse again, which may queue more sends: repeat until none. */
+static void write_phase(struct ember_server *s)
+{
+    while (s->nwv) {
+        srv_conn **v = s->wv;
+        size_t n = s->nwv;
+        s->wv = NULL;
+        s->nwv = s->capwv = 0;
+        size_t live = 0;
+        for (size_t i = 0; i < n; i++) {
+            v[i]->wq = 0;
+            if (!v[i]->dead)
+                v[live++] = v[i];
+        }
+        io_run(s, IO_SEND, v, live);
+        for (size_t i = 0; i < live; i++) {
+            srv_conn *c = v[i];
+            if (conn_write_done(s, c) < 0)
+                continue;
+            if (c->in.len > c->in.off && conn_may_parse(c)) {
+                conn_pump(s, c);
+                continue;
+            }
+            uint32_t ev = EPOLLRDHUP;
+            if (conn_may_parse(c))
+                ev |= EPOLLIN;
+            if (c->out.len > c->out.off)
+                ev |= EPOLLOUT;
+            conn_set_events(s, c, ev);
+        }
+        free(v);
+    }
+}
+
+static int queue_read(struct ember_server *s, srv_conn *c)
+{
+    if (s->nrv == s->caprv) {
+        size_t nc = s->caprv ? 2 * s->caprv : 64;
+        srv_conn **nv = realloc(s->rv, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        s->rv = nv;
+        s->caprv = nc;
+    }
+    s->rv[s->nrv++] = c;
+    return 0;
 }
 
 static void do_accept(struct ember_server *s)
@@ -1019,13 +1220,15 @@ static void *io_main(void *arg)
                     ember__srv_conn_kill(s, c);
                     continue;
                 }
-                if (evs[i].events & EPOLLIN)
+                if ((evs[i].events & EPOLLIN) && !(s->nio > 1 && queue_read(s, c) == 0))
                     conn_read(s, c);
                 else if (evs[i].events & EPOLLOUT)
                     conn_pump(s, c);
             }
         }
+        read_phase(s);
         round_flush(s);
+        write_phase(s);
         conn_sweep(s);
     }
     return NULL;
@@ -1071,7 +1274,46 @@ static int listen_on(const char *addr, int port, int *fd_out, int *port_out)
 
 int ember__server_start(em_core *core, const char *addr, int port, struct ember_server **out)
 {
-    if (port < 0 || port > 65535)
+    return ember__server_start_ex(core, addr, port, 1, out);
+}
+
+static void io_helpers_stop(struct ember_server *s, int n)
+{
+    s->io_quit = 1;
+    atomic_fetch_add_explicit(&s->io_gen, 1, memory_order_release);
+    ember__futex_wake(&s->io_gen, INT32_MAX);
+    for (int i = 0; i < n; i++)
+        pthread_join(s->io_threads[i], NULL);
+    free(s->io_threads);
+    s->io_threads = NULL;
+}
+
+static int io_helpers_start(struct ember_server *s)
+{
+    if (s->nio <= 1)
+        return 0;
+    s->io_threads = calloc((size_t)s->nio - 1, sizeof *s->io_threads);
+    if (!s->io_threads)
+        return -1;
+    for (int k = 1; k < s->nio; k++) {
+        io_arg *a = malloc(sizeof *a);
+        if (a) {
+            a->s = s;
+            a->k = k;
+        }
+        if (!a || pthread_create(&s->io_threads[k - 1], NULL, io_helper, a) != 0) {
+            free(a);
+            io_helpers_stop(s, k - 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int ember__server_start_ex(em_core *core, const char *addr, int port, int io_threads,
+                           struct ember_server **out)
+{
+    if (port < 0 || port > 65535 || io_threads < 1 || io_threads > 128)
         return EMBER_EINVAL;
     struct ember_server *s =
         aligned_alloc(EM_CACHELINE, (sizeof *s + EM_CACHELINE - 1) & ~(size_t)(EM_CACHELINE - 1));
@@ -1086,6 +1328,7 @@ int ember__server_start(em_core *core, const char *addr, int port, struct ember_
     ember__mpsc_init(&s->done);
     s->round_tail = &s->round;
     s->singles_tail = &s->singles;
+    s->nio = io_threads;
     init_reply_shapes(s);
     atomic_init(&s->signaled, 0);
     atomic_init(&s->refs, 1);
@@ -1105,8 +1348,12 @@ int ember__server_start(em_core *core, const char *addr, int port, struct ember_
         epoll_ctl(s->ep, EPOLL_CTL_ADD, s->efd, &d) ||
         epoll_ctl(s->ep, EPOLL_CTL_ADD, s->stopfd, &t))
         goto fail;
-    if (pthread_create(&s->thread, NULL, io_main, s) != 0)
+    if (io_helpers_start(s) != 0)
         goto fail;
+    if (pthread_create(&s->thread, NULL, io_main, s) != 0) {
+        io_helpers_stop(s, s->nio - 1);
+        goto fail;
+    }
     *out = s;
     return EMBER_OK;
 fail:
@@ -1133,6 +1380,10 @@ void ember__server_stop(struct ember_server *s)
     ssize_t w = write(s->stopfd, &one, sizeof one);
     (void)w;
     pthread_join(s->thread, NULL);
+    if (s->nio > 1)
+        io_helpers_stop(s, s->nio - 1);
+    free(s->rv);
+    free(s->wv);
     close(s->lfd);
     close(s->stopfd);
     /* Completions already handed over are done; what is still in the

@@ -9,9 +9,11 @@
 #ifndef EMBER_SRV_INT_H
 #define EMBER_SRV_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "server.h"
 
@@ -105,6 +107,10 @@ struct srv_conn {
     size_t scratchcap;
     srv_conn *prev, *nextc;
     srv_job *job; /* the job this round's commands join (NULL: none yet) */
+    /* I/O threads: what the read/send done off the loop thread found. */
+    ssize_t io_n;
+    int io_err;
+    int wq; /* in the loop's write list */
 };
 
 struct ember_server {
@@ -120,6 +126,16 @@ struct ember_server {
     srv_job *round, **round_tail;     /* jobs of the current round */
     srv_rec *singles, **singles_tail; /* blocking commands, submitted after the round */
     const em_cmd *nullarray_cmds[8], *pair_cmds[11];
+    /* I/O threads (nio > 1): reads and sends of one loop iteration fan out
+     * to nio - 1 helper threads plus the loop thread (see io_run). */
+    int nio;
+    pthread_t *io_threads;
+    int io_op, io_quit;
+    srv_conn **io_items;
+    size_t io_nitems;
+    _Atomic uint32_t io_gen, io_left;
+    srv_conn **rv, **wv; /* this iteration's connections to read / to send to */
+    size_t nrv, caprv, nwv, capwv;
     em_mpsc done EM_ALIGNED_CL;
     _Atomic uint32_t signaled;
     _Atomic int64_t refs;
