@@ -227,6 +227,9 @@ static int is_known_bug(const char *name)
     return 0;
 }
 
+/* A literal with NUL bytes inside, and its length. */
+#define BIN(s) s, sizeof(s) - 1
+
 /* A case: its input (len 0: strlen), and what must happen on both. */
 typedef struct pcase {
     const char *name;
@@ -271,11 +274,11 @@ static const pcase protocol_cases[] = {
     {"inline single quote inside a token", "ECHO a'b c'\r\n", 0},
     {"inline quote inside a token, then a letter", "ECHO a\"b\"c\r\n", 0},
     {"inline quote at a token's end", "ECHO ab\"\r\n", 0},
-    {"inline NUL byte", "ECHO a\0b\r\nPING\r\n", 15},
-    {"inline NUL before CRLF", "PING\0\r\n", 7},
-    {"NUL in multibulk count line", "*1\0\r\n$4\r\nPING\r\n", 17},
-    {"NUL in bulk length line", "*1\r\n$4\0\r\nPING\r\n", 17},
-    {"NUL inside a bulk command name", "*1\r\n$4\r\nPI\0G\r\n", 16},
+    {"inline NUL byte", BIN("ECHO a\0b\r\nPING\r\n")},
+    {"inline NUL before CRLF", BIN("PING\0\r\n")},
+    {"NUL in multibulk count line", BIN("*1\0\r\n$4\r\nPING\r\n")},
+    {"NUL in bulk length line", BIN("*1\r\n$4\0\r\nPING\r\n")},
+    {"NUL inside a bulk command name", BIN("*1\r\n$4\r\nPI\0G\r\n")},
     {"inline unknown command", "FOO bar baz\r\n", 0},
     {"pipelined after an error", "*1\r\n$4\r\nPING\r\n*x\r\n*1\r\n$4\r\nPING\r\n", 0},
 };
