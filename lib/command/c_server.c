@@ -219,6 +219,18 @@ static void cmd_info(em_ctx *c)
 
 /* ------------------------------------------------------------ CONFIG */
 
+void ember__server_cfg_changed(em_server *s)
+{
+    em_evict_cfg ev = {
+        .maxmemory = (uint64_t)s->cfg.maxmemory,
+        .policy = (int)s->cfg.maxmemory_policy,
+        .samples = (int)s->cfg.maxmemory_samples,
+        .lfu_log_factor = (int)s->cfg.lfu_log_factor,
+        .lfu_decay_time = (int)s->cfg.lfu_decay_time,
+    };
+    ember__evict_configure(&s->st, &ev);
+}
+
 /* CONFIG GET parameter [parameter ...] */
 static void cmd_config_get(em_ctx *c)
 {
@@ -288,6 +300,7 @@ static void cmd_config_set(em_ctx *c)
         }
     }
     c->srv->cfg = next;
+    ember__server_cfg_changed(c->srv);
     em_add_ok(c);
 }
 

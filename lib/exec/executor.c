@@ -333,8 +333,11 @@ static int park_request(em_core *c, em_req *r, const em_ctx *x)
 static int retry_request(em_core *c, em_req *r)
 {
     em_ctx x;
+    /* A waiter served after a write is not checked against maxmemory again
+     * (Redis checks a blocking command once, when it arrives). */
     if (r->kind == EM_REQ_CMD) {
-        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, r->so, r->sink, EM_CTX_MAY_BLOCK, &x);
+        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, r->so, r->sink,
+                    EM_CTX_MAY_BLOCK | EM_CTX_NO_EVICT, &x);
         if (x.blocked)
             return 0;
         release_served(c, r);
@@ -343,7 +346,7 @@ static int retry_request(em_core *c, em_req *r)
     em_tree_sink t;
     ember__tree_sink_init(&t);
     run_command(c, r->dbid, r->argc, r->argv, r->argvlen, &ember__tree_sink_ops, &t,
-                EM_CTX_MAY_BLOCK, &x);
+                EM_CTX_MAY_BLOCK | EM_CTX_NO_EVICT, &x);
     if (x.blocked) {
         ember__reply_tree_free(ember__tree_sink_take(&t));
         return 0;
@@ -544,6 +547,9 @@ static void tick(em_core *c)
     /* Active expiry may use 5% of the period; rehashing 1 ms per database. */
     ember__ks_active_expire(st, ember__clock_ms(&st->clock), period_us / 20);
     ember__ks_cron(st, 1000);
+    /* What the per-command eviction left for lack of time (a lowered maxmemory). */
+    if (st->ev.maxmemory)
+        ember__evict_perform(st, ember__clock_ms(&st->clock), period_us / 20);
     expire_waiters(c);
     if (c->srv.bg_step)
         c->srv.bg_step(&c->srv, 0, EM_BG_TICK); /* save rules, finished snapshots */
