@@ -244,9 +244,18 @@ void ember__evict_configure(em_store *st, const em_evict_cfg *cfg)
     st->ev.lfu = ember__policy_is_lfu(cfg->policy);
     if (changed && st->pool) {
         /* Scores of another policy mean nothing now. */
-        pool_free(st, st->pool);
-        st->pool = NULL;
+        for (size_t i = 0; i < st->pool->n; i++)
+            entry_clear(st, &st->pool->e[i]);
+        st->pool->n = 0;
     }
+}
+
+int ember__evict_init(em_store *st)
+{
+    /* Allocated up front: memory taken when the limit is first reached
+     * would itself push the store further over. */
+    st->pool = ember__mem_calloc(&st->mem, sizeof *st->pool);
+    return st->pool ? 0 : -1;
 }
 
 void ember__evict_release(em_store *st)
@@ -299,11 +308,6 @@ int ember__evict_perform(em_store *st, int64_t now_ms, int64_t budget_us)
     if (st->ev.policy == EM_POLICY_NOEVICTION)
         return EM_EVICT_FAIL;
     ember__ks_set_clock(st, now_ms);
-    if (!st->pool) {
-        st->pool = ember__mem_calloc(&st->mem, sizeof *st->pool);
-        if (!st->pool)
-            return EM_EVICT_FAIL;
-    }
     int64_t end = ember__mono_ns() + budget_us * 1000;
     size_t lazy0 = ember__lazyfree_pending(st);
     int random =

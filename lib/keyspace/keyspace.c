@@ -182,8 +182,11 @@ int ember__store_init(em_store *st, const em_alloc_hooks *hooks, int ndb, uint64
         st->dbs[i].id = i;
     }
     st->lazy = lazy_start(&st->mem);
-    if (!st->lazy) {
+    if (!st->lazy || ember__evict_init(st) != 0) {
+        lazy_stop(st->lazy);
+        st->lazy = NULL;
         ember__mem_free(&st->mem, st->dbs);
+        st->dbs = NULL;
         return -1;
     }
     return 0;

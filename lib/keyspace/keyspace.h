@@ -76,7 +76,7 @@ typedef struct em_store {
     uint32_t lru_clock; /* 24-bit seconds clock of the latest lookup; new keys start at it */
     uint32_t lfu_min;   /* Unix minutes of the same moment, for LFU fields (evict.h) */
     em_evict_cfg ev;    /* maxmemory settings (ember__evict_configure) */
-    em_evpool *pool;    /* eviction candidates, allocated on first use */
+    em_evpool *pool;    /* eviction candidates (ember__evict_init) */
     int evict_next_db;  /* round robin of the *-random policies */
 } em_store;
 
@@ -106,6 +106,8 @@ static inline uint32_t ember__ks_fresh_lru(const em_store *st)
 
 /* Applies eviction settings (at open and after CONFIG SET). */
 void ember__evict_configure(em_store *st, const em_evict_cfg *cfg);
+/* Allocates the candidate pool (store init); 0 or -1 on OOM. */
+int ember__evict_init(em_store *st);
 /* Frees the candidate pool (before the store is freed). */
 void ember__evict_release(em_store *st);
 /* The memory eviction compares with maxmemory (see evict.c for what it counts). */
