@@ -247,6 +247,7 @@ static void test_noeviction(void **state)
     ta_expect_error(CMD(db, "INCR", "a"), OOM);
     ta_expect_error(CMD(db, "RPUSH", "l", "z"), OOM);
     ta_expect_error(CMD(db, "SADD", "s", "z"), OOM);
+    assert_int_equal(ember_set(db, "b", 1, "2", 1), EMBER_ENOMEM); /* typed calls */
     /* Nothing changed; reads, deletes and shrinking writes work. */
     ta_expect_bulk(CMD(db, "GET", "a"), "1");
     ta_expect_int(CMD(db, "EXISTS", "b"), 0);
