@@ -332,9 +332,11 @@ void em_err_nokey(em_ctx *c)
     em_add_error(c, "ERR no such key");
 }
 
+const char ember__oom_msg[] = "OOM command not allowed when used memory > 'maxmemory'.";
+
 void em_err_oom(em_ctx *c)
 {
-    em_add_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
+    em_add_error(c, ember__oom_msg);
 }
 
 void em_err_arity(em_ctx *c)

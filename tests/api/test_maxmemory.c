@@ -270,6 +270,48 @@ static void test_noeviction(void **state)
     assert_int_equal(ember_db_close(db), EMBER_OK);
 }
 
+/* An atomic batch is MULTI/EXEC: a denyoom command that cannot get memory
+ * is refused as at queue time and the whole batch aborts (Redis: the OOM
+ * error at queue time, then EXECABORT); a batch of reads and deletes runs. */
+static void test_atomic_batch_oom(void **state)
+{
+    (void)state;
+    ember_db *db = ta_open(EMBER_MODE_EXECUTOR, TA_T0, 0, NULL, NULL);
+    ta_expect_ok(CMD(db, "SET", "a", "1"));
+    config(db, "maxmemory", "1");
+    ember_batch *b;
+    assert_int_equal(ember_batch_new(&b), EMBER_OK);
+    const char *c1[] = {"DEL", "a"}, *c2[] = {"SET", "b", "2"}, *c3[] = {"GET", "a"};
+    assert_int_equal(ember_batch_add(b, 2, c1, NULL), EMBER_OK);
+    assert_int_equal(ember_batch_add(b, 3, c2, NULL), EMBER_OK);
+    assert_int_equal(ember_batch_add(b, 2, c3, NULL), EMBER_OK);
+    assert_int_equal(ember_batch_exec(db, b, EMBER_BATCH_ATOMIC), EMBER_EABORT);
+    char buf[256];
+    ta_fmt(ember_batch_reply(b, 0), buf, sizeof buf);
+    assert_string_equal(buf, "-EXECABORT Transaction discarded because of previous errors.");
+    ta_fmt(ember_batch_reply(b, 1), buf, sizeof buf);
+    assert_string_equal(buf, "-" OOM);
+    ta_expect_bulk(CMD(db, "GET", "a"), "1"); /* nothing ran */
+    /* Without the SET it runs. */
+    ember_batch_clear(b);
+    assert_int_equal(ember_batch_add(b, 2, c3, NULL), EMBER_OK);
+    assert_int_equal(ember_batch_add(b, 2, c1, NULL), EMBER_OK);
+    assert_int_equal(ember_batch_exec(db, b, EMBER_BATCH_ATOMIC), EMBER_OK);
+    ta_fmt(ember_batch_reply(b, 1), buf, sizeof buf);
+    assert_string_equal(buf, ":1");
+    /* Not atomic: each command on its own. */
+    ember_batch_clear(b);
+    assert_int_equal(ember_batch_add(b, 3, c2, NULL), EMBER_OK);
+    assert_int_equal(ember_batch_add(b, 2, c3, NULL), EMBER_OK);
+    assert_int_equal(ember_batch_exec(db, b, 0), EMBER_OK);
+    ta_fmt(ember_batch_reply(b, 0), buf, sizeof buf);
+    assert_string_equal(buf, "-" OOM);
+    ta_fmt(ember_batch_reply(b, 1), buf, sizeof buf);
+    assert_string_equal(buf, "(nil)");
+    ember_batch_free(b);
+    assert_int_equal(ember_db_close(db), EMBER_OK);
+}
+
 static void test_lower_maxmemory(void **state)
 {
     (void)state;
@@ -396,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_volatile_never_persistent),
         cmocka_unit_test(test_lfu_hot_set),
         cmocka_unit_test(test_noeviction),
+        cmocka_unit_test(test_atomic_batch_oom),
         cmocka_unit_test(test_lower_maxmemory),
         cmocka_unit_test(test_object_freq_idletime),
         cmocka_unit_test(test_aof_del),
