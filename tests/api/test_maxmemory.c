@@ -262,6 +262,8 @@ static void test_noeviction(void **state)
     assert_non_null(strstr(s, "maxmemory:1\r\n"));
     assert_non_null(strstr(s, "maxmemory_human:1B\r\n"));
     assert_non_null(strstr(s, "used_memory_human:"));
+    assert_non_null(strstr(s, "\r\nused_memory_rss:"));
+    assert_non_null(strstr(s, "\r\nmem_fragmentation_ratio:"));
     ember_reply_free(r);
     /* Back under a limit: writes work again. */
     config(db, "maxmemory", "1gb");
