@@ -111,6 +111,20 @@ static void bytes_human(char *buf, size_t cap, uint64_t n)
     snprintf(buf, cap, "%.2f%c", d, units[u]);
 }
 
+/* The process's resident set size (the host's, all of it: ember is a
+ * library), from /proc/self/statm; 0 where that is not available. */
+static size_t process_rss(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long pages = 0, rss = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%llu %llu", &pages, &rss) != 2)
+        rss = 0;
+    fclose(f);
+    return (size_t)(rss * (unsigned long long)sysconf(_SC_PAGESIZE));
+}
+
 static int section_wanted(em_ctx *c, const char *name, int is_default)
 {
     if (c->argc == 1)
@@ -153,21 +167,29 @@ static void cmd_info(em_ctx *c)
         sections++;
     }
     if (section_wanted(c, "memory", 1)) {
-        size_t used = ember__mem_used(&st->mem);
+        /* used_memory is what the store allocated (see lib/keyspace/evict.c for
+         * what that covers): the figure maxmemory is compared with. RSS is
+         * the whole host process's, so the fragmentation ratio is only
+         * meaningful when the database is most of the process. */
+        size_t used = ember__mem_used(&st->mem), rss = process_rss();
         size_t peak = atomic_load_explicit(&st->mem.peak, memory_order_relaxed);
+        char h4[32];
         bytes_human(h1, sizeof h1, used);
         bytes_human(h2, sizeof h2, peak);
         bytes_human(h3, sizeof h3, (uint64_t)s->cfg.maxmemory);
+        bytes_human(h4, sizeof h4, rss);
         char pol[64];
         ember__settings_format(&s->cfg, (size_t)ember__settings_find("maxmemory-policy", 16), pol,
                                sizeof pol);
         sb_printf(&b,
                   "%s# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\n"
+                  "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n"
                   "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\nmaxmemory:%lld\r\n"
-                  "maxmemory_human:%s\r\nmaxmemory_policy:%s\r\nmem_allocator:libc\r\n"
+                  "maxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
+                  "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n"
                   "lazyfree_pending_objects:%zu\r\n",
-                  sections ? "\r\n" : "", used, h1, peak, h2, (long long)s->cfg.maxmemory, h3, pol,
-                  ember__lazyfree_pending(st));
+                  sections ? "\r\n" : "", used, h1, rss, h4, peak, h2, (long long)s->cfg.maxmemory,
+                  h3, pol, used ? (double)rss / (double)used : 0.0, ember__lazyfree_pending(st));
         sections++;
     }
     if (section_wanted(c, "persistence", 1)) {
@@ -218,6 +240,18 @@ static void cmd_info(em_ctx *c)
 }
 
 /* ------------------------------------------------------------ CONFIG */
+
+void ember__server_cfg_changed(em_server *s)
+{
+    em_evict_cfg ev = {
+        .maxmemory = (uint64_t)s->cfg.maxmemory,
+        .policy = (int)s->cfg.maxmemory_policy,
+        .samples = (int)s->cfg.maxmemory_samples,
+        .lfu_log_factor = (int)s->cfg.lfu_log_factor,
+        .lfu_decay_time = (int)s->cfg.lfu_decay_time,
+    };
+    ember__evict_configure(&s->st, &ev);
+}
 
 /* CONFIG GET parameter [parameter ...] */
 static void cmd_config_get(em_ctx *c)
@@ -288,6 +322,7 @@ static void cmd_config_set(em_ctx *c)
         }
     }
     c->srv->cfg = next;
+    ember__server_cfg_changed(c->srv);
     em_add_ok(c);
 }
 
