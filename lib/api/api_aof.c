@@ -36,6 +36,8 @@ static int policy_ok(int p)
            p == EMBER_AOF_NO;
 }
 
+static const char *bgrewriteaof_hook(em_server *srv);
+
 static int install_fn(ember_db *db, void *ud)
 {
     em_server *srv = &db->box->core.srv;
@@ -45,11 +47,13 @@ static int install_fn(ember_db *db, void *ud)
     if (ember__aof_policy(a) < 0)
         ember__aof_set_policy(a, (int)srv->cfg.appendfsync);
     ember__aof_install(a, srv);
+    srv->aof_rewrite_bg = bgrewriteaof_hook;
     return EMBER_OK;
 }
 
 static int uninstall_fn(ember_db *db, void *ud)
 {
+    db->box->core.srv.aof_rewrite_bg = NULL;
     ember__aof_uninstall(ud, &db->box->core.srv);
     return EMBER_OK;
 }
@@ -243,7 +247,14 @@ static int rewrite_common(ember_db *db, int fd, int by_path)
 {
     em_box *b = db->box;
     em_core *c = &b->core;
-    pthread_mutex_lock(&aof_mu);
+    /* On the executor (BGREWRITEAOF) the mutex may be held by a thread
+     * that waits for the executor (attach, detach): never wait for it. */
+    if (ember__core_on_executor(c)) {
+        if (pthread_mutex_trylock(&aof_mu) != 0)
+            return EMBER_EBUSY;
+    } else {
+        pthread_mutex_lock(&aof_mu);
+    }
     struct em_aof_ref *ref = b->aof;
     if (!ref || ref->rewriting) {
         pthread_mutex_unlock(&aof_mu);
@@ -295,6 +306,40 @@ static int rewrite_common(ember_db *db, int fd, int by_path)
     ref_drop(ref);
     pthread_mutex_unlock(&aof_mu);
     return rc;
+}
+
+/*
+ * BGREWRITEAOF. The command runs on the executor, which does the whole
+ * rewrite before it replies (as ember_aof_rewrite_path from a closure
+ * would): the snapshot is serialized there, so other callers wait as
+ * under SAVE, but every step, and the crash safety, is that of
+ * ember_aof_rewrite_path. Only a log opened by path can be rewritten: a
+ * log attached by descriptor names no file to replace.
+ */
+static const char *bgrewriteaof_hook(em_server *srv)
+{
+    em_core *c = (em_core *)((char *)srv - offsetof(em_core, srv));
+    em_box *b = (em_box *)((char *)c - offsetof(em_box, core));
+    struct ember_db h = {EM_DB_MAGIC, 0, 0, b};
+    if (pthread_mutex_trylock(&aof_mu) != 0)
+        return "ERR Background append only file rewriting already in progress";
+    int by_path = b->aof && b->aof->name;
+    int busy = b->aof && b->aof->rewriting;
+    pthread_mutex_unlock(&aof_mu);
+    if (busy)
+        return "ERR Background append only file rewriting already in progress";
+    if (!by_path)
+        return "ERR the append log was attached by descriptor: rewrite it with "
+               "ember_aof_rewrite()";
+    atomic_store(&srv->aof_rewriting, 1);
+    int rc = rewrite_common(&h, -1, 1);
+    atomic_store(&srv->aof_rewriting, 0);
+    atomic_store(&srv->aof_last_rewrite_ok, rc == EMBER_OK);
+    if (rc == EMBER_OK)
+        atomic_fetch_add(&srv->aof_rewrites, 1);
+    if (rc == EMBER_EBUSY)
+        return "ERR Background save already in progress: retry BGREWRITEAOF when it ends";
+    return rc == EMBER_OK ? NULL : "ERR append only file rewrite failed";
 }
 
 EMBER_API int ember_aof_rewrite(ember_db *db, int fd)

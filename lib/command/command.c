@@ -15,6 +15,8 @@
 #define CMD_SLOTS 1024 /* power of two, well above the number of commands */
 
 static const em_cmd *slots[CMD_SLOTS];
+static const em_cmd *order[CMD_SLOTS]; /* registration order, for COMMAND */
+static size_t ncmds;
 
 /* ASCII case folding: command names are ASCII, and Redis compares them
  * case-insensitively in the C locale. (tolower() goes through the locale's
@@ -52,6 +54,8 @@ void ember__cmd_register(const em_cmd *const *modules, size_t nmodules)
             while (slots[i])
                 i = (i + 1) & (CMD_SLOTS - 1);
             slots[i] = c;
+            assert(ncmds < CMD_SLOTS);
+            order[ncmds++] = c;
         }
     }
 }
@@ -67,6 +71,16 @@ const em_cmd *ember__cmd_lookup(const char *name, size_t len)
         i = (i + 1) & (CMD_SLOTS - 1);
     }
     return NULL;
+}
+
+size_t ember__cmd_count(void)
+{
+    return ncmds;
+}
+
+const em_cmd *ember__cmd_nth(size_t i)
+{
+    return i < ncmds ? order[i] : NULL;
 }
 
 void ember__cmd_fullname(const em_cmd *parent, const em_cmd *cmd, char *buf, size_t cap)
@@ -115,7 +129,9 @@ const em_cmd *ember__cmd_resolve_known(em_ctx *c, const em_cmd *cmd)
         reply_unknown(c);
         return NULL;
     }
-    if (cmd->subcmds) {
+    if (cmd->subcmds && !(c->argc == 1 && cmd->proc)) {
+        /* A container runs its own handler only without a subcommand
+         * (COMMAND alone lists every command). */
         if (c->argc == 1) {
             c->cmd = cmd;
             em_err_arity(c);

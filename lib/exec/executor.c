@@ -544,6 +544,7 @@ static void tick(em_core *c)
     /* Active expiry may use 5% of the period; rehashing 1 ms per database. */
     ember__ks_active_expire(st, ember__clock_ms(&st->clock), period_us / 20);
     ember__ks_cron(st, 1000);
+    ember__info_sample(&c->srv);
     expire_waiters(c);
     if (c->srv.bg_step)
         c->srv.bg_step(&c->srv, 0, EM_BG_TICK); /* save rules, finished snapshots */
