@@ -38,16 +38,22 @@ static int policy_ok(int p)
 
 static const char *bgrewriteaof_hook(em_server *srv);
 
+/* Executor: the log takes the configured policy unless it has one, starts
+ * logging, and BGREWRITEAOF can rewrite it. */
+static void install_log(em_aof *a, em_server *srv)
+{
+    if (ember__aof_policy(a) < 0)
+        ember__aof_set_policy(a, (int)srv->cfg.appendfsync);
+    ember__aof_install(a, srv);
+    srv->aof_rewrite_bg = bgrewriteaof_hook;
+}
+
 static int install_fn(ember_db *db, void *ud)
 {
     em_server *srv = &db->box->core.srv;
     if (srv->log)
         return EMBER_EBUSY;
-    em_aof *a = ud;
-    if (ember__aof_policy(a) < 0)
-        ember__aof_set_policy(a, (int)srv->cfg.appendfsync);
-    ember__aof_install(a, srv);
-    srv->aof_rewrite_bg = bgrewriteaof_hook;
+    install_log(ud, srv);
     return EMBER_OK;
 }
 
@@ -582,9 +588,7 @@ static int open_fn(ember_db *db, void *ud)
         return EMBER_ENOMEM;
     }
     j->fd = -1; /* the log's now */
-    if (ember__aof_policy(j->a) < 0)
-        ember__aof_set_policy(j->a, (int)srv->cfg.appendfsync);
-    ember__aof_install(j->a, srv);
+    install_log(j->a, srv);
     return EMBER_OK;
 }
 
