@@ -270,15 +270,17 @@ static void info_stats(info_ctx *x)
         "expired_stale_perc:%.2f\r\nevicted_keys:%llu\r\nevicted_clients:0\r\n"
         "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:0\r\n"
         "pubsub_patterns:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
+        "unexpected_error_replies:0\r\ntotal_error_replies:%llu\r\n"
         "expire_cycles:%llu\r\nexecutor_batches:%llu\r\nexecutor_requests:%llu\r\n"
         "executor_parks:%llu\r\nexecutor_queue_stalls:%llu\r\n",
         (long long)atomic_load_explicit(&s->net_connections_total, memory_order_relaxed),
         (unsigned long long)st->stats.total_commands, (unsigned long long)ops,
         (unsigned long long)st->stats.expired_keys, (double)st->stats.expired_stale_perc / 100.0,
         (unsigned long long)st->stats.evicted_keys, (unsigned long long)st->stats.keyspace_hits,
-        (unsigned long long)st->stats.keyspace_misses, (unsigned long long)st->stats.expire_cycles,
-        (unsigned long long)s->exec_batches, (unsigned long long)s->exec_requests,
-        (unsigned long long)s->exec_parks, (unsigned long long)s->exec_stalls);
+        (unsigned long long)st->stats.keyspace_misses, (unsigned long long)s->total_error_replies,
+        (unsigned long long)st->stats.expire_cycles, (unsigned long long)s->exec_batches,
+        (unsigned long long)s->exec_requests, (unsigned long long)s->exec_parks,
+        (unsigned long long)s->exec_stalls);
 }
 
 static void info_replication(info_ctx *x)
@@ -317,10 +319,27 @@ static void info_cpu(info_ctx *x)
               tv_s(children.ru_utime), tv_s(thread.ru_stime), tv_s(thread.ru_utime));
 }
 
-/* Sections without fields in ember (no modules; error counts not kept). */
+/* Sections without fields in ember (no modules). */
 static void info_empty(info_ctx *x)
 {
     (void)x;
+}
+
+static int errstat_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct em_errstat *)a)->code, ((const struct em_errstat *)b)->code);
+}
+
+/* errorstat_<code>:count=<n>, codes in byte order (as Redis lists them). */
+static void info_errorstats(info_ctx *x)
+{
+    em_server *s = x->c->srv;
+    struct em_errstat sorted[EM_ERRSTATS_MAX];
+    memcpy(sorted, s->errstats, s->nerrstats * sizeof sorted[0]);
+    qsort(sorted, s->nerrstats, sizeof sorted[0], errstat_cmp);
+    for (size_t i = 0; i < s->nerrstats; i++)
+        sb_printf(x->b, "errorstat_%s:count=%llu\r\n", sorted[i].code,
+                  (unsigned long long)sorted[i].count);
 }
 
 static void info_cluster(info_ctx *x)
@@ -351,7 +370,7 @@ static const struct info_section {
     {"replication", "Replication", 1, info_replication},
     {"cpu", "CPU", 1, info_cpu},
     {"modules", "Modules", 1, info_empty},
-    {"errorstats", "Errorstats", 1, info_empty},
+    {"errorstats", "Errorstats", 1, info_errorstats},
     {"cluster", "Cluster", 1, info_cluster},
     {"keyspace", "Keyspace", 1, info_keyspace},
 };
@@ -473,6 +492,8 @@ static void cmd_config_set(em_ctx *c)
 static void cmd_config_resetstat(em_ctx *c)
 {
     memset(&c->st->stats, 0, sizeof c->st->stats);
+    c->srv->total_error_replies = 0;
+    c->srv->nerrstats = 0;
     c->srv->exec_batches = c->srv->exec_requests = c->srv->exec_parks = c->srv->exec_stalls = 0;
     em_add_ok(c);
 }

@@ -259,9 +259,32 @@ void em_add_bulk_ll(em_ctx *c, long long v)
     c->so->bulk(c->sink, buf, n);
 }
 
+/* Counts an error reply under its code, the first word (Redis's
+ * errorstats: "ERR", "WRONGTYPE"...). A linear search: the table holds a
+ * handful of codes, and errors are not the fast path. */
+static void count_error(em_server *s, const char *msg, size_t n)
+{
+    size_t cl = 0;
+    while (cl < n && cl < 31 && msg[cl] != ' ')
+        cl++;
+    s->total_error_replies++;
+    for (size_t i = 0; i < s->nerrstats; i++) {
+        if (strlen(s->errstats[i].code) == cl && memcmp(s->errstats[i].code, msg, cl) == 0) {
+            s->errstats[i].count++;
+            return;
+        }
+    }
+    if (s->nerrstats < EM_ERRSTATS_MAX) {
+        memcpy(s->errstats[s->nerrstats].code, msg, cl);
+        s->errstats[s->nerrstats].code[cl] = '\0';
+        s->errstats[s->nerrstats++].count = 1;
+    }
+}
+
 void em_add_error(em_ctx *c, const char *msg)
 {
     size_t n = strlen(msg);
+    count_error(c->srv, msg, n);
     c->so->error(c->sink, ember__error_code_for(msg, n), msg, n);
 }
 
@@ -292,6 +315,7 @@ void em_add_errorf(em_ctx *c, const char *fmt, ...)
     for (int i = 0; i < n; i++)
         if (buf[i] == '\r' || buf[i] == '\n')
             buf[i] = ' ';
+    count_error(c->srv, buf, (size_t)n);
     c->so->error(c->sink, ember__error_code_for(buf, (size_t)n), buf, (size_t)n);
     if (buf != small)
         free(buf);

@@ -42,6 +42,8 @@ typedef struct em_log_ops {
     int64_t (*gather)(void *ud, size_t *expect);
 } em_log_ops;
 
+#define EM_ERRSTATS_MAX 64
+
 /* The server-side state a store's commands share. */
 typedef struct em_server {
     em_store st;
@@ -95,6 +97,15 @@ typedef struct em_server {
     int64_t ops_sample_ns;
     uint64_t ops_last_cmds;
     int ops_idx;
+    /* Error replies by code (the message's first word), for INFO
+     * errorstats and total_error_replies; executor thread. Codes beyond
+     * EM_ERRSTATS_MAX distinct ones are counted in the total only. */
+    uint64_t total_error_replies;
+    size_t nerrstats;
+    struct em_errstat {
+        char code[32];
+        uint64_t count;
+    } errstats[EM_ERRSTATS_MAX];
 } em_server;
 
 /* Takes an instantaneous_ops_per_sec sample if 100 ms have passed

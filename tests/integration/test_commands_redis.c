@@ -572,6 +572,29 @@ static void test_info_keyspace_exact(void **state)
     tc_resp_free(r);
 }
 
+/* Errors counted by code, as Redis: same lines, same INFO errorstats. */
+static void test_info_errorstats(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "CONFIG RESETSTAT", "SET s hello", "INCR s",       "LPUSH s x",     "HGET s f",
+        "NOSUCHCMD a",      "GET",         "EXPIRE s abc", "SET s v NX XX",
+    };
+    for (size_t i = 0; i < EM_TEST_LEN(lines); i++) {
+        tc_resp_free(line_cmd(0, lines[i]));
+        tc_resp_free(line_cmd(1, lines[i]));
+    }
+    tc_resp *e = line_cmd(0, "INFO errorstats"), *r = line_cmd(1, "INFO errorstats");
+    assert_string_equal(e->str, "# Errorstats\r\nerrorstat_ERR:count=5\r\n"
+                                "errorstat_WRONGTYPE:count=2\r\n");
+    assert_string_equal(e->str, r->type == TC_RESP_VERBATIM ? r->str + 4 : r->str);
+    tc_resp_free(e);
+    tc_resp_free(r);
+    ember_reply *st = ta_cmd_line(edb, "INFO stats");
+    assert_non_null(strstr(ember_reply_str(st, NULL), "\r\ntotal_error_replies:7\r\n"));
+    ember_reply_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_info_sections_and_order),
         cmocka_unit_test(test_info_arguments),
         cmocka_unit_test(test_info_keyspace_exact),
+        cmocka_unit_test(test_info_errorstats),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
