@@ -61,10 +61,10 @@ static void debug_set_active_expire(em_ctx *c)
 
 /*
  * DEBUG OBJECT key. serializedlength is the length of the value as ember's
- * RDB writer serializes it (type byte excluded, as Redis counts): ember writes
- * the plain RDB types (a list as its elements, not as listpack blobs), so the
- * number may differ from Redis's for the same value. The address is the
- * object's; refcount, lru and idle as OBJECT REFCOUNT/IDLETIME report them.
+ * RDB writer serializes it (type byte excluded, as Redis counts): the same
+ * bytes as Redis's for the same value, except strings Redis would
+ * LZF-compress (ember's writer does not). The address is the object's;
+ * refcount, lru and idle as OBJECT REFCOUNT/IDLETIME report them.
  */
 static void debug_object(em_ctx *c)
 {
