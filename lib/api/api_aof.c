@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../persist/aof.h"
@@ -314,38 +315,84 @@ static int rewrite_common(ember_db *db, int fd, int by_path)
     return rc;
 }
 
+/* The end of a BGREWRITEAOF rewrite, for INFO persistence: the outcome is
+ * published before aof_rewrite_in_progress drops to 0. */
+static void bg_rewrite_done(em_server *srv, int rc)
+{
+    atomic_store(&srv->aof_last_rewrite_ok, rc == EMBER_OK);
+    if (rc == EMBER_OK)
+        atomic_fetch_add(&srv->aof_rewrites, 1);
+    atomic_store(&srv->aof_rewriting, 0);
+}
+
+static void *bg_rewrite_main(void *arg)
+{
+    em_box *b = arg;
+    struct ember_db h = {EM_DB_MAGIC, 0, 0, b};
+    bg_rewrite_done(&b->core.srv, rewrite_common(&h, -1, 1));
+    /* The last touch of the box: ember_db_close waits for this. */
+    atomic_fetch_sub(&b->bg_rewrites, 1);
+    return NULL;
+}
+
+void ember__aof_bg_drain(em_box *b)
+{
+    struct timespec ms = {0, 1000000};
+    while (atomic_load(&b->bg_rewrites) > 0)
+        nanosleep(&ms, NULL);
+}
+
 /*
- * BGREWRITEAOF. The command runs on the executor, which does the whole
- * rewrite before it replies (as ember_aof_rewrite_path from a closure
- * would): the snapshot is serialized there, so other callers wait as
- * under SAVE, but every step, and the crash safety, is that of
- * ember_aof_rewrite_path. Only a log opened by path can be rewritten: a
- * log attached by descriptor names no file to replace.
+ * BGREWRITEAOF (on the executor). Only a log opened by path can be
+ * rewritten: a log attached by descriptor names no file to replace. The
+ * rewrite is ember_aof_rewrite_path's, run by a thread of its own, so the
+ * command replies at once and the executor goes on serving (it serializes
+ * the snapshot between batches); ember_db_close waits for the thread. In
+ * inline mode there is no executor to hand the work to: the rewrite is done
+ * before the reply.
  */
 static const char *bgrewriteaof_hook(em_server *srv)
 {
+    static const char *const running = "ERR Background append only file rewriting already in "
+                                       "progress";
     em_core *c = (em_core *)((char *)srv - offsetof(em_core, srv));
     em_box *b = (em_box *)((char *)c - offsetof(em_box, core));
-    struct ember_db h = {EM_DB_MAGIC, 0, 0, b};
+    if (atomic_load(&srv->aof_rewriting))
+        return running;
     if (pthread_mutex_trylock(&aof_mu) != 0)
-        return "ERR Background append only file rewriting already in progress";
+        return running; /* an attach, detach or rewrite holds it */
     int by_path = b->aof && b->aof->name;
     int busy = b->aof && b->aof->rewriting;
     pthread_mutex_unlock(&aof_mu);
     if (busy)
-        return "ERR Background append only file rewriting already in progress";
+        return running;
     if (!by_path)
         return "ERR the append log was attached by descriptor: rewrite it with "
                "ember_aof_rewrite()";
-    atomic_store(&srv->aof_rewriting, 1);
-    int rc = rewrite_common(&h, -1, 1);
-    atomic_store(&srv->aof_rewriting, 0);
-    atomic_store(&srv->aof_last_rewrite_ok, rc == EMBER_OK);
-    if (rc == EMBER_OK)
-        atomic_fetch_add(&srv->aof_rewrites, 1);
-    if (rc == EMBER_EBUSY)
+    if (ember__snap_busy(srv))
         return "ERR Background save already in progress: retry BGREWRITEAOF when it ends";
-    return rc == EMBER_OK ? NULL : "ERR append only file rewrite failed";
+    atomic_store(&srv->aof_rewriting, 1);
+    if (c->mode == EMBER_MODE_INLINE) {
+        struct ember_db h = {EM_DB_MAGIC, 0, 0, b};
+        int rc = rewrite_common(&h, -1, 1);
+        bg_rewrite_done(srv, rc);
+        return rc == EMBER_OK ? NULL : "ERR append only file rewrite failed";
+    }
+    atomic_fetch_add(&b->bg_rewrites, 1);
+    pthread_attr_t attr;
+    pthread_t t;
+    int err = pthread_attr_init(&attr);
+    if (!err) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        err = pthread_create(&t, &attr, bg_rewrite_main, b);
+        pthread_attr_destroy(&attr);
+    }
+    if (err) {
+        atomic_fetch_sub(&b->bg_rewrites, 1);
+        atomic_store(&srv->aof_rewriting, 0);
+        return "ERR Can't start the append only file rewrite thread";
+    }
+    return NULL;
 }
 
 EMBER_API int ember_aof_rewrite(ember_db *db, int fd)

@@ -101,8 +101,39 @@ static long long info_field(ember_db *db, const char *name)
     return v;
 }
 
+static int info_has(ember_db *db, const char *line)
+{
+    ember_reply *r = ta_cmd_line(db, "INFO persistence");
+    int has = strstr(ember_reply_str(r, NULL), line) != NULL;
+    ember_reply_free(r);
+    return has;
+}
+
+/* Polls INFO until the background rewrite has ended. */
+static void wait_rewrites(ember_db *db, long long n)
+{
+    int64_t t0 = mono_ms();
+    while ((info_field(db, "aof_rewrites") != n || info_field(db, "aof_rewrite_in_progress")) &&
+           mono_ms() - t0 < 10000)
+        sleep_ms(5);
+    assert_int_equal(info_field(db, "aof_rewrites"), n);
+    assert_int_equal(info_field(db, "aof_rewrite_in_progress"), 0);
+}
+
+static void reopen_and_check(const char *dir, const char *want_a)
+{
+    ember_db *db2 = ta_open(EMBER_MODE_EXECUTOR, -1, 0, NULL, NULL);
+    assert_int_equal(
+        ember_aof_open_path(db2, dir, "log.aof", EMBER_AOF_ALWAYS, EMBER_AOF_LOAD_STRICT, NULL),
+        EMBER_OK);
+    const ta_step steps[] = {{"GET a", want_a}, {"LRANGE l 0 -1", "*[$x|$y]"}};
+    ta_script(db2, steps, 2);
+    ember_db_close(db2);
+}
+
 /* BGREWRITEAOF: an error without a log or with one attached by descriptor;
- * with a log opened by path, a rewrite that keeps every write. */
+ * with a log opened by path, a rewrite in the background that keeps every
+ * write, also the ones made while it runs. */
 static void test_bgrewriteaof(void **state)
 {
     (void)state;
@@ -111,6 +142,7 @@ static void test_bgrewriteaof(void **state)
     ember_db *db = ta_open(EMBER_MODE_EXECUTOR, -1, 0, NULL, NULL);
     SCRIPT(db, {"BGREWRITEAOF", "-ERR no append only file is attached: open one with "
                                 "ember_aof_open_path() first"});
+    assert_true(info_has(db, "\r\naof_last_bgrewrite_status:ok\r\n"));
     char path[512];
     snprintf(path, sizeof path, "%s/fd.aof", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -127,17 +159,28 @@ static void test_bgrewriteaof(void **state)
     assert_int_equal(info_field(db, "aof_rewrites"), 0);
     SCRIPT(db, {"BGREWRITEAOF", "+Background append only file rewriting started"},
            {"INCR a", ":3"});
-    assert_int_equal(info_field(db, "aof_rewrites"), 1);
-    assert_int_equal(info_field(db, "aof_rewrite_in_progress"), 0);
+    wait_rewrites(db, 1);
+    SCRIPT(db, {"INCR a", ":4"});
+    assert_true(info_has(db, "\r\naof_last_bgrewrite_status:ok\r\n"));
     ember_db_close(db);
+    reopen_and_check(dir, "$4");
 
-    /* The rewritten log holds everything. */
-    ember_db *db2 = ta_open(EMBER_MODE_EXECUTOR, -1, 0, NULL, NULL);
-    assert_int_equal(
-        ember_aof_open_path(db2, dir, "log.aof", EMBER_AOF_ALWAYS, EMBER_AOF_LOAD_STRICT, NULL),
-        EMBER_OK);
-    SCRIPT(db2, {"GET a", "$3"}, {"LRANGE l 0 -1", "*[$x|$y]"});
-    ember_db_close(db2);
+    /* Closing right after BGREWRITEAOF waits for the rewrite. */
+    db = ta_open(EMBER_MODE_EXECUTOR, -1, 0, NULL, NULL);
+    assert_int_equal(ember_aof_open_path(db, dir, "log.aof", EMBER_AOF_ALWAYS, 0, NULL), EMBER_OK);
+    SCRIPT(db, {"BGREWRITEAOF", "+Background append only file rewriting started"},
+           {"INCR a", ":5"});
+    ember_db_close(db);
+    reopen_and_check(dir, "$5");
+
+    /* Inline mode: the rewrite is done when the reply comes. */
+    db = ta_open(EMBER_MODE_INLINE, -1, 0, NULL, NULL);
+    assert_int_equal(ember_aof_open_path(db, dir, "log.aof", EMBER_AOF_ALWAYS, 0, NULL), EMBER_OK);
+    SCRIPT(db, {"BGREWRITEAOF", "+Background append only file rewriting started"});
+    assert_int_equal(info_field(db, "aof_rewrites"), 1);
+    SCRIPT(db, {"INCR a", ":6"});
+    ember_db_close(db);
+    reopen_and_check(dir, "$6");
     snprintf(path, sizeof path, "rm -rf '%s'", dir);
     assert_int_equal(system(path), 0);
 }
