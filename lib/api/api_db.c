@@ -220,6 +220,7 @@ EMBER_API int ember_db_close(ember_db *db)
     if (ember__core_on_executor(&b->core))
         return EMBER_EMISUSE;
     if (db->is_root) {
+        ember__aof_bg_drain(b);    /* a BGREWRITEAOF needs the executor to finish */
         ember__aof_detach_all(db); /* written and synced before the executor stops */
         ember__core_close(&b->core);
         ember__persist_shutdown(&b->core.srv); /* a snapshot in flight is abandoned */

@@ -584,6 +584,7 @@ static void tick(em_core *c)
     /* What the per-command eviction left for lack of time (a lowered maxmemory). */
     if (st->ev.maxmemory)
         ember__evict_perform(st, ember__clock_ms(&st->clock), period_us / 20);
+    ember__info_sample(&c->srv);
     expire_waiters(c);
     if (c->srv.bg_step)
         c->srv.bg_step(&c->srv, 0, EM_BG_TICK); /* save rules, finished snapshots */

@@ -734,17 +734,26 @@ static void cmd_object_idletime(em_ctx *c)
                         "will take some time to adjust.");
         return;
     }
+    em_add_int(c, ember__key_idle_s(c, o));
+}
+
+int64_t ember__key_idle_s(em_ctx *c, const em_obj *o)
+{
     /* The 24-bit seconds clock wraps every ~194 days; Redis's arithmetic. */
     uint32_t now = (uint32_t)(em_now(c) / 1000) & EM_LRU_CLOCK_MAX;
-    em_add_int(c, (int64_t)(ember__lru_idle_ms(now, ember__obj_lru(o)) / 1000));
+    return (int64_t)(ember__lru_idle_ms(now, ember__obj_lru(o)) / 1000);
 }
 
 /* OBJECT REFCOUNT key */
 static void cmd_object_refcount(em_ctx *c)
 {
     em_obj *o = object_lookup(c);
-    if (!o)
-        return;
+    if (o)
+        em_add_int(c, ember__key_refcount(c, o));
+}
+
+int64_t ember__key_refcount(const em_ctx *c, const em_obj *o)
+{
     /* Redis shares the integers 0..9999 unless maxmemory is set with an LRU
      * or LFU policy; a shared object reports INT_MAX. Ember has no shared
      * objects, so it reports what Redis would for the same value. */
@@ -754,7 +763,7 @@ static void cmd_object_refcount(em_ctx *c)
     int shared = ember__obj_type(o) == EM_T_STRING && ember__obj_enc(o) == EM_ENC_INT &&
                  !ember__obj_unshared(o) && ember__obj_int(o) >= 0 &&
                  ember__obj_int(o) < SHARED_INTEGERS && (c->srv->cfg.maxmemory == 0 || !lru_lfu);
-    em_add_int(c, shared ? SHARED_REFCOUNT : 1);
+    return shared ? SHARED_REFCOUNT : 1;
 }
 
 /* OBJECT HELP */
