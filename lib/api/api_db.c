@@ -180,6 +180,7 @@ EMBER_API int ember_db_open(const ember_config *cfg, ember_db **out)
         free(h);
         return EMBER_ENOMEM;
     }
+    ember__server_cfg_changed(srv);
     srv->start_us = ember__clock_us(&srv->st.clock);
     srv->start_mono_ns = ember__mono_ns();
     srv->inline_mode = cfg->mode == EMBER_MODE_INLINE;

@@ -186,11 +186,32 @@ static void call_logged(em_ctx *c, const em_cmd *cmd)
     s->log->end(s->log_ud);
 }
 
+/*
+ * maxmemory, as Redis's processCommand: before any command, evict until used
+ * memory is under the limit; if that is impossible, a command that may grow
+ * memory (EM_CMD_DENYOOM) is refused and changes nothing, while reads and
+ * deletes still run. Returns 1 if the command was refused (it replied).
+ */
+static int oom_refused(em_ctx *c, const em_cmd *cmd)
+{
+    /* 500 us per command, Redis's default (maxmemory-eviction-tenacity 10);
+     * the timer continues what is left. */
+    int r = ember__evict_perform(c->st, em_now(c), 500);
+    if (r == EM_EVICT_FAIL && (cmd->flags & EM_CMD_DENYOOM)) {
+        em_err_oom(c);
+        return 1;
+    }
+    return 0;
+}
+
 void ember__cmd_call(em_ctx *c, const em_cmd *cmd)
 {
     c->cmd = cmd;
     c->now = -1;
     c->blocked = 0;
+    if (EM_UNLIKELY(c->st->ev.maxmemory != 0) && !(c->flags & EM_CTX_NO_EVICT) &&
+        oom_refused(c, cmd))
+        return;
     if (EM_UNLIKELY(c->srv->log != NULL))
         call_logged(c, cmd);
     else
@@ -351,9 +372,11 @@ void em_err_nokey(em_ctx *c)
     em_add_error(c, "ERR no such key");
 }
 
+const char ember__oom_msg[] = "OOM command not allowed when used memory > 'maxmemory'.";
+
 void em_err_oom(em_ctx *c)
 {
-    em_add_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
+    em_add_error(c, ember__oom_msg);
 }
 
 void em_err_arity(em_ctx *c)

@@ -114,6 +114,11 @@ void ember__info_sample(em_server *srv);
 
 enum { EM_BG_BUSY = 0, EM_BG_TICK = 1, EM_BG_IDLE = 2 };
 
+/* Hands the settings the keyspace acts on (maxmemory and its policy) to the
+ * store; called at open and after every CONFIG SET. Executor thread (or
+ * before the executor starts). */
+void ember__server_cfg_changed(em_server *s);
+
 typedef struct em_cmd em_cmd;
 
 typedef struct em_ctx {
@@ -146,6 +151,8 @@ typedef struct em_ctx {
 enum {
     EM_CTX_MAY_SELECT = 1, /* SELECT allowed (batches, closures, connections) */
     EM_CTX_MAY_BLOCK = 2,  /* the caller can wait (sync and async requests) */
+    EM_CTX_NO_EVICT = 4,   /* no eviction or OOM refusal first (the append log's loader,
+                            * an atomic batch's commands, a served waiter) */
 };
 
 /* Command flags (as Redis's command table). */
@@ -287,6 +294,8 @@ void em_err_overflow(em_ctx *c);
 void em_err_nokey(em_ctx *c);
 void em_err_arity(em_ctx *c);
 void em_err_oom(em_ctx *c);
+/* Redis's text of that error (for replies built without a context). */
+extern const char ember__oom_msg[];
 /* "ERR invalid expire time in '<cmd>' command" */
 void em_err_expire(em_ctx *c);
 
