@@ -172,20 +172,6 @@ static void info_clients(info_ctx *x)
               (long long)s->net_maxclients, (unsigned long long)s->blocked_clients);
 }
 
-/* Resident set size from /proc (0 where it cannot be read). */
-static uint64_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long pages = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%llu %llu", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    long ps = sysconf(_SC_PAGESIZE);
-    return resident * (uint64_t)(ps > 0 ? ps : 4096);
-}
-
 static void info_memory(info_ctx *x)
 {
     em_server *s = x->c->srv;
@@ -193,7 +179,11 @@ static void info_memory(info_ctx *x)
     char h1[32], h2[32], h3[32], h4[32], h5[32];
     size_t used = ember__mem_used(&st->mem);
     size_t peak = atomic_load_explicit(&st->mem.peak, memory_order_relaxed);
-    uint64_t rss = rss_bytes();
+    /* used_memory is what the store allocated (see lib/keyspace/evict.c for
+     * what that covers): the figure maxmemory is compared with. RSS is the
+     * whole host process's, so the fragmentation ratio is only meaningful
+     * when the database is most of the process. */
+    uint64_t rss = process_rss();
     long pages = sysconf(_SC_PHYS_PAGES), ps = sysconf(_SC_PAGESIZE);
     uint64_t total = pages > 0 && ps > 0 ? (uint64_t)pages * (uint64_t)ps : 0;
     bytes_human(h1, sizeof h1, used);
