@@ -365,11 +365,31 @@ static int arg_push(srv_conn *c, size_t argc, const char *p, size_t n)
 
 /* Parses a multibulk request at in.p[off]. On P_OK, *argc and *used are set
  * (argc 0: an empty request to skip). On P_ERR, err is Redis's message. */
+/* Where ch first occurs in [p, end) before any NUL byte, else NULL: Redis
+ * looks for line ends with strchr() in its query buffer, so a NUL before
+ * the line end hides it (the request waits for more input, then meets the
+ * size limit), and ember-server must answer such input the same way. */
+static const char *strchr_stop(const char *p, const char *end, char ch)
+{
+    for (; p < end && *p; p++)
+        if (*p == ch)
+            return p;
+    return NULL;
+}
+
 static int parse_multibulk(struct ember_server *s, srv_conn *c, size_t *argc, size_t *used,
                            const char **err, char *errbuf, size_t errcap)
 {
     const char *base = c->in.p + c->in.off, *end = c->in.p + c->in.len;
-    const char *cr = memchr(base, '\r', (size_t)(end - base));
+    long long n, i = 0;
+    const char *p, *cr;
+    if (c->mb_active) { /* resume where the last read stopped */
+        n = c->mb_n;
+        i = c->mb_i;
+        p = base + c->mb_pos;
+        goto args;
+    }
+    cr = strchr_stop(base, end, '\r');
     if (!cr || cr + 1 >= end) {
         if (end - base > SRV_INLINE_MAX) {
             *err = "ERR Protocol error: too big mbulk count string";
@@ -377,50 +397,63 @@ static int parse_multibulk(struct ember_server *s, srv_conn *c, size_t *argc, si
         }
         return P_MORE;
     }
-    long long n;
     if (!ember__str_to_ll(base + 1, (size_t)(cr - base - 1), &n) || n > SRV_MBULK_MAX) {
+        /* Redis 7.0 takes any count up to INT_MAX (argv grows as arguments
+         * arrive, so an announced count costs nothing by itself). */
         *err = "ERR Protocol error: invalid multibulk length";
         return P_ERR;
     }
-    const char *p = cr + 2;
+    p = cr + 2;
     if (n <= 0) {
         *argc = 0;
         *used = (size_t)(p - base);
         return P_OK;
     }
-    for (long long i = 0; i < n; i++) {
+args:
+    /* Arguments are kept as offsets from base until the request is whole:
+     * the buffer may move (grow, compact) between reads, offsets do not. */
+    for (; i < n; i++) {
         if (p >= end)
-            return P_MORE;
+            goto more;
         if (*p != '$') {
             snprintf(errbuf, errcap, "ERR Protocol error: expected '$', got '%c'", *p);
             *err = errbuf;
             return P_ERR;
         }
-        cr = memchr(p, '\r', (size_t)(end - p));
+        cr = strchr_stop(p, end, '\r');
         if (!cr || cr + 1 >= end) {
             if (end - p > SRV_INLINE_MAX) {
                 *err = "ERR Protocol error: too big bulk count string";
                 return P_ERR;
             }
-            return P_MORE;
+            goto more;
         }
         long long len;
         if (!ember__str_to_ll(p + 1, (size_t)(cr - p - 1), &len) || len < 0 || len > s->max_bulk) {
             *err = "ERR Protocol error: invalid bulk length";
             return P_ERR;
         }
+        if ((unsigned long long)(end - cr - 2) < (unsigned long long)len + 2)
+            goto more;
         p = cr + 2;
-        if ((unsigned long long)(end - p) < (unsigned long long)len + 2)
-            return P_MORE;
-        if (arg_push(c, (size_t)i, p, (size_t)len)) {
+        if (arg_push(c, (size_t)i, (const char *)(uintptr_t)(p - base), (size_t)len)) {
             *err = "ERR out of memory";
             return P_ERR;
         }
         p += len + 2;
     }
+    for (long long k = 0; k < n; k++)
+        c->argv[k] = base + (uintptr_t)c->argv[k];
+    c->mb_active = 0;
     *argc = (size_t)n;
     *used = (size_t)(p - base);
     return P_OK;
+more:
+    c->mb_active = 1;
+    c->mb_n = n;
+    c->mb_i = i;
+    c->mb_pos = (size_t)(p - base);
+    return P_MORE;
 }
 
 static int hexval(char ch)
@@ -434,9 +467,17 @@ static int hexval(char ch)
     return -1;
 }
 
-/* Splits an inline request with redis-cli's quoting rules: "..." with
- * \n \r \t \b \a \\ \" \xHH escapes, '...' with \', a closing quote followed
- * by a space or the end. Returns argc, or -1 on unbalanced quotes / OOM. */
+static int is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+/* Splits an inline request as Redis 7.0 does (its argument splitter):
+ * blanks separate tokens; a double quote opens a quoted part anywhere in a
+ * token, with \n \r \t \b \a \\ \" \xHH escapes, a single quote one with \'
+ * only; a closing quote must be followed by a blank or the end. The line has
+ * no NUL (strchr_stop found its end). Returns argc, or -1 on unbalanced
+ * quotes / OOM. */
 static long split_inline(srv_conn *c, const char *p, size_t n)
 {
     if (c->scratchcap < n + 1) {
@@ -450,24 +491,19 @@ static long split_inline(srv_conn *c, const char *p, size_t n)
     const char *e = p + n;
     size_t argc = 0;
     for (;;) {
-        while (p < e &&
-               (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f'))
+        while (p < e && is_space(*p))
             p++;
         if (p >= e)
             break;
         char *start = o;
         int inq = 0, insq = 0;
-        for (;;) {
+        while (p < e) {
             if (inq) {
-                if (p >= e)
-                    return -1;
                 if (*p == '\\' && p + 3 < e && p[1] == 'x' && hexval(p[2]) >= 0 &&
                     hexval(p[3]) >= 0) {
                     *o++ = (char)(hexval(p[2]) * 16 + hexval(p[3]));
                     p += 4;
-                    continue;
-                }
-                if (*p == '\\' && p + 1 < e) {
+                } else if (*p == '\\' && p + 1 < e) {
                     char ch = p[1];
                     *o++ = ch == 'n'   ? '\n'
                            : ch == 'r' ? '\r'
@@ -476,46 +512,42 @@ static long split_inline(srv_conn *c, const char *p, size_t n)
                            : ch == 'a' ? '\a'
                                        : ch;
                     p += 2;
-                    continue;
-                }
-                if (*p == '"') {
-                    p++;
-                    if (p < e && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+                } else if (*p == '"') {
+                    if (p + 1 < e && !is_space(p[1]))
                         return -1;
+                    p++;
+                    inq = 0;
                     break;
+                } else {
+                    *o++ = *p++;
                 }
-                *o++ = *p++;
             } else if (insq) {
-                if (p >= e)
-                    return -1;
                 if (*p == '\\' && p + 1 < e && p[1] == '\'') {
                     *o++ = '\'';
                     p += 2;
-                    continue;
-                }
-                if (*p == '\'') {
-                    p++;
-                    if (p < e && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+                } else if (*p == '\'') {
+                    if (p + 1 < e && !is_space(p[1]))
                         return -1;
+                    p++;
+                    insq = 0;
                     break;
+                } else {
+                    *o++ = *p++;
                 }
-                *o++ = *p++;
+            } else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+                break; /* \v and \f end no token (they only separate leading blanks) */
+            } else if (*p == '"') {
+                inq = 1;
+                p++;
+            } else if (*p == '\'') {
+                insq = 1;
+                p++;
             } else {
-                if (p >= e || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-                    break;
-                if (*p == '"' && o == start) {
-                    inq = 1;
-                    p++;
-                    continue;
-                }
-                if (*p == '\'' && o == start) {
-                    insq = 1;
-                    p++;
-                    continue;
-                }
                 *o++ = *p++;
             }
         }
+        if (inq || insq)
+            return -1; /* the line ended inside quotes */
         if (arg_push(c, argc, start, (size_t)(o - start)))
             return -1;
         argc++;
@@ -526,7 +558,7 @@ static long split_inline(srv_conn *c, const char *p, size_t n)
 static int parse_inline(srv_conn *c, size_t *argc, size_t *used, const char **err)
 {
     const char *base = c->in.p + c->in.off, *end = c->in.p + c->in.len;
-    const char *nl = memchr(base, '\n', (size_t)(end - base));
+    const char *nl = strchr_stop(base, end, '\n');
     if (!nl) {
         if (end - base > SRV_INLINE_MAX) {
             *err = "ERR Protocol error: too big inline request";

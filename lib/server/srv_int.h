@@ -18,7 +18,7 @@
 #include "server.h"
 
 #define SRV_INLINE_MAX (64 * 1024)      /* PROTO_INLINE_MAX_SIZE */
-#define SRV_MBULK_MAX (1024 * 1024)     /* largest multibulk count */
+#define SRV_MBULK_MAX 2147483647LL      /* largest multibulk count (INT_MAX) */
 #define SRV_QUERYBUF_MAX (1024LL << 20) /* client-query-buffer-limit */
 #define SRV_FIFO_MAX 1024               /* records pending before reading stops */
 #define SRV_OUT_HIGH (4u << 20)         /* output pending before reading stops */
@@ -111,6 +111,10 @@ struct srv_conn {
     ssize_t io_n;
     int io_err;
     int wq; /* in the loop's write list */
+    /* A multibulk request parsed in part (resumed on the next read). */
+    int mb_active;
+    long long mb_n, mb_i;
+    size_t mb_pos;
 };
 
 struct ember_server {

@@ -488,7 +488,7 @@ static void test_malformed_input(void **state)
         const char *err;
     } cases[] = {
         {"*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
-        {"*1048577\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
+        {"*2147483648\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
         {"*1\r\n$536870913\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
         {"*1\r\n$-5\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
         {"*2\r\n$3\r\nGET\r\n+x\r\n", "-ERR Protocol error: expected '$', got '+'\r\n"},
