@@ -7,8 +7,8 @@
 
 /* Registry entries are keyed by the database number (4 bytes) followed by
  * the key, so one table serves every numbered database. */
-static size_t make_key(char *buf, size_t cap, int32_t dbid, const char *key, size_t klen,
-                       char **heap)
+size_t ember__blk_make_key(char *buf, size_t cap, int32_t dbid, const char *key, size_t klen,
+                           char **heap)
 {
     size_t n = sizeof dbid + klen;
     char *p = n <= cap ? buf : (*heap = malloc(n));
@@ -44,7 +44,7 @@ void ember__blk_free(em_blocking *b)
 static em_bkey *find_key(em_blocking *b, int32_t dbid, const char *key, size_t klen, int create)
 {
     char small[128], *heap = NULL;
-    size_t n = make_key(small, sizeof small, dbid, key, klen, &heap);
+    size_t n = ember__blk_make_key(small, sizeof small, dbid, key, klen, &heap);
     const char *k = heap ? heap : small;
     em_bkey *bk = NULL;
     em_dpos pos;

@@ -54,6 +54,11 @@ typedef struct em_blocking {
     em_bkey *ready;
 } em_blocking;
 
+/* The registry key of (dbid, key): dbid's 4 bytes, then the key, in buf if
+ * it fits in cap, else in *heap (malloc'd; the caller frees it). Returns
+ * the length, 0 when out of memory. Also the key of lib/exec/watch.c. */
+size_t ember__blk_make_key(char *buf, size_t cap, int32_t dbid, const char *key, size_t klen,
+                           char **heap);
 void ember__blk_init(em_blocking *b, em_mem *m, uint64_t seed);
 void ember__blk_free(em_blocking *b);
 /* Registers r as waiting on argv keys (first, first+step, ... count of them).

@@ -16,6 +16,7 @@
 #include "../command/command.h"
 #include "blocking.h"
 #include "mpsc.h"
+#include "watch.h"
 
 typedef struct em_core em_core;
 
@@ -29,6 +30,14 @@ enum {
     EM_REQ_BATCH_ASYNC, /* heap request: a batch whose completion is a callback */
     EM_REQ_CANCEL,      /* heap request: releases the parked async request whose ud is
                          * cancel_ud (its callback gets EMBER_ECLOSED, no reply) */
+    EM_REQ_WATCH,       /* heap request: watch_op on watcher (see em_req) */
+};
+
+/* EM_REQ_WATCH operations (lib/exec/watch.h). */
+enum {
+    EM_WATCH_KEYS = 1, /* WATCH argv[1..argc) in dbid */
+    EM_WATCH_CLEAR,    /* UNWATCH */
+    EM_WATCH_RELEASE,  /* the client is gone: forget and free the watcher */
 };
 
 /* Sync request states (the word a waiter may park on). */
@@ -88,6 +97,12 @@ typedef struct em_req {
     void *cancel_ud;
     /* A served waiter held back until the append log's group commit. */
     struct em_req *log_next;
+    /* EM_REQ_WATCH: the operation and its watcher. EM_REQ_BATCH_ASYNC: when
+     * set, the batch is an EXEC guarded by this watcher: if a watched key
+     * changed nothing runs (status EMBER_EABORT, batch->nreplies 0), and the
+     * watcher is unwatched either way. */
+    em_watcher *watcher;
+    int watch_op;
 } em_req;
 
 struct ember_cq {
@@ -123,6 +138,7 @@ struct em_core {
     int thread_started;
     int64_t next_tick_ns;
     em_blocking blk;    /* callers waiting on keys */
+    em_watch_reg watch; /* WATCHed keys */
     em_req *log_served; /* served waiters to release after the group commit */
     uint32_t spin_exec; /* executor's idle-spin budget (adaptive) */
     /* The key whose waiters serve_ready() is running again (else NULL). */
@@ -156,5 +172,15 @@ em_req *ember__req_new_async(int32_t dbid, size_t argc, const char *const *argv,
                              const size_t *argvlen);
 /* Frees an async request (and its reply if still held). */
 void ember__req_free_async(em_req *r);
+
+/* Batches (batch.c; any thread, one at a time per batch). A batch is
+ * calloc'd by its owner. ember__batch_add copies one command (argvlen NULL:
+ * C strings) and looks its name up: EMBER_OK or EMBER_ENOMEM.
+ * ember__batch_prepare drops the previous replies and readies the batch to
+ * run (EMBER_OK or EMBER_ENOMEM). ember__batch_destroy frees b (NULL: no-op). */
+int ember__batch_add(struct ember_batch *b, size_t argc, const char *const *argv,
+                     const size_t *argvlen);
+int ember__batch_prepare(struct ember_batch *b);
+void ember__batch_destroy(struct ember_batch *b);
 
 #endif

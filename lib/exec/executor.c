@@ -64,6 +64,7 @@ static unsigned shard_index(void)
 int ember__core_init(em_core *c, int mode)
 {
     ember__blk_init(&c->blk, &c->srv.st.mem, c->srv.st.seed);
+    ember__watch_init(&c->watch, &c->srv.st, c->srv.st.seed);
     c->srv.after_write = signal_written_keys;
     c->srv.after_write_ud = c;
     ember__mpsc_init(&c->q);
@@ -590,8 +591,21 @@ static int execute(em_core *c, em_req *r)
         c->stop = 1;
         return 1;
     case EM_REQ_BATCH_ASYNC:
+        if (r->watcher && !ember__watch_exec_check(&c->watch, r->watcher)) {
+            r->batch->nreplies = 0; /* EXEC of a transaction whose watched keys changed */
+            r->status = EMBER_EABORT;
+            return 0;
+        }
         r->status = run_batch(c, r->dbid, r->batch, r->batch_flags);
         return 0; /* finish_async() hands the batch back */
+    case EM_REQ_WATCH:
+        if (r->watch_op == EM_WATCH_KEYS)
+            ember__watch_keys(&c->watch, r->watcher, r->dbid, r->argc, r->argv, r->argvlen);
+        else if (r->watch_op == EM_WATCH_CLEAR)
+            ember__watch_clear(&c->watch, r->watcher);
+        else
+            ember__watch_release(&c->watch, r->watcher);
+        return 0;
     case EM_REQ_CANCEL:
         cancel_waiter(c, r->cancel_ud);
         return 0;
@@ -764,6 +778,7 @@ int ember__core_close(em_core *c)
         c->thread_started = 0;
     }
     ember__blk_free(&c->blk);
+    ember__watch_free(&c->watch);
     return EMBER_OK;
 }
 

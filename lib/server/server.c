@@ -51,6 +51,7 @@ static char tag_listen, tag_done, tag_stop;
 
 static void rec_free(srv_rec *r)
 {
+    ember__srv_txn_free(r->txn);
     ember__reply_tree_free(r->reply);
     free(r->raw);
     free(r);
@@ -68,6 +69,7 @@ static void conn_set_events(struct ember_server *s, srv_conn *c, uint32_t ev)
 static void conn_free(srv_conn *c)
 {
     struct ember_server *s = c->srv;
+    ember__srv_multi_reset(s, c);
     if (c->prev)
         c->prev->nextc = c->nextc;
     else
@@ -172,6 +174,10 @@ srv_rec *ember__srv_rec_new(srv_conn *c)
 /* Queues a reply built by the server (a complete record). */
 void ember__srv_reply_raw(srv_conn *c, const char *p, size_t n)
 {
+    if (c->capture) { /* a server command inside EXEC (s_multi.c) */
+        ember__sbuf_put(c->capture, p, n);
+        return;
+    }
     if (!c->head) { /* nothing ahead of it: straight to the output */
         ember__sbuf_put(&c->out, p, n);
         return;
@@ -207,7 +213,9 @@ static void conn_drain_fifo(srv_conn *c)
 {
     while (c->head && c->head->done) {
         srv_rec *r = c->head;
-        if (r->raw)
+        if (r->txn)
+            ember__srv_multi_emit(c, r);
+        else if (r->raw)
             ember__sbuf_put(&c->out, r->raw, r->rawlen);
         else if (r->status != EMBER_OK || !r->reply)
             ember__sbuf_puts(&c->out, "-ERR the database is closed\r\n");
@@ -498,6 +506,12 @@ static int sends_pairs(const srv_conn *c)
     return 0;
 }
 
+void ember__srv_reply_shape(const srv_conn *c, int *nullarray, int *flatpairs)
+{
+    *nullarray = sends_null_array(c);
+    *flatpairs = sends_pairs(c);
+}
+
 static void submit(struct ember_server *s, srv_conn *c, size_t argc)
 {
     srv_rec *rec = ember__srv_rec_new(c);
@@ -682,6 +696,11 @@ static void on_exec_done(void *ud, int status, struct ember_reply *reply)
         (void)w;
     }
     server_unref(s);
+}
+
+void ember__srv_exec_done(void *ud, int status, struct ember_reply *reply)
+{
+    on_exec_done(ud, status, reply);
 }
 
 static void drain_done(struct ember_server *s)

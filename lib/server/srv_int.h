@@ -40,6 +40,7 @@ typedef struct srv_rec {
     struct ember_reply *reply;
     char *raw; /* a reply the server built itself */
     size_t rawlen;
+    struct srv_txn *txn; /* an EXEC: its transaction, owned by the record (s_multi.c) */
 } srv_rec;
 
 typedef struct srv_buf {
@@ -70,6 +71,11 @@ struct srv_conn {
     char *scratch; /* inline requests: unescaped arguments */
     size_t scratchcap;
     srv_conn *prev, *nextc;
+    /* transaction state (s_multi.c) */
+    struct srv_txn *txn;        /* between MULTI and EXEC / DISCARD, else NULL */
+    struct em_watcher *watcher; /* its WATCH state on the executor, else NULL */
+    int watch_sent;             /* a request naming watcher was accepted */
+    srv_buf *capture;           /* set while EXEC runs a server command: its reply */
 };
 
 struct ember_server {
@@ -113,11 +119,30 @@ void ember__srv_reply_error(srv_conn *c, const char *msg);
 int ember__srv_name_is(const srv_conn *c, size_t i, const char *lit);
 /* Closes the connection (its memory goes once nothing of it is in flight). */
 void ember__srv_conn_kill(struct ember_server *s, srv_conn *c);
+/* The completion callback of requests that carry a record as ud. */
+void ember__srv_exec_done(void *ud, int status, struct ember_reply *reply);
+/* The RESP2 shape of the reply of the request in c->argv: a top-level nil
+ * is a null array; pairs are flattened. */
+void ember__srv_reply_shape(const srv_conn *c, int *nullarray, int *flatpairs);
 
 /* ------------------------------------------------------------ s_conn.c */
 
 /* Runs the request in c->argv if it is a connection command; returns 1 if
  * it did (the reply is queued), 0 if it goes to the executor. */
 int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc);
+
+/* ------------------------------------------------------------ s_multi.c */
+
+/* MULTI, EXEC, DISCARD, WATCH, UNWATCH, and queueing while a transaction is
+ * open: returns 1 if it answered the request in c->argv, 0 if not (QUIT and
+ * RESET inside MULTI, anything outside MULTI but these five). */
+int ember__srv_multi_command(struct ember_server *s, srv_conn *c, size_t argc);
+/* Discards the queued transaction and unwatches every key (RESET, close). */
+void ember__srv_multi_reset(struct ember_server *s, srv_conn *c);
+/* Appends the reply of a finished EXEC record to c->out (runs the queued
+ * server commands in their place). */
+void ember__srv_multi_emit(srv_conn *c, srv_rec *r);
+/* Frees a transaction (NULL: no-op). */
+void ember__srv_txn_free(struct srv_txn *t);
 
 #endif
