@@ -400,6 +400,64 @@ tc_resp *tc_conn_read(tc_conn *c)
     return parse(c, 0);
 }
 
+/* Length of the complete reply at p[0..n), 0 while incomplete. */
+static size_t raw_reply_len(const char *p, size_t n)
+{
+    const char *cr = n ? memchr(p, '\r', n) : NULL;
+    if (!cr || (size_t)(cr - p) + 2 > n)
+        return 0;
+    size_t head = (size_t)(cr - p) + 2;
+    long long v = 0;
+    if (parse_ll(p + 1, (size_t)(cr - p) - 1, &v) != 0)
+        v = 0; /* not a length: a simple line */
+    switch (p[0]) {
+    case '$':
+    case '!':
+    case '=':
+        if (v < 0)
+            return head;
+        return n >= head + (size_t)v + 2 ? head + (size_t)v + 2 : 0;
+    case '*':
+    case '~':
+    case '%':
+    case '>': {
+        if (v < 0)
+            return head;
+        size_t off = head;
+        for (long long i = 0; i < (p[0] == '%' ? 2 * v : v); i++) {
+            size_t e = raw_reply_len(p + off, n - off);
+            if (!e)
+                return 0;
+            off += e;
+        }
+        return off;
+    }
+    default:
+        return head;
+    }
+}
+
+char *tc_conn_read_raw(tc_conn *c, size_t *len)
+{
+    if (c->out.len && tc_conn_flush(c) != 0)
+        return NULL;
+    for (;;) {
+        size_t avail = c->in_len - c->in_pos;
+        size_t n = raw_reply_len(c->in + c->in_pos, avail);
+        if (n) {
+            char *r = xrealloc(NULL, n + 1);
+            memcpy(r, c->in + c->in_pos, n);
+            r[n] = '\0';
+            c->in_pos += n;
+            if (len)
+                *len = n;
+            return r;
+        }
+        if (fill(c, avail + 1) != 0)
+            return NULL;
+    }
+}
+
 tc_resp *tc_conn_command(tc_conn *c, size_t argc, const char *const *argv, const size_t *argvlen)
 {
     tc_conn_append(c, argc, argv, argvlen);
