@@ -5,7 +5,7 @@
  * Invariants:
  *  - a watcher has at most one node per (db, key); a key entry exists while
  *    its list of watchers is non-empty;
- *  - the store's watch hooks are installed exactly while nkeys > 0;
+ *  - the store's watch hooks are installed exactly while a key is watched;
  *  - a dirty watcher keeps its nodes until EXEC / UNWATCH / release (the
  *    hooks skip it), so a hook never frees a node while walking a list.
  */
@@ -28,7 +28,7 @@ void ember__watch_init(em_watch_reg *reg, em_store *st, uint64_t seed)
 static void set_hooks(em_watch_reg *reg)
 {
     em_store *st = reg->st;
-    int on = reg->nkeys > 0;
+    int on = ember__dict_size(&reg->keys) > 0;
     st->watch_key = on ? hook_key : NULL;
     st->watch_db = on ? hook_db : NULL;
     st->watch_ud = on ? reg : NULL;
@@ -37,50 +37,19 @@ static void set_hooks(em_watch_reg *reg)
 static em_wkey *find_key(em_watch_reg *reg, int32_t dbid, const char *key, size_t klen, int create,
                          int *oom)
 {
-    char small[128], *heap = NULL;
-    size_t n = ember__blk_make_key(small, sizeof small, dbid, key, klen, &heap);
-    if (!n) {
-        *oom = 1;
-        return NULL;
+    em_obj *e = NULL;
+    em_wkey *wk =
+        ember__dbkey_get(&reg->keys, &reg->st->mem, dbid, key, klen, sizeof *wk, create, &e, oom);
+    if (wk && !wk->entry) { /* just created */
+        wk->entry = e;
+        wk->dbid = dbid;
     }
-    const char *k = heap ? heap : small;
-    em_wkey *wk = NULL;
-    em_dpos pos;
-    uint64_t h = ember__dict_hash(&reg->keys, k, n);
-    if (ember__dict_find(&reg->keys, k, n, h, &pos)) {
-        wk = ember__obj_body(*pos.link);
-    } else if (create) {
-        em_mem *m = &reg->st->mem;
-        wk = ember__mem_calloc(m, sizeof *wk);
-        em_obj *e = wk ? ember__obj_new_scored(m, k, n, 0.0) : NULL;
-        if (!e) {
-            ember__mem_free(m, wk);
-            wk = NULL;
-            *oom = 1;
-        } else {
-            ember__obj_set_body(e, wk); /* the 8-byte value area holds the pointer */
-            wk->entry = e;
-            wk->dbid = dbid;
-            ember__dict_add(&reg->keys, e, h);
-            reg->nkeys++;
-        }
-    }
-    free(heap);
     return wk;
 }
 
 static void drop_key(em_watch_reg *reg, em_wkey *wk)
 {
-    size_t n;
-    const char *k = ember__obj_key(wk->entry, &n);
-    em_dpos pos;
-    if (ember__dict_find(&reg->keys, k, n, ember__dict_hash(&reg->keys, k, n), &pos)) {
-        em_obj *e = ember__dict_unlink(&reg->keys, &pos);
-        ember__obj_free(&reg->st->mem, e);
-        ember__dict_rehash(&reg->keys, 1);
-    }
-    ember__mem_free(&reg->st->mem, wk);
-    reg->nkeys--;
+    ember__dbkey_drop(&reg->keys, &reg->st->mem, wk->entry);
 }
 
 static void know(em_watch_reg *reg, em_watcher *w)
@@ -102,14 +71,6 @@ static int live_in(em_store *st, em_keyspace *ks, const char *key, size_t klen, 
     em_dpos pos;
     *raw = ember__dict_find(&ks->dict, key, klen, ember__dict_hash(&ks->dict, key, klen), &pos);
     return *raw && !ember__ks_expired(*pos.link, ember__clock_ms(&st->clock));
-}
-
-static const char *wkey_bytes(const em_wkey *wk, size_t *len)
-{
-    size_t n;
-    const char *k = ember__obj_key(wk->entry, &n);
-    *len = n - sizeof(int32_t);
-    return k + sizeof(int32_t);
 }
 
 void ember__watch_keys(em_watch_reg *reg, em_watcher *w, int32_t dbid, size_t argc,
@@ -191,7 +152,6 @@ void ember__watch_free(em_watch_reg *reg)
     while (reg->all)
         ember__watch_release(reg, reg->all);
     ember__dict_release_tables(&reg->keys); /* empty: every watcher is gone */
-    reg->nkeys = 0;
     set_hooks(reg);
 }
 
@@ -200,7 +160,7 @@ int ember__watch_exec_check(em_watch_reg *reg, em_watcher *w)
     int ok = !w->dirty;
     for (em_wnode *n = w->keys; n && ok; n = n->wnext) {
         size_t klen;
-        const char *key = wkey_bytes(n->wk, &klen);
+        const char *key = ember__dbkey_key(n->wk->entry, &klen);
         int raw;
         /* Live when watched, logically expired now (deleted or not yet). */
         if (!n->expired && !live_in(reg->st, &reg->st->dbs[n->wk->dbid], key, klen, &raw) && raw)
@@ -232,7 +192,7 @@ static void hook_key(em_store *st, em_keyspace *ks, const em_obj *o, int expired
 static void touch_if_live(em_store *st, em_wkey *wk, em_keyspace *a, em_keyspace *b)
 {
     size_t klen;
-    const char *key = wkey_bytes(wk, &klen);
+    const char *key = ember__dbkey_key(wk->entry, &klen);
     int raw;
     if (live_in(st, a, key, klen, &raw) || (b && live_in(st, b, key, klen, &raw)))
         for (em_wnode *n = wk->head; n; n = n->knext)

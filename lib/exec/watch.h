@@ -60,7 +60,6 @@ struct em_watcher {
 typedef struct em_watch_reg {
     em_dict keys;
     em_store *st;
-    size_t nkeys;    /* entries in keys; the store's hooks are set while > 0 */
     em_watcher *all; /* every watcher the executor has seen */
 } em_watch_reg;
 

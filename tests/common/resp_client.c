@@ -400,8 +400,7 @@ tc_resp *tc_conn_read(tc_conn *c)
     return parse(c, 0);
 }
 
-/* Length of the complete reply at p[0..n), 0 while incomplete. */
-static size_t raw_reply_len(const char *p, size_t n)
+size_t tc_resp_raw_len(const char *p, size_t n)
 {
     const char *cr = n ? memchr(p, '\r', n) : NULL;
     if (!cr || (size_t)(cr - p) + 2 > n)
@@ -425,7 +424,7 @@ static size_t raw_reply_len(const char *p, size_t n)
             return head;
         size_t off = head;
         for (long long i = 0; i < (p[0] == '%' ? 2 * v : v); i++) {
-            size_t e = raw_reply_len(p + off, n - off);
+            size_t e = tc_resp_raw_len(p + off, n - off);
             if (!e)
                 return 0;
             off += e;
@@ -443,7 +442,7 @@ char *tc_conn_read_raw(tc_conn *c, size_t *len)
         return NULL;
     for (;;) {
         size_t avail = c->in_len - c->in_pos;
-        size_t n = raw_reply_len(c->in + c->in_pos, avail);
+        size_t n = tc_resp_raw_len(c->in + c->in_pos, avail);
         if (n) {
             char *r = xrealloc(NULL, n + 1);
             memcpy(r, c->in + c->in_pos, n);

@@ -33,6 +33,7 @@
 
 #include "ember.h"
 #include "redis_proc.h"
+#include "resp_client.h"
 
 /* ------------------------------------------------------------ raw client */
 
@@ -91,48 +92,12 @@ static void raw_sends(raw_conn *c, const char *s)
     raw_send(c, s, strlen(s));
 }
 
-/* Length of the first complete RESP reply in p[0..n), 0 if incomplete. */
-static size_t reply_len(const char *p, size_t n)
-{
-    const char *nl = memchr(p, '\n', n);
-    if (!nl)
-        return 0;
-    size_t head = (size_t)(nl - p) + 1;
-    long long v = strtoll(p + 1, NULL, 10);
-    switch (p[0]) {
-    case '$':
-    case '!':
-    case '=':
-        if (v < 0)
-            return head;
-        return n >= head + (size_t)v + 2 ? head + (size_t)v + 2 : 0;
-    case '*':
-    case '~':
-    case '%':
-    case '>': {
-        if (v < 0)
-            return head;
-        long long k = p[0] == '%' ? 2 * v : v;
-        size_t off = head;
-        for (long long i = 0; i < k; i++) {
-            size_t e = reply_len(p + off, n - off);
-            if (!e)
-                return 0;
-            off += e;
-        }
-        return off;
-    }
-    default:
-        return head;
-    }
-}
-
 /* Reads one whole reply; returns a malloc'd NUL-terminated copy (length in
  * *out_len), or NULL if the connection closed or timed out first. */
 static char *raw_read_reply(raw_conn *c, size_t *out_len)
 {
     for (;;) {
-        size_t n = c->len ? reply_len(c->buf, c->len) : 0;
+        size_t n = c->len ? tc_resp_raw_len(c->buf, c->len) : 0;
         if (n) {
             char *r = malloc(n + 1);
             memcpy(r, c->buf, n);

@@ -187,6 +187,18 @@ static void run_both(fixture *f, const char *name, const char *const *steps)
     run_script(f, name, steps, 3);
 }
 
+/* Reads n replies from c (ember only) and checks each. */
+static void expect_replies(tc_conn *c, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        char *got = tc_conn_read_raw(c, &len);
+        assert_non_null(got);
+        assert_string_equal(got, want[i]);
+        free(got);
+    }
+}
+
 /* ------------------------------------------------------------ tests */
 
 static void test_queue_and_errors(void **state)
@@ -587,13 +599,7 @@ static void test_hello_inside(void **state)
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         append_cmd(c, steps[i]);
     const char *want[] = {":1\r\n", "+OK\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "+QUEUED\r\n"};
-    for (size_t i = 0; i < 5; i++) {
-        size_t n;
-        char *got = tc_conn_read_raw(c, &n);
-        assert_non_null(got);
-        assert_string_equal(got, want[i]);
-        free(got);
-    }
+    expect_replies(c, want, 5);
     size_t n;
     char *exec = tc_conn_read_raw(c, &n);
     assert_non_null(exec);
@@ -637,13 +643,7 @@ static void test_close_while_watching(void **state)
     append_cmd(b, "GET k1");
     append_cmd(b, "EXEC");
     const char *want[] = {"+OK\r\n", "+OK\r\n", "+OK\r\n", "+QUEUED\r\n", "*1\r\n$1\r\ny\r\n"};
-    for (size_t i = 0; i < 5; i++) {
-        size_t n;
-        char *r = tc_conn_read_raw(b, &n);
-        assert_non_null(r);
-        assert_string_equal(r, want[i]);
-        free(r);
-    }
+    expect_replies(b, want, 5);
     tc_conn_close(b);
 }
 

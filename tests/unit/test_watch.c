@@ -90,12 +90,12 @@ static void test_hooks_only_while_watching(void **state)
     assert_non_null(st.watch_key);
     assert_non_null(st.watch_db);
     watch(w, 0, "k"); /* once per key */
-    assert_int_equal(reg.nkeys, 1);
+    assert_int_equal(ember__dict_size(&reg.keys), 1);
     assert_non_null(w->keys);
     assert_null(w->keys->wnext);
     ember__watch_clear(&reg, w);
     assert_null(st.watch_key);
-    assert_int_equal(reg.nkeys, 0);
+    assert_int_equal(ember__dict_size(&reg.keys), 0);
     ember__watch_release(&reg, w);
     assert_null(reg.all);
 }
@@ -130,9 +130,9 @@ static void test_writes(void **state)
     ember__ks_delete(&st, &st.dbs[0], &pos, 0, EM_DEL_USER);
     assert_true(a->dirty);
     ember__watch_release(&reg, b); /* b's two keys go with it */
-    assert_int_equal(reg.nkeys, 1);
+    assert_int_equal(ember__dict_size(&reg.keys), 1);
     assert_int_equal(ember__watch_exec_check(&reg, a), 0);
-    assert_int_equal(reg.nkeys, 0);
+    assert_int_equal(ember__dict_size(&reg.keys), 0);
     ember__watch_release(&reg, a);
 }
 
