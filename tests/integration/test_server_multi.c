@@ -8,6 +8,11 @@
  * alternately, so sleeps (expiry cases) apply to both at once. A step
  * "A x ; y ; z" is pipelined: the three commands go out in one write.
  *
+ * The scripts cover queueing and its errors (EXECABORT), reply shapes
+ * inside EXEC, SELECT inside MULTI, the WATCH rules (who writes, UNWATCH,
+ * EXEC / DISCARD unwatching, other databases), 101 single writes checked
+ * for whether they count as a change of the watched key, FLUSHDB /
+ * FLUSHALL / SWAPDB, and expiry (PEXPIRE plus sleeps).
  * Also: a 1000-command transaction (pipelined), HELLO 3 inside MULTI (its
  * reply names the server, so checked on ember only), a connection that
  * closes with keys watched and a transaction open, and the append log: a
@@ -519,6 +524,129 @@ static void test_watch_writes(void **state)
     assert_int_equal(f->mismatches, 0);
 }
 
+/* Which writes count as a change of the watched key k (Redis's
+ * signalModifiedKey): each write on B between WATCH and EXEC on A, from a
+ * set-up state; the ones that change nothing must leave EXEC running. */
+static const struct {
+    const char *setup; /* "a ; b": pipelined commands, "" none */
+    const char *write;
+} each_write[] = {
+    {"SET k 1", "SET k 1 NX"},
+    {"SET k 1", "SET k 2 XX"},
+    {"", "SET k 2 XX"},
+    {"SET k 1", "GETSET k 1"},
+    {"SET k 1", "GETDEL k"},
+    {"", "GETDEL k"},
+    {"SET k 1", "GETEX k PERSIST"},
+    {"SET k 1", "GETEX k EX 100"},
+    {"SET k 1", "SETRANGE k 0 1"},
+    {"SET k abc", "APPEND k x"},
+    {"SET k 1", "INCRBYFLOAT k 0"},
+    {"SET k 1", "DECR k"},
+    {"SET k 1", "MSETNX k 2 j 3"},
+    {"", "MSETNX k 2 j 3"},
+    {"SET j 1", "MSETNX k 2 j 3"},
+    {"SET k 1", "MSET j 1"},
+    {"SET k 1", "PSETEX k 1000 v"},
+    {"SET k 1", "SETEX k 100 v"},
+    {"SET k 1", "EXPIRE k 100 NX"},
+    {"SET k 1 ; EXPIRE k 100", "EXPIRE k 100 NX"},
+    {"SET k 1", "EXPIRE k 100 XX"},
+    {"SET k 1", "EXPIRE k -1"},
+    {"SET k 1", "PEXPIREAT k 1"},
+    {"SET k 1 ; EXPIRE k 100", "PERSIST k"},
+    {"SET k 1", "EXPIREAT k 99999999999 LT"},
+    {"SET k 1", "RENAME k k"},
+    {"SET j 1", "RENAME j k"},
+    {"SET k 1", "RENAMENX k j"},
+    {"SET k 1 ; SET j 1", "RENAMENX j k"},
+    {"SET k 1", "MOVE k 1"},
+    {"SET k 1 ; SELECT 1 ; SET k 2 ; SELECT 0", "MOVE k 1"},
+    {"SET k 1", "COPY k j"},
+    {"SET k 1 ; SET j 2", "COPY j k"},
+    {"SET k 1 ; SET j 2", "COPY j k REPLACE"},
+    {"SET k 1", "UNLINK k"},
+    {"", "UNLINK k"},
+    {"SET k 1", "TOUCH k"},
+    {"SET k 1", "OBJECT ENCODING k"},
+    {"RPUSH k a b c", "LSET k 0 a"},
+    {"RPUSH k a b c", "LINSERT k BEFORE zz x"},
+    {"RPUSH k a b c", "LINSERT k BEFORE a x"},
+    {"RPUSH k a b c", "LREM k 1 a"},
+    {"RPUSH k a b c", "LTRIM k 0 0"},
+    {"RPUSH k a b c", "LPUSHX k x"},
+    {"", "LPUSHX k x"},
+    {"RPUSH k a b c", "RPOPLPUSH k k"},
+    {"RPUSH k a", "LMOVE k j LEFT LEFT"},
+    {"RPUSH j a", "LMOVE j k LEFT LEFT"},
+    {"", "LMOVE j k LEFT LEFT"},
+    {"RPUSH k a", "LPOP k 0"},
+    {"RPUSH k a", "RPOP k"},
+    {"RPUSH k a b", "LMPOP 1 k LEFT"},
+    {"RPUSH k a b", "BLPOP k 0"},
+    {"RPUSH k a b", "LRANGE k 0 -1"},
+    {"RPUSH k a b", "LPOS k a"},
+    {"HSET k f v", "HSET k f v"},
+    {"HSET k f v", "HSETNX k g v"},
+    {"HSET k f 1", "HINCRBY k f 0"},
+    {"HSET k f 1", "HINCRBYFLOAT k f 0"},
+    {"HSET k f 1", "HDEL k f"},
+    {"HSET k f 1", "HMSET k f 1"},
+    {"HSET k f 1", "HGETALL k"},
+    {"HSET k f 1", "HRANDFIELD k"},
+    {"SADD k a b", "SREM k zz"},
+    {"SADD k a b", "SREM k a"},
+    {"SADD k a b", "SPOP k 0"},
+    {"SADD k a b", "SMOVE k j a"},
+    {"SADD k a b", "SMOVE k j zz"},
+    {"SADD k a ; SADD j a", "SMOVE j k a"},
+    {"SADD j a", "SMOVE j k a"},
+    {"SADD k a b", "SUNIONSTORE k k"},
+    {"SADD k a b", "SDIFFSTORE k nothing"},
+    {"", "SDIFFSTORE k nothing"},
+    {"SADD k a", "SINTERCARD 1 k"},
+    {"ZADD k 1 a", "ZADD k NX 2 a"},
+    {"ZADD k 1 a", "ZADD k XX 1 a"},
+    {"ZADD k 1 a", "ZADD k XX 2 a"},
+    {"ZADD k 1 a", "ZADD k GT 0 a"},
+    {"ZADD k 1 a", "ZADD k INCR 0 a"},
+    {"ZADD k 1 a", "ZINCRBY k 0 a"},
+    {"ZADD k 1 a", "ZREMRANGEBYSCORE k 5 6"},
+    {"ZADD k 1 a", "ZREMRANGEBYRANK k 5 6"},
+    {"ZADD k 1 a", "ZREMRANGEBYLEX k [x [y"},
+    {"ZADD k 1 a", "ZPOPMIN k 0"},
+    {"ZADD k 1 a", "ZPOPMAX k"},
+    {"ZADD k 1 a", "ZMPOP 1 k MIN"},
+    {"ZADD k 1 a", "ZRANGESTORE k k 0 -1"},
+    {"ZADD j 1 a", "ZRANGESTORE k j 5 6"},
+    {"", "ZRANGESTORE k j 5 6"},
+    {"ZADD k 1 a", "ZUNIONSTORE k 1 k"},
+    {"ZADD k 1 a", "ZINTERSTORE k 1 nothing"},
+    {"ZADD k 1 a", "ZDIFFSTORE j 1 k"},
+    {"SET k 1", "FLUSHDB ASYNC"},
+    {"SET k 1", "FLUSHALL SYNC"},
+    {"SET k 1", "LPUSH k x"},
+    {"SET k 1", "SADD k x"},
+    {"SET k 1", "INCR k"},
+    {"SET k a", "INCR k"},
+    {"SET k 1", "EXPIRE k 0"},
+    {"SET k 1", "SET k 2 KEEPTTL GET"},
+    {"SET k 1", "SET k 1 EX 0"},
+};
+
+static void test_watch_each_write(void **state)
+{
+    fixture *f = *state;
+    for (size_t i = 0; i < sizeof each_write / sizeof each_write[0]; i++) {
+        char setup[256], write[256];
+        snprintf(setup, sizeof setup, "B %s", each_write[i].setup);
+        snprintf(write, sizeof write, "B %s", each_write[i].write);
+        const char *steps[] = {setup, "A WATCH k", write, "A MULTI", "A PING", "A EXEC", NULL};
+        run_both(f, each_write[i].write, each_write[i].setup[0] ? steps : steps + 1);
+    }
+    assert_int_equal(f->mismatches, 0);
+}
+
 static void test_watch_flush_swap(void **state)
 {
     fixture *f = *state;
@@ -697,6 +825,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_queue_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_inside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_each_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_flush_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_transaction, setup, teardown),
