@@ -282,6 +282,11 @@ static void log_fail(em_core *c, em_req *r)
     case EM_REQ_RUN:
         r->ret = EMBER_EIO;
         break;
+    case EM_REQ_CALL:
+        if (r->call_fail)
+            r->call_fail(r->ud, msg);
+        r->status = EMBER_EIO;
+        break;
     default:
         break;
     }
@@ -475,6 +480,22 @@ static void batch_args(struct ember_batch *b, size_t i, em_ctx *x)
     x->argvlen = b->argvlen + bc->arg0;
 }
 
+void ember__exec_run_known(em_core *c, int32_t dbid, const em_cmd *cmd, size_t argc,
+                           const char *const *argv, const size_t *argvlen, const em_sink_ops *so,
+                           void *sink)
+{
+    em_ctx x;
+    ctx_init(c, &x, dbid, 0);
+    x.argc = argc;
+    x.argv = argv;
+    x.argvlen = argvlen;
+    x.so = so;
+    x.sink = sink;
+    ember__cmd_exec_known(&x, cmd);
+    if (c->blk.ready)
+        serve_ready(c);
+}
+
 static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
 {
     em_ctx x;
@@ -529,6 +550,25 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
         em_log_end(&c->srv);
     b->nreplies = b->ncmds;
     return status;
+}
+
+/* EXEC of a transaction guarded by WATCH: nothing runs if a watched key
+ * changed (no replies, EMBER_EABORT); the watcher is unwatched either way. */
+static int run_txn(em_core *c, int32_t dbid, struct ember_batch *b, em_watcher *w)
+{
+    if (w && !ember__watch_exec_check(&c->watch, w)) {
+        b->nreplies = 0;
+        return EMBER_EABORT;
+    }
+    return run_batch(c, dbid, b, EMBER_BATCH_ATOMIC);
+}
+
+int ember__exec_txn(em_core *c, int32_t dbid, struct ember_batch *b, em_watcher *w)
+{
+    int rc = run_txn(c, dbid, b, w);
+    if (c->blk.ready)
+        serve_ready(c); /* callers its writes woke, after the whole transaction */
+    return rc;
 }
 
 /* Redis accepts any hz but runs between 1 and 500 times a second. */
@@ -591,12 +631,8 @@ static int execute(em_core *c, em_req *r)
         c->stop = 1;
         return 1;
     case EM_REQ_BATCH_ASYNC:
-        if (r->watcher && !ember__watch_exec_check(&c->watch, r->watcher)) {
-            r->batch->nreplies = 0; /* EXEC of a transaction whose watched keys changed */
-            r->status = EMBER_EABORT;
-            return 0;
-        }
-        r->status = run_batch(c, r->dbid, r->batch, r->batch_flags);
+        r->status = r->watcher ? run_txn(c, r->dbid, r->batch, r->watcher)
+                               : run_batch(c, r->dbid, r->batch, r->batch_flags);
         return 0; /* finish_async() hands the batch back */
     case EM_REQ_WATCH:
         if (r->watch_op == EM_WATCH_KEYS)
@@ -608,6 +644,9 @@ static int execute(em_core *c, em_req *r)
         return 0;
     case EM_REQ_CANCEL:
         cancel_waiter(c, r->cancel_ud);
+        return 0;
+    case EM_REQ_CALL:
+        r->call(c, r->ud);
         return 0;
     case EM_REQ_ASYNC: {
         em_tree_sink t;

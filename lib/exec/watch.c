@@ -52,18 +52,6 @@ static void drop_key(em_watch_reg *reg, em_wkey *wk)
     ember__dbkey_drop(&reg->keys, &reg->st->mem, wk->entry);
 }
 
-static void know(em_watch_reg *reg, em_watcher *w)
-{
-    if (w->known)
-        return;
-    w->known = 1;
-    w->prev = NULL;
-    w->next = reg->all;
-    if (reg->all)
-        reg->all->prev = w;
-    reg->all = w;
-}
-
 /* 1 if key is live in ks (present and not logically expired), without
  * expiring it. *raw gets whether it is in the table at all. */
 static int live_in(em_store *st, em_keyspace *ks, const char *key, size_t klen, int *raw)
@@ -76,7 +64,6 @@ static int live_in(em_store *st, em_keyspace *ks, const char *key, size_t klen, 
 void ember__watch_keys(em_watch_reg *reg, em_watcher *w, int32_t dbid, size_t argc,
                        const char *const *argv, const size_t *argvlen)
 {
-    know(reg, w);
     /* A dirty watcher's EXEC fails whatever it watches now. */
     for (size_t i = 1; i < argc && !w->dirty; i++) {
         int oom = 0;
@@ -136,22 +123,32 @@ void ember__watch_clear(em_watch_reg *reg, em_watcher *w)
 void ember__watch_release(em_watch_reg *reg, em_watcher *w)
 {
     ember__watch_clear(reg, w);
-    if (w->known) {
-        if (w->prev)
-            w->prev->next = w->next;
-        else
-            reg->all = w->next;
-        if (w->next)
-            w->next->prev = w->prev;
-    }
     free(w); /* allocated by the client's thread with calloc */
 }
 
 void ember__watch_free(em_watch_reg *reg)
 {
-    while (reg->all)
-        ember__watch_release(reg, reg->all);
-    ember__dict_release_tables(&reg->keys); /* empty: every watcher is gone */
+    /* A sweep over the buckets; releasing a watcher only removes entries,
+     * but their rehash steps may move some behind the cursor: start over
+     * until the table is empty. */
+    em_dict *d = &reg->keys;
+    int t = 0;
+    size_t i = 0;
+    while (ember__dict_size(d) > 0) {
+        if (t == 2) {
+            t = 0;
+            i = 0;
+        } else if (i >= d->size[t]) {
+            t++;
+            i = 0;
+        } else if (!d->t[t][i]) {
+            i++;
+        } else {
+            em_wkey *wk = ember__obj_body(d->t[t][i]);
+            ember__watch_release(reg, wk->head->w);
+        }
+    }
+    ember__dict_release_tables(d);
     set_hooks(reg);
 }
 

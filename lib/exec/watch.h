@@ -5,7 +5,10 @@
  * A watcher is one client's watch state. Its memory is allocated by the
  * client's thread (calloc, all zero) and handed to the executor with the
  * first request that names it; from then on only the executor touches it,
- * and ember__watch_release() (or ember__watch_free() at close) frees it.
+ * and ember__watch_release() frees it. At close, ember__watch_free() frees
+ * the watchers that still watch keys; one that watches nothing is not
+ * referenced by the registry, and its client may free it itself once no
+ * request naming it is pending.
  *
  * The registry is a dict keyed by the database number and the key (the
  * blocking registry's key format), each entry listing the watchers of that
@@ -52,19 +55,17 @@ struct em_wkey {
 
 struct em_watcher {
     em_wnode *keys;
-    int dirty;                      /* a watched key changed: EXEC fails */
-    int known;                      /* linked in em_watch_reg.all */
-    struct em_watcher *prev, *next; /* em_watch_reg.all */
+    int dirty; /* a watched key changed: EXEC fails */
 };
 
 typedef struct em_watch_reg {
     em_dict keys;
     em_store *st;
-    em_watcher *all; /* every watcher the executor has seen */
 } em_watch_reg;
 
 void ember__watch_init(em_watch_reg *reg, em_store *st, uint64_t seed);
-/* Frees every watcher and entry (close) and removes the store's hooks. */
+/* Frees every watcher that watches a key, and every entry (close); removes
+ * the store's hooks. */
 void ember__watch_free(em_watch_reg *reg);
 /* WATCH: w watches argv[1..argc) in database dbid. Out of memory, w is made
  * dirty instead (its EXEC then fails, which is always safe). */

@@ -10,26 +10,33 @@
  * server answers itself (HELLO, CLIENT, UNWATCH...) are kept apart, in
  * order, and run on the I/O thread when the EXEC reply is written.
  *
- * EXEC is one EM_REQ_BATCH_ASYNC request with EMBER_BATCH_ATOMIC and the
- * connection's watcher: the executor first checks the watched keys (see
- * lib/exec/watch.h), then runs the batch with nothing in between, so no
- * other client's command can interleave; the batch is logged as one unit.
- * The reply array is assembled when the EXEC record reaches the head of the
- * connection's FIFO (ember__srv_multi_emit), each element encoded with the
- * RESP2 shape of its own command and the protocol in force at that point:
- * a HELLO inside the transaction changes the encoding of what follows, and
- * a SELECT inside it changes the connection's database afterwards. Because
- * those two change how later requests are parsed and submitted, an EXEC
- * that holds either blocks the connection (as a BLPOP does) until its reply
- * is written.
+ * Order. The server hands the executor one request per event-loop round
+ * carrying each connection's commands in order (a job); WATCH, UNWATCH,
+ * DISCARD's unwatch and EXEC travel inside the job as steps (srv_mstep) run
+ * by ember__srv_multi_run, so they take effect exactly between the
+ * connection's commands before and after them, and their replies are
+ * encoded there like any other.
  *
- * WATCH state lives on the executor (an em_watcher per connection, created
- * with the first WATCH). WATCH / UNWATCH / release are fire-and-forget
- * requests (EM_REQ_WATCH, completion ignored) answered +OK by the server:
- * the executor runs a connection's requests in the order they were sent,
- * so the effect is in place before any later command of the connection.
- * Running out of memory inside the executor makes the watcher dirty (its
- * EXEC fails with a null reply: safe).
+ * EXEC runs the batch with ember__exec_txn(): the watched keys are checked
+ * (lib/exec/watch.h) and the batch runs as EMBER_BATCH_ATOMIC does, with
+ * nothing in between: no other client's command and no served waiter
+ * interleaves, and the append log gets it as one unit (MULTI ... EXEC).
+ * Each reply is encoded with the RESP2 shape of its own command.
+ *
+ * A transaction that holds SELECT or a command the server answers itself
+ * (HELLO, CLIENT...) changes the connection's state midway, so it goes
+ * alone instead (an EM_REQ_BATCH_ASYNC request after the round, the
+ * connection waiting for it as for a blocking command), and its reply is
+ * assembled on the I/O thread when it reaches the head of the FIFO
+ * (ember__srv_multi_emit): the server commands run there in their place, a
+ * HELLO changes the encoding of what follows, a SELECT the connection's
+ * database afterwards.
+ *
+ * The watcher (a connection's WATCH state, lib/exec/watch.h) is allocated
+ * here with the first WATCH and released through the executor when the
+ * connection goes (EM_REQ_WATCH, completion ignored: the connection has
+ * nothing in flight by then). Running out of memory inside the executor
+ * makes the watcher dirty (its EXEC fails with a null reply: safe).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +116,47 @@ static int arity_ok(int arity, size_t argc)
     return arity > 0 ? argc == (size_t)arity : argc >= (size_t)-arity;
 }
 
-/* ------------------------------------------------------------ WATCH requests */
+/* ------------------------------------------------------------ steps */
+
+enum { MS_WATCH = 1, MS_CLEAR, MS_EXEC };
+
+/* A transaction step queued in a job (see the top of the file). */
+struct srv_mstep {
+    int op;
+    em_watcher *watcher; /* NULL: the connection watches nothing */
+    struct srv_txn *txn; /* MS_EXEC */
+    const char *reply;   /* MS_CLEAR: its reply ("" for none) */
+};
+
+void ember__srv_mstep_free(struct srv_mstep *st)
+{
+    if (!st)
+        return;
+    ember__srv_txn_free(st->txn);
+    free(st);
+}
+
+/* Queues a step for c's watcher (MS_WATCH: c->argv are WATCH's arguments).
+ * Takes txn. Returns 0, or -1 after answering an out-of-memory error. */
+static int queue_step(struct ember_server *s, srv_conn *c, int op, const char *reply,
+                      struct srv_txn *txn, size_t argc)
+{
+    struct srv_mstep *st = calloc(1, sizeof *st);
+    if (!st || ember__srv_job_add_step(s, c, st, op == MS_WATCH ? argc : 1)) {
+        free(st);
+        ember__srv_txn_free(txn);
+        ember__srv_reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    st->op = op;
+    st->watcher = c->watcher;
+    st->txn = txn;
+    st->reply = reply;
+    /* What the executor will hold once this step ran: WATCH may leave keys,
+     * UNWATCH and EXEC leave none. */
+    c->watch_maybe = op == MS_WATCH;
+    return 0;
+}
 
 static void watch_done(void *ud, int status, struct ember_reply *reply)
 {
@@ -118,51 +165,35 @@ static void watch_done(void *ud, int status, struct ember_reply *reply)
     ember__reply_tree_free(reply);
 }
 
-/* Sends a watch operation for c's watcher (KEYS: c->argv are the keys).
- * Returns EMBER_OK or the submission error. */
-static int watch_send(struct ember_server *s, srv_conn *c, int op, size_t argc)
-{
-    if (!c->watcher) {
-        if (op != EM_WATCH_KEYS)
-            return EMBER_OK; /* nothing watched */
-        c->watcher = calloc(1, sizeof *c->watcher);
-        if (!c->watcher)
-            return EMBER_ENOMEM;
-        c->watch_sent = 0;
-    }
-    em_req *r = op == EM_WATCH_KEYS ? ember__req_new_async(c->db, argc, c->argv, c->argvlen)
-                                    : calloc(1, sizeof *r);
-    int rc = EMBER_ENOMEM;
-    if (r) {
-        r->kind = EM_REQ_WATCH;
-        r->dbid = c->db;
-        r->watch_op = op;
-        r->watcher = c->watcher;
-        r->cb = watch_done;
-        r->ud = NULL;
-        rc = ember__exec_async(s->core, r);
-        if (rc != EMBER_OK)
-            free(r);
-    }
-    if (rc == EMBER_OK) {
-        c->watch_sent = 1;
-    } else if (!c->watch_sent) {
-        free(c->watcher); /* the executor never saw it */
-        c->watcher = NULL;
-    }
-    /* Otherwise the executor knows the watcher: it frees it at close. */
-    return rc;
-}
-
 void ember__srv_multi_reset(struct ember_server *s, srv_conn *c)
 {
     ember__srv_txn_free(c->txn);
     c->txn = NULL;
-    if (c->watcher) {
-        watch_send(s, c, EM_WATCH_RELEASE, 0);
-        c->watcher = NULL; /* the next WATCH starts a new one */
-        c->watch_sent = 0;
+    if (!c->watcher)
+        return;
+    if (!c->dead) { /* RESET: the connection goes on, its keys are unwatched */
+        queue_step(s, c, MS_CLEAR, "", NULL, 0);
+        return;
     }
+    /* Closing: nothing of the connection is in flight any more, except at
+     * server stop, where the executor still runs what was handed over
+     * before this request. */
+    em_req *r = calloc(1, sizeof *r);
+    int rc = EMBER_ENOMEM;
+    if (r) {
+        r->kind = EM_REQ_WATCH;
+        r->watch_op = EM_WATCH_RELEASE;
+        r->watcher = c->watcher;
+        r->cb = watch_done;
+        rc = ember__exec_async(s->core, r);
+        if (rc != EMBER_OK)
+            free(r);
+    }
+    /* Not handed over: the registry frees it at close if it watches keys;
+     * if it cannot and nothing else names it, it is ours to free. */
+    if (rc != EMBER_OK && !c->watch_maybe && c->inflight == 0)
+        free(c->watcher);
+    c->watcher = NULL;
 }
 
 /* ------------------------------------------------------------ queueing */
@@ -193,7 +224,7 @@ static int add_item(struct srv_txn *t, srv_titem it)
 }
 
 /* Queues c->argv, or answers why it cannot be (and flags the transaction). */
-static void queue_command(srv_conn *c, size_t argc)
+static void queue_command(struct ember_server *s, srv_conn *c, size_t argc)
 {
     struct srv_txn *t = c->txn;
     srv_titem it = {0};
@@ -251,7 +282,7 @@ static void queue_command(srv_conn *c, size_t argc)
         return;
     }
     int na, fp;
-    ember__srv_reply_shape(c, &na, &fp);
+    ember__srv_reply_shape(s, x.parent ? x.parent : cmd, &na, &fp);
     it.nullarray = (unsigned char)na;
     it.flatpairs = (unsigned char)fp;
     it.select = ember__srv_name_is(c, 0, "select");
@@ -265,25 +296,38 @@ static void queue_command(srv_conn *c, size_t argc)
 
 /* ------------------------------------------------------------ EXEC */
 
-static void exec_abort(struct ember_server *s, srv_conn *c, const char *msg)
+/* Answers an EXEC that does not run (and unwatches, as EXEC does). */
+static void exec_abort(struct ember_server *s, srv_conn *c, const char *reply)
 {
     ember__srv_txn_free(c->txn);
     c->txn = NULL;
-    watch_send(s, c, EM_WATCH_CLEAR, 0); /* EXEC unwatches, even a failed one */
-    ember__srv_reply_error(c, msg);
+    if (c->watcher)
+        queue_step(s, c, MS_CLEAR, reply, NULL, 0);
+    else
+        ember__srv_reply_str(c, reply);
 }
 
 static void cmd_exec(struct ember_server *s, srv_conn *c)
 {
     struct srv_txn *t = c->txn;
     if (t->flagged) {
-        exec_abort(s, c, "EXECABORT Transaction discarded because of previous errors.");
+        exec_abort(s, c, "-EXECABORT Transaction discarded because of previous errors.\r\n");
+        return;
+    }
+    c->txn = NULL;
+    if (ember__batch_prepare(t->batch) != EMBER_OK || ember__batch_prepare(t->conn) != EMBER_OK) {
+        ember__srv_txn_free(t);
+        ember__srv_reply_error(c, "ERR out of memory");
+        return;
+    }
+    if (!t->ordered) {
+        queue_step(s, c, MS_EXEC, NULL, t, 1);
         return;
     }
     srv_rec *rec = ember__srv_rec_new(c);
     em_req *r = rec ? calloc(1, sizeof *r) : NULL;
-    if (!r || ember__batch_prepare(t->batch) != EMBER_OK || ember__batch_prepare(t->conn)) {
-        free(r);
+    if (!r) {
+        ember__srv_txn_free(t);
         if (rec) {
             rec->raw = strdup("-ERR out of memory\r\n");
             rec->rawlen = rec->raw ? strlen(rec->raw) : 0;
@@ -291,34 +335,16 @@ static void cmd_exec(struct ember_server *s, srv_conn *c)
         } else {
             c->close_after = 1;
         }
-        ember__srv_txn_free(t);
-        c->txn = NULL;
         return;
     }
-    c->txn = NULL;
     rec->txn = t;
     r->kind = EM_REQ_BATCH_ASYNC;
     r->dbid = c->db;
     r->batch = t->batch;
     r->batch_flags = EMBER_BATCH_ATOMIC;
     r->watcher = c->watcher;
-    r->cb = ember__srv_exec_done;
-    r->ud = rec;
-    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
-    int rc = ember__exec_async(s->core, r);
-    if (rc != EMBER_OK) {
-        atomic_fetch_sub_explicit(&s->refs, 1, memory_order_relaxed);
-        free(r);
-        rec->status = rc;
-        rec->done = 1;
-        return;
-    }
-    c->inflight++;
-    if (t->ordered) { /* see the top of the file */
-        rec->blocking = 1;
-        c->blocked = 1;
-        c->blocked_rec = rec;
-    }
+    c->watch_maybe = 0;
+    ember__srv_submit_single(s, c, rec, r);
 }
 
 /* Runs queued server command j of t in c's context; its reply goes to out. */
@@ -337,41 +363,67 @@ static void run_server_command(srv_conn *c, struct srv_txn *t, size_t j, srv_buf
     c->argvlen = argvlen;
 }
 
-void ember__srv_multi_emit(srv_conn *c, srv_rec *r)
+/* EXEC's reply for a transaction that ran with `status`. c NULL (on the
+ * executor): t holds no server command and no SELECT, and proto is fixed;
+ * else the connection's protocol and database follow HELLO and SELECT. */
+static void put_exec_reply(srv_buf *out, struct srv_txn *t, int status, srv_conn *c, int proto)
 {
-    struct srv_txn *t = r->txn;
     struct ember_batch *b = t->batch;
-    if (r->status == EMBER_EABORT && b->nreplies == 0) {
+    if (status == EMBER_EABORT && b->nreplies == 0) {
         /* A watched key changed: the null array (RESP3: null). */
-        ember__sbuf_puts(&c->out, c->proto == 3 ? "_\r\n" : "*-1\r\n");
+        ember__sbuf_puts(out, (c ? c->proto : proto) == 3 ? "_\r\n" : "*-1\r\n");
         return;
     }
-    if (r->status == EMBER_ECLOSED || b->nreplies != b->ncmds) {
-        ember__sbuf_puts(&c->out, "-ERR the database is closed\r\n");
+    if (status == EMBER_ECLOSED || b->nreplies != b->ncmds) {
+        ember__sbuf_puts(out, "-ERR the database is closed\r\n");
         return;
     }
-    ember__sbuf_line(&c->out, '*', (long long)t->n);
+    ember__sbuf_line(out, '*', (long long)t->n);
     size_t k = 0, j = 0;
     for (size_t i = 0; i < t->n; i++) {
         const srv_titem *it = &t->items[i];
         if (it->conn) {
-            srv_buf cap = {0};
-            run_server_command(c, t, j++, &cap);
-            ember__sbuf_put(&c->out, cap.p ? cap.p : "", cap.len);
-            free(cap.p);
+            run_server_command(c, t, j++, out);
             continue;
         }
         const struct ember_reply *rep = b->replies[k];
         if (!rep)
-            ember__sbuf_puts(&c->out, "-ERR out of memory\r\n");
+            ember__sbuf_puts(out, "-ERR out of memory\r\n");
         else
-            ember__srv_encode(&c->out, rep, c->proto, it->nullarray, it->flatpairs);
+            ember__srv_encode(out, rep, c ? c->proto : proto, it->nullarray, it->flatpairs);
         long long db;
         const em_batch_cmd *bc = &b->cmds[k];
-        if (it->select && rep && rep->type == EMBER_REPLY_STATUS &&
+        if (c && it->select && rep && rep->type == EMBER_REPLY_STATUS &&
             ember__str_to_ll(b->argv[bc->arg0 + 1], b->argvlen[bc->arg0 + 1], &db))
             c->db = (int32_t)db; /* checked by the executor's SELECT */
         k++;
+    }
+}
+
+void ember__srv_multi_emit(srv_conn *c, srv_rec *r)
+{
+    put_exec_reply(&c->out, r->txn, r->status, c, c->proto);
+}
+
+void ember__srv_multi_run(em_core *core, srv_job *j, const srv_jcmd *jc)
+{
+    struct srv_mstep *st = jc->multi;
+    switch (st->op) {
+    case MS_WATCH:
+        ember__watch_keys(&core->watch, st->watcher, j->db, jc->argc, j->argv + jc->arg0,
+                          j->argvlen + jc->arg0);
+        ember__sbuf_puts(&j->out, "+OK\r\n");
+        break;
+    case MS_CLEAR:
+        if (st->watcher)
+            ember__watch_clear(&core->watch, st->watcher);
+        ember__sbuf_puts(&j->out, st->reply);
+        break;
+    default: {
+        int rc = ember__exec_txn(core, j->db, st->txn->batch, st->watcher);
+        put_exec_reply(&j->out, st->txn, rc, NULL, j->proto);
+        break;
+    }
     }
 }
 
@@ -384,13 +436,12 @@ int ember__srv_multi_command(struct ember_server *s, srv_conn *c, size_t argc)
         if (argc != 1) {
             /* Redis answers a refused EXEC as an aborted one, and drops the
              * transaction (even outside MULTI). */
+            static const char msg[] = "-EXECABORT Transaction discarded because of: wrong "
+                                      "number of arguments for 'exec' command\r\n";
             if (in_multi)
-                exec_abort(s, c,
-                           "EXECABORT Transaction discarded because of: wrong number of "
-                           "arguments for 'exec' command");
+                exec_abort(s, c, msg);
             else
-                ember__srv_reply_error(c, "EXECABORT Transaction discarded because of: wrong "
-                                          "number of arguments for 'exec' command");
+                ember__srv_reply_str(c, msg);
         } else if (!in_multi) {
             ember__srv_reply_error(c, "ERR EXEC without MULTI");
         } else {
@@ -420,10 +471,7 @@ int ember__srv_multi_command(struct ember_server *s, srv_conn *c, size_t argc)
         } else if (!in_multi) {
             ember__srv_reply_error(c, "ERR DISCARD without MULTI");
         } else {
-            ember__srv_txn_free(c->txn);
-            c->txn = NULL;
-            watch_send(s, c, EM_WATCH_CLEAR, 0);
-            ember__srv_reply_str(c, "+OK\r\n");
+            exec_abort(s, c, "+OK\r\n"); /* DISCARD unwatches too */
         }
         return 1;
     }
@@ -435,27 +483,24 @@ int ember__srv_multi_command(struct ember_server *s, srv_conn *c, size_t argc)
         } else if (in_multi) {
             ember__srv_reply_error(c, "ERR WATCH inside MULTI is not allowed");
         } else {
-            int rc = watch_send(s, c, EM_WATCH_KEYS, argc);
-            if (rc == EMBER_OK)
-                ember__srv_reply_str(c, "+OK\r\n");
+            if (!c->watcher && !(c->watcher = calloc(1, sizeof *c->watcher)))
+                ember__srv_reply_error(c, "ERR out of memory");
             else
-                ember__srv_reply_error(c, rc == EMBER_ENOMEM ? "ERR out of memory"
-                                                             : "ERR the database is closed");
+                queue_step(s, c, MS_WATCH, NULL, NULL, argc);
         }
         return 1;
     }
     if (in_multi) {
         if (ember__srv_name_is(c, 0, "quit") || ember__srv_name_is(c, 0, "reset"))
             return 0; /* run now, as in Redis */
-        queue_command(c, argc);
+        queue_command(s, c, argc);
         return 1;
     }
     if (ember__srv_name_is(c, 0, "unwatch")) {
         if (argc != 1) {
             reply_arity(c, "unwatch");
         } else {
-            watch_send(s, c, EM_WATCH_CLEAR, 0);
-            ember__srv_reply_str(c, "+OK\r\n");
+            exec_abort(s, c, "+OK\r\n"); /* nothing queued: unwatches */
         }
         return 1;
     }

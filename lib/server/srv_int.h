@@ -9,9 +9,11 @@
 #ifndef EMBER_SRV_INT_H
 #define EMBER_SRV_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "server.h"
 
@@ -23,6 +25,7 @@
 #define SRV_READ_CHUNK (16 * 1024)
 
 typedef struct srv_conn srv_conn;
+typedef struct srv_job srv_job;
 
 /* One request of a connection, from parse to reply. */
 typedef struct srv_rec {
@@ -40,13 +43,47 @@ typedef struct srv_rec {
     struct ember_reply *reply;
     char *raw; /* a reply the server built itself */
     size_t rawlen;
-    struct srv_txn *txn; /* an EXEC: its transaction, owned by the record (s_multi.c) */
+    srv_job *job;    /* a job's record: its replies are job->out */
+    srv_job *jobs;   /* a round (not in a FIFO): the jobs it carries */
+    em_req *pending; /* a blocking command not submitted yet */
+    struct srv_rec *next_single;
+    struct srv_txn *txn; /* an EXEC run as a single: its transaction (s_multi.c) */
 } srv_rec;
 
 typedef struct srv_buf {
     char *p;
     size_t off, len, cap; /* live bytes are p[off .. len) */
 } srv_buf;
+
+/*
+ * A job: the commands one connection sent in one event-loop round, run
+ * together on the executor, their replies encoded into `out` there. Every
+ * job of a round travels in one executor request (the round), so a busy
+ * server hands the executor hundreds of commands per queue operation.
+ * Arguments are copied into `bytes` (NUL-terminated each, as handlers
+ * expect); argv pointers are made on the executor, once bytes stops moving.
+ */
+typedef struct srv_jcmd {
+    const em_cmd *cmd; /* looked up on the I/O thread; NULL = unknown */
+    uint32_t argc, arg0;
+    uint8_t nullarray, flatpairs;
+    struct srv_mstep *multi; /* a WATCH/UNWATCH/EXEC step, owned by the job (s_multi.c) */
+} srv_jcmd;
+
+struct srv_job {
+    srv_rec *rec; /* the FIFO record this job fills */
+    srv_job *next;
+    int32_t db;
+    int proto;
+    srv_jcmd *cmds;
+    size_t ncmds, capcmds;
+    size_t *argoff, *argvlen;
+    const char **argv;
+    size_t nargs, capargs;
+    char *bytes;
+    size_t nbytes, capbytes;
+    srv_buf out;
+};
 
 struct srv_conn {
     struct ember_server *srv;
@@ -71,10 +108,15 @@ struct srv_conn {
     char *scratch; /* inline requests: unescaped arguments */
     size_t scratchcap;
     srv_conn *prev, *nextc;
+    srv_job *job; /* the job this round's commands join (NULL: none yet) */
+    /* I/O threads: what the read/send done off the loop thread found. */
+    ssize_t io_n;
+    int io_err;
+    int wq; /* in the loop's write list */
     /* transaction state (s_multi.c) */
     struct srv_txn *txn;        /* between MULTI and EXEC / DISCARD, else NULL */
     struct em_watcher *watcher; /* its WATCH state on the executor, else NULL */
-    int watch_sent;             /* a request naming watcher was accepted */
+    int watch_maybe;            /* the last step queued for watcher may leave keys watched */
     srv_buf *capture;           /* set while EXEC runs a server command: its reply */
 };
 
@@ -88,6 +130,19 @@ struct ember_server {
     int32_t ndb;
     pthread_t thread;
     srv_conn *conns;
+    srv_job *round, **round_tail;     /* jobs of the current round */
+    srv_rec *singles, **singles_tail; /* blocking commands, submitted after the round */
+    const em_cmd *nullarray_cmds[8], *pair_cmds[11];
+    /* I/O threads (nio > 1): reads and sends of one loop iteration fan out
+     * to nio - 1 helper threads plus the loop thread (see io_run). */
+    int nio;
+    pthread_t *io_threads;
+    int io_op, io_quit;
+    srv_conn **io_items;
+    size_t io_nitems;
+    _Atomic uint32_t io_gen, io_left;
+    srv_conn **rv, **wv; /* this iteration's connections to read / to send to */
+    size_t nrv, caprv, nwv, capwv;
     em_mpsc done EM_ALIGNED_CL;
     _Atomic uint32_t signaled;
     _Atomic int64_t refs;
@@ -106,6 +161,30 @@ void ember__sbuf_bulk(srv_buf *b, const char *p, size_t n);
 void ember__srv_encode(srv_buf *b, const struct ember_reply *r, int proto, int nullarray,
                        int flatpairs);
 
+/* The streaming RESP sink (runs on the executor): handlers' replies go
+ * straight into b as RESP `proto` bytes, identical to ember__srv_encode()
+ * of the same reply's tree. */
+typedef struct em_resp_level {
+    size_t pos;   /* where a held-back header goes */
+    size_t left;  /* elements still expected; SIZE_MAX while deferred */
+    size_t count; /* elements written at this level */
+    size_t flatn; /* flat: elements of the spliced output */
+    char prefix;
+    int type;
+    unsigned flat : 1, spliced : 1;
+} em_resp_level;
+
+typedef struct em_resp_sink {
+    srv_buf *b;
+    int proto, nullarray, flatpairs;
+    int depth;
+    int oom;
+    em_resp_level lv[32];
+} em_resp_sink;
+
+extern const em_sink_ops ember__resp_sink_ops;
+void ember__resp_sink_init(em_resp_sink *s, srv_buf *b, int proto, int nullarray, int flatpairs);
+
 /* ------------------------------------------------------------ server.c */
 
 /* Appends a record to the connection's FIFO (NULL when out of memory). */
@@ -119,11 +198,18 @@ void ember__srv_reply_error(srv_conn *c, const char *msg);
 int ember__srv_name_is(const srv_conn *c, size_t i, const char *lit);
 /* Closes the connection (its memory goes once nothing of it is in flight). */
 void ember__srv_conn_kill(struct ember_server *s, srv_conn *c);
-/* The completion callback of requests that carry a record as ud. */
-void ember__srv_exec_done(void *ud, int status, struct ember_reply *reply);
-/* The RESP2 shape of the reply of the request in c->argv: a top-level nil
- * is a null array; pairs are flattened. */
-void ember__srv_reply_shape(const srv_conn *c, int *nullarray, int *flatpairs);
+/* For s_multi.c. ember__srv_reply_shape: the RESP2 shape of cmd's reply (a
+ * top-level nil is a null array; pairs are flattened). ember__srv_job_add_step:
+ * queues step (run on the executor by ember__srv_multi_run, owned by the
+ * job from then on) in the connection's job, with c->argv[0..argc) copied;
+ * -1 when out of memory (the step is not queued). ember__srv_submit_single:
+ * hands r (ud rec, completion into rec) to the executor after this round,
+ * the connection waiting for it as for a blocking command. */
+void ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd, int *nullarray,
+                            int *flatpairs);
+int ember__srv_job_add_step(struct ember_server *s, srv_conn *c, struct srv_mstep *step,
+                            size_t argc);
+void ember__srv_submit_single(struct ember_server *s, srv_conn *c, srv_rec *rec, em_req *r);
 
 /* ------------------------------------------------------------ s_conn.c */
 
@@ -139,10 +225,13 @@ int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc);
 int ember__srv_multi_command(struct ember_server *s, srv_conn *c, size_t argc);
 /* Discards the queued transaction and unwatches every key (RESET, close). */
 void ember__srv_multi_reset(struct ember_server *s, srv_conn *c);
-/* Appends the reply of a finished EXEC record to c->out (runs the queued
+/* Executor: runs a job's transaction step jc, its reply into j->out. */
+void ember__srv_multi_run(em_core *core, srv_job *j, const srv_jcmd *jc);
+/* Appends the reply of a finished EXEC single to c->out (runs the queued
  * server commands in their place). */
 void ember__srv_multi_emit(srv_conn *c, srv_rec *r);
-/* Frees a transaction (NULL: no-op). */
+/* Frees a transaction / a step (NULL: no-op). */
 void ember__srv_txn_free(struct srv_txn *t);
+void ember__srv_mstep_free(struct srv_mstep *st);
 
 #endif
