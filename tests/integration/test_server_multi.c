@@ -6,7 +6,9 @@
  * WATCH on A, a write on B, EXEC on A...), in RESP2 and again after HELLO 3;
  * every reply is compared as raw bytes. Steps are sent to ember and to redis
  * alternately, so sleeps (expiry cases) apply to both at once. A step
- * "A x ; y ; z" is pipelined: the three commands go out in one write.
+ * "A x ; y ; z" is pipelined: the three commands go out in one write;
+ * "B> x" sends without reading (a blocking command), "B<" reads and
+ * compares its reply later.
  *
  * The scripts cover queueing and its errors (EXECABORT), reply shapes
  * inside EXEC, SELECT inside MULTI, the WATCH rules (who writes, UNWATCH,
@@ -163,7 +165,13 @@ static void run_script(fixture *f, const char *name, const char *const *steps, i
             usleep((useconds_t)atoi(st + 6) * 1000);
             continue;
         }
-        assert_true((st[0] == 'A' || st[0] == 'B') && st[1] == ' ');
+        assert_true((st[0] == 'A' || st[0] == 'B') &&
+                    (st[1] == ' ' || st[1] == '>' || st[1] == '<'));
+        tc_conn **side = st[0] == 'A' ? p.a : p.b;
+        if (st[1] == '<') { /* the reply of an earlier "X>" step */
+            compare_one(f, side[0], side[1], what, st);
+            continue;
+        }
         char buf[1024];
         snprintf(buf, sizeof buf, "%s", st + 2);
         const char *cmds[64];
@@ -174,13 +182,12 @@ static void run_script(fixture *f, const char *name, const char *const *steps, i
                 *sep = '\0';
             cmds[n++] = q;
         }
-        tc_conn **side = st[0] == 'A' ? p.a : p.b;
         for (int s = 0; s < 2; s++) {
             for (size_t k = 0; k < n; k++)
                 append_cmd(side[s], cmds[k]);
             assert_int_equal(tc_conn_flush(side[s]), 0);
         }
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; st[1] == ' ' && k < n; k++)
             compare_one(f, side[0], side[1], what, cmds[k]);
     }
     peers_close(&p);
@@ -521,6 +528,19 @@ static void test_watch_writes(void **state)
                                       "A WATCH k ; MULTI ; INCR k ; EXEC", /* all pipelined */
                                       NULL};
     run_both(f, "watch rules", who);
+    static const char *const order[] = {
+        "A SET k 1 ; WATCH k ; MULTI ; GET k ; EXEC", /* write, then WATCH */
+        "A WATCH k ; SET k 2 ; MULTI ; GET k ; EXEC", /* WATCH, then write */
+        "A WATCH k ; UNWATCH ; SET k 3 ; MULTI ; GET k ; EXEC",
+        "A WATCH k ; MULTI ; GET k ; DISCARD ; SET k 4 ; MULTI ; GET k ; EXEC",
+        "A WATCH k ; MULTI ; FOO ; EXEC ; SET k 5 ; MULTI ; GET k ; EXEC",
+        /* A waiter woken inside the transaction is served after all of it. */
+        "B> BLPOP wl 5", "sleep 50", "A MULTI ; LPUSH wl a ; LPUSH wl b ; LLEN wl ; EXEC", "B<",
+        "A LRANGE wl 0 -1",
+        /* The same with SELECT inside (the transaction then goes alone). */
+        "B> BLPOP wl 5", "sleep 50",
+        "A MULTI ; SELECT 0 ; LPUSH wl c ; LPUSH wl d ; LLEN wl ; EXEC ; GET k", "B<", NULL};
+    run_both(f, "pipelined order", order);
     assert_int_equal(f->mismatches, 0);
 }
 
