@@ -51,6 +51,7 @@ typedef struct srv_titem {
     unsigned char nullarray; /* RESP2 shape of an executor command's reply */
     unsigned char flatpairs;
     unsigned char select; /* SELECT: +OK moves the connection to its database */
+    unsigned char ok;     /* UNWATCH: +OK (EXEC has unwatched everything already) */
 } srv_titem;
 
 struct srv_txn {
@@ -240,13 +241,14 @@ static void queue_command(struct ember_server *s, srv_conn *c, size_t argc)
                 reply_arity(c, server_cmds[i].name);
                 return;
             }
-            it.conn = 1;
-            if (ember__batch_add(t->conn, argc, c->argv, c->argvlen) != EMBER_OK ||
+            it.ok = ember__srv_name_is(c, 0, "unwatch");
+            it.conn = !it.ok;
+            if ((it.conn && ember__batch_add(t->conn, argc, c->argv, c->argvlen) != EMBER_OK) ||
                 add_item(t, it)) {
                 flag_error(c, "ERR out of memory");
                 return;
             }
-            t->ordered = 1;
+            t->ordered |= it.conn;
             queued(c);
             return;
         }
@@ -382,6 +384,10 @@ static void put_exec_reply(srv_buf *out, struct srv_txn *t, int status, srv_conn
     size_t k = 0, j = 0;
     for (size_t i = 0; i < t->n; i++) {
         const srv_titem *it = &t->items[i];
+        if (it->ok) {
+            ember__sbuf_puts(out, "+OK\r\n");
+            continue;
+        }
         if (it->conn) {
             run_server_command(c, t, j++, out);
             continue;

@@ -534,6 +534,11 @@ static void test_watch_writes(void **state)
         "A WATCH k ; UNWATCH ; SET k 3 ; MULTI ; GET k ; EXEC",
         "A WATCH k ; MULTI ; GET k ; DISCARD ; SET k 4 ; MULTI ; GET k ; EXEC",
         "A WATCH k ; MULTI ; FOO ; EXEC ; SET k 5 ; MULTI ; GET k ; EXEC",
+        "A WATCH k ; MULTI ; UNWATCH ; GET k ; EXEC ; SET k 6 ; MULTI ; GET k ; EXEC", "A WATCH k",
+        "A MULTI ; UNWATCH ; GET k", "B SET k 7", "A EXEC", "A WATCH k",
+        "A MULTI ; UNWATCH ; CLIENT GETNAME ; GET k", "B SET k 8", "A EXEC", "A WATCH k",
+        "A MULTI ; UNWATCH ; CLIENT GETNAME ; GET k ; EXEC ; SET k 9 ; WATCH k", "B SET k 10",
+        "A MULTI ; GET k ; EXEC",
         /* A waiter woken inside the transaction is served after all of it. */
         "B> BLPOP wl 5", "sleep 50", "A MULTI ; LPUSH wl a ; LPUSH wl b ; LLEN wl ; EXEC", "B<",
         "A LRANGE wl 0 -1",
