@@ -1457,8 +1457,9 @@ typedef struct ember_server ember_server; /**< a running RESP listener */
  *  A command that cannot be queued (unknown, wrong arity, not allowed in a
  *  transaction) is answered at once and makes EXEC answer EXECABORT;
  *  errors while running stay inside EXEC's array; EXEC runs the queued
- *  commands as one executor request (no other client or in-process call
- *  interleaves; logged to the append log as MULTI ... EXEC). EXEC answers
+ *  commands atomically on the executor (no other client's command, no
+ *  in-process call and no served blocked caller comes in between; the
+ *  append log gets them as MULTI ... EXEC). EXEC answers
  *  a null array (RESP3: null) if a watched key was changed by anyone after
  *  WATCH (a write that changes it, a deletion, expiry, FLUSHDB/FLUSHALL of
  *  a database holding it, SWAPDB of its database) or, live at WATCH, is
