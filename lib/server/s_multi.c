@@ -376,6 +376,13 @@ static void put_exec_reply(srv_buf *out, struct srv_txn *t, int status, srv_conn
         ember__sbuf_puts(out, (c ? c->proto : proto) == 3 ? "_\r\n" : "*-1\r\n");
         return;
     }
+    if (status == EMBER_EABORT) {
+        /* Refused as a whole by the executor: over maxmemory, a command that
+         * may grow memory (Redis refuses it when queued, ember when EXEC
+         * runs: the memory state is the executor's). */
+        ember__sbuf_puts(out, "-EXECABORT Transaction discarded because of previous errors.\r\n");
+        return;
+    }
     if (status == EMBER_ECLOSED || b->nreplies != b->ncmds) {
         ember__sbuf_puts(out, "-ERR the database is closed\r\n");
         return;

@@ -3,6 +3,8 @@
  */
 #include "resp_client.h"
 
+#include "raw_conn.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -165,15 +167,20 @@ const char *tc_conn_error(const tc_conn *c)
     return c->err;
 }
 
-void tc_conn_append(tc_conn *c, size_t argc, const char *const *argv, const size_t *argvlen)
+void tc_buf_command(tc_buf *b, size_t argc, const char *const *argv, const size_t *argvlen)
 {
-    tc_buf_printf(&c->out, "*%zu\r\n", argc);
+    tc_buf_printf(b, "*%zu\r\n", argc);
     for (size_t i = 0; i < argc; i++) {
         size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
-        tc_buf_printf(&c->out, "$%zu\r\n", n);
-        tc_buf_put(&c->out, argv[i], n);
-        tc_buf_put(&c->out, "\r\n", 2);
+        tc_buf_printf(b, "$%zu\r\n", n);
+        tc_buf_put(b, argv[i], n);
+        tc_buf_put(b, "\r\n", 2);
     }
+}
+
+void tc_conn_append(tc_conn *c, size_t argc, const char *const *argv, const size_t *argvlen)
+{
+    tc_buf_command(&c->out, argc, argv, argvlen);
 }
 
 int tc_conn_flush(tc_conn *c)
@@ -400,49 +407,13 @@ tc_resp *tc_conn_read(tc_conn *c)
     return parse(c, 0);
 }
 
-size_t tc_resp_raw_len(const char *p, size_t n)
-{
-    const char *cr = n ? memchr(p, '\r', n) : NULL;
-    if (!cr || (size_t)(cr - p) + 2 > n)
-        return 0;
-    size_t head = (size_t)(cr - p) + 2;
-    long long v = 0;
-    if (parse_ll(p + 1, (size_t)(cr - p) - 1, &v) != 0)
-        v = 0; /* not a length: a simple line */
-    switch (p[0]) {
-    case '$':
-    case '!':
-    case '=':
-        if (v < 0)
-            return head;
-        return n >= head + (size_t)v + 2 ? head + (size_t)v + 2 : 0;
-    case '*':
-    case '~':
-    case '%':
-    case '>': {
-        if (v < 0)
-            return head;
-        size_t off = head;
-        for (long long i = 0; i < (p[0] == '%' ? 2 * v : v); i++) {
-            size_t e = tc_resp_raw_len(p + off, n - off);
-            if (!e)
-                return 0;
-            off += e;
-        }
-        return off;
-    }
-    default:
-        return head;
-    }
-}
-
 char *tc_conn_read_raw(tc_conn *c, size_t *len)
 {
     if (c->out.len && tc_conn_flush(c) != 0)
         return NULL;
     for (;;) {
         size_t avail = c->in_len - c->in_pos;
-        size_t n = tc_resp_raw_len(c->in + c->in_pos, avail);
+        size_t n = tc_resp_frame_len(c->in + c->in_pos, avail);
         if (n) {
             char *r = xrealloc(NULL, n + 1);
             memcpy(r, c->in + c->in_pos, n);

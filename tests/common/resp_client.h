@@ -52,9 +52,6 @@ int tc_conn_flush(tc_conn *c);
 /* Flushes, then reads one reply. Returns NULL on I/O or protocol error
  * (the reason is in tc_conn_error()). Attributes ('|') are skipped. */
 tc_resp *tc_conn_read(tc_conn *c);
-/* Length of the first complete RESP2/RESP3 reply in p[0..n), 0 if it is
- * incomplete. */
-size_t tc_resp_raw_len(const char *p, size_t n);
 /* Flushes, then reads one reply as raw bytes (malloc'd, NUL-terminated,
  * length in *len), for byte-for-byte comparisons. NULL on I/O error. */
 char *tc_conn_read_raw(tc_conn *c, size_t *len);
@@ -78,6 +75,9 @@ typedef struct tc_buf {
 void tc_buf_put(tc_buf *b, const void *p, size_t n);
 void tc_buf_puts(tc_buf *b, const char *s);
 void tc_buf_printf(tc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends a command as a RESP multibulk request (argvlen NULL:
+ * NUL-terminated arguments), exactly the bytes tc_conn_append() sends. */
+void tc_buf_command(tc_buf *b, size_t argc, const char *const *argv, const size_t *argvlen);
 /* Appends bytes quoted and escaped like redis-cli ("a\x00b"). */
 void tc_buf_quote(tc_buf *b, const void *p, size_t n);
 void tc_buf_free(tc_buf *b);
