@@ -253,7 +253,8 @@ static void queue_command(struct ember_server *s, srv_conn *c, size_t argc)
             return;
         }
     /* The executor's checks before a command runs, off the executor: the
-     * command table is read-only once built, and the sink is ours. */
+     * command table is read-only once built, the sink is ours, and x.srv is
+     * NULL (no error statistics: they are the executor's). */
     em_ctx x;
     memset(&x, 0, sizeof x);
     x.argc = argc;
