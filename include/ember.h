@@ -1466,9 +1466,24 @@ typedef struct ember_server ember_server; /**< a running RESP listener */
  *  and in-process callers see one order and the same atomicity. Replies go
  *  back in request order per connection.
  *  Handled by the server itself: HELLO [2|3 [SETNAME name]], QUIT, SELECT
- *  (per connection), CLIENT ID|SETNAME|GETNAME. MULTI/EXEC/WATCH, the
- *  pub/sub commands, AUTH, RESET and MONITOR are refused with an error for
- *  now. Limits as Redis: a bulk longer than proto-max-bulk-len (read when
+ *  (per connection), CLIENT ID|SETNAME|GETNAME, and transactions with
+ *  Redis 7.0's replies: MULTI, EXEC, DISCARD, WATCH key [key ...], UNWATCH.
+ *  A command that cannot be queued (unknown, wrong arity, not allowed in a
+ *  transaction) is answered at once and makes EXEC answer EXECABORT;
+ *  errors while running stay inside EXEC's array; EXEC runs the queued
+ *  commands atomically on the executor (no other client's command, no
+ *  in-process call and no served blocked caller comes in between; the
+ *  append log gets them as MULTI ... EXEC). EXEC answers
+ *  a null array (RESP3: null) if a watched key was changed by anyone after
+ *  WATCH (a write that changes it, a deletion, expiry, FLUSHDB/FLUSHALL of
+ *  a database holding it, SWAPDB of its database) or, live at WATCH, is
+ *  expired at EXEC. EXEC, DISCARD and disconnecting unwatch everything.
+ *  Inside MULTI, SELECT and HELLO are queued and take effect where they
+ *  stand (the connection's database and protocol after EXEC follow them);
+ *  blocking commands answer at once as if they timed out.
+ *  The pub/sub commands, AUTH, RESET and MONITOR are refused with an error
+ *  for now (inside MULTI they are queued and the error is EXEC's element).
+ *  Limits as Redis: a bulk longer than proto-max-bulk-len (read when
  *  the server starts) or a multibulk count over 1048576 is answered with
  *  Redis's protocol error and the connection closed; a connection whose
  *  unparsed input exceeds 1 GB is closed.

@@ -114,6 +114,20 @@ static void bytes_human(char *buf, size_t cap, uint64_t n)
     snprintf(buf, cap, "%.2f%c", d, units[u]);
 }
 
+/* The process's resident set size (the host's, all of it: ember is a
+ * library), from /proc/self/statm; 0 where that is not available. */
+static size_t process_rss(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long pages = 0, rss = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%llu %llu", &pages, &rss) != 2)
+        rss = 0;
+    fclose(f);
+    return (size_t)(rss * (unsigned long long)sysconf(_SC_PAGESIZE));
+}
+
 /* ------------------------------------------------------------ INFO sections */
 
 /*

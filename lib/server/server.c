@@ -60,6 +60,8 @@ static void job_free(srv_job *j)
 {
     if (!j)
         return;
+    for (size_t i = 0; i < j->ncmds; i++)
+        ember__srv_mstep_free(j->cmds[i].multi);
     free(j->cmds);
     free(j->argoff);
     free(j->argvlen);
@@ -71,6 +73,7 @@ static void job_free(srv_job *j)
 
 static void rec_free(srv_rec *r)
 {
+    ember__srv_txn_free(r->txn);
     ember__reply_tree_free(r->reply);
     free(r->raw);
     free(r->pending);
@@ -90,6 +93,7 @@ static void conn_set_events(struct ember_server *s, srv_conn *c, uint32_t ev)
 static void conn_free(srv_conn *c)
 {
     struct ember_server *s = c->srv;
+    ember__srv_multi_reset(s, c);
     if (c->prev)
         c->prev->nextc = c->nextc;
     else
@@ -210,6 +214,10 @@ srv_rec *ember__srv_rec_new(srv_conn *c)
 /* Queues a reply built by the server (a complete record). */
 void ember__srv_reply_raw(srv_conn *c, const char *p, size_t n)
 {
+    if (c->capture) { /* a server command inside EXEC (s_multi.c) */
+        ember__sbuf_put(c->capture, p, n);
+        return;
+    }
     if (!c->head) { /* nothing ahead of it: straight to the output */
         ember__sbuf_put(&c->out, p, n);
         return;
@@ -245,7 +253,9 @@ static void conn_drain_fifo(srv_conn *c)
 {
     while (c->head && c->head->done) {
         srv_rec *r = c->head;
-        if (r->job && r->status == EMBER_OK) {
+        if (r->txn) {
+            ember__srv_multi_emit(c, r);
+        } else if (r->job && r->status == EMBER_OK) {
             srv_buf *jo = &r->job->out;
             if (c->out.len == c->out.off) { /* nothing pending: take the buffer whole */
                 srv_buf t = c->out;
@@ -636,6 +646,13 @@ static int sends_pairs(const struct ember_server *s, const em_cmd *cmd)
     return cmd_in(cmd, s->pair_cmds, sizeof s->pair_cmds / sizeof s->pair_cmds[0]);
 }
 
+void ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd, int *nullarray,
+                            int *flatpairs)
+{
+    *nullarray = sends_null_array(s, cmd);
+    *flatpairs = sends_pairs(s, cmd);
+}
+
 /* ------------------------------------------------------------ jobs */
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -698,6 +715,7 @@ static int job_add(struct ember_server *s, srv_conn *c, const em_cmd *cmd, size_
     j->capargs = cap;
     srv_jcmd *jc = &j->cmds[j->ncmds++];
     jc->cmd = cmd;
+    jc->multi = NULL;
     jc->argc = (uint32_t)argc;
     jc->arg0 = (uint32_t)j->nargs;
     jc->nullarray = (uint8_t)sends_null_array(s, cmd);
@@ -711,6 +729,15 @@ static int job_add(struct ember_server *s, srv_conn *c, const em_cmd *cmd, size_
         j->bytes[j->nbytes + n] = '\0';
         j->nbytes += n + 1;
     }
+    return 0;
+}
+
+int ember__srv_job_add_step(struct ember_server *s, srv_conn *c, struct srv_mstep *step,
+                            size_t argc)
+{
+    if (job_add(s, c, NULL, argc))
+        return -1;
+    c->job->cmds[c->job->ncmds - 1].multi = step;
     return 0;
 }
 
@@ -731,6 +758,10 @@ static void run_round(em_core *core, void *ud)
             j->argv[i] = j->bytes + j->argoff[i];
         for (size_t i = 0; i < j->ncmds; i++) {
             const srv_jcmd *jc = &j->cmds[i];
+            if (jc->multi) {
+                ember__srv_multi_run(core, j, jc);
+                continue;
+            }
             em_resp_sink rs;
             ember__resp_sink_init(&rs, &j->out, j->proto, jc->nullarray, jc->flatpairs);
             ember__exec_run_known(core, j->db, jc->cmd, jc->argc, j->argv + jc->arg0,
@@ -841,12 +872,17 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
         rec->done = 1;
         return;
     }
+    rec->nullarray = sends_null_array(s, cmd);
+    rec->flatpairs = sends_pairs(s, cmd);
+    ember__srv_submit_single(s, c, rec, r);
+}
+
+void ember__srv_submit_single(struct ember_server *s, srv_conn *c, srv_rec *rec, em_req *r)
+{
     r->cb = on_exec_done;
     r->ud = rec;
     r->cq = NULL;
     rec->blocking = 1;
-    rec->nullarray = sends_null_array(s, cmd);
-    rec->flatpairs = sends_pairs(s, cmd);
     rec->pending = r;
     *s->singles_tail = rec;
     s->singles_tail = &rec->next_single;

@@ -47,6 +47,7 @@ typedef struct srv_rec {
     srv_job *jobs;   /* a round (not in a FIFO): the jobs it carries */
     em_req *pending; /* a blocking command not submitted yet */
     struct srv_rec *next_single;
+    struct srv_txn *txn; /* an EXEC run as a single: its transaction (s_multi.c) */
 } srv_rec;
 
 typedef struct srv_buf {
@@ -66,6 +67,7 @@ typedef struct srv_jcmd {
     const em_cmd *cmd; /* looked up on the I/O thread; NULL = unknown */
     uint32_t argc, arg0;
     uint8_t nullarray, flatpairs;
+    struct srv_mstep *multi; /* a WATCH/UNWATCH/EXEC step, owned by the job (s_multi.c) */
 } srv_jcmd;
 
 struct srv_job {
@@ -115,6 +117,11 @@ struct srv_conn {
     int mb_active;
     long long mb_n, mb_i;
     size_t mb_pos;
+    /* transaction state (s_multi.c) */
+    struct srv_txn *txn;        /* between MULTI and EXEC / DISCARD, else NULL */
+    struct em_watcher *watcher; /* its WATCH state on the executor, else NULL */
+    int watch_maybe;            /* the last step queued for watcher may leave keys watched */
+    srv_buf *capture;           /* set while EXEC runs a server command: its reply */
 };
 
 struct ember_server {
@@ -195,11 +202,40 @@ void ember__srv_reply_error(srv_conn *c, const char *msg);
 int ember__srv_name_is(const srv_conn *c, size_t i, const char *lit);
 /* Closes the connection (its memory goes once nothing of it is in flight). */
 void ember__srv_conn_kill(struct ember_server *s, srv_conn *c);
+/* For s_multi.c. ember__srv_reply_shape: the RESP2 shape of cmd's reply (a
+ * top-level nil is a null array; pairs are flattened). ember__srv_job_add_step:
+ * queues step (run on the executor by ember__srv_multi_run, owned by the
+ * job from then on) in the connection's job, with c->argv[0..argc) copied;
+ * -1 when out of memory (the step is not queued). ember__srv_submit_single:
+ * hands r (ud rec, completion into rec) to the executor after this round,
+ * the connection waiting for it as for a blocking command. */
+void ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd, int *nullarray,
+                            int *flatpairs);
+int ember__srv_job_add_step(struct ember_server *s, srv_conn *c, struct srv_mstep *step,
+                            size_t argc);
+void ember__srv_submit_single(struct ember_server *s, srv_conn *c, srv_rec *rec, em_req *r);
 
 /* ------------------------------------------------------------ s_conn.c */
 
 /* Runs the request in c->argv if it is a connection command; returns 1 if
  * it did (the reply is queued), 0 if it goes to the executor. */
 int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc);
+
+/* ------------------------------------------------------------ s_multi.c */
+
+/* MULTI, EXEC, DISCARD, WATCH, UNWATCH, and queueing while a transaction is
+ * open: returns 1 if it answered the request in c->argv, 0 if not (QUIT and
+ * RESET inside MULTI, anything outside MULTI but these five). */
+int ember__srv_multi_command(struct ember_server *s, srv_conn *c, size_t argc);
+/* Discards the queued transaction and unwatches every key (RESET, close). */
+void ember__srv_multi_reset(struct ember_server *s, srv_conn *c);
+/* Executor: runs a job's transaction step jc, its reply into j->out. */
+void ember__srv_multi_run(em_core *core, srv_job *j, const srv_jcmd *jc);
+/* Appends the reply of a finished EXEC single to c->out (runs the queued
+ * server commands in their place). */
+void ember__srv_multi_emit(srv_conn *c, srv_rec *r);
+/* Frees a transaction / a step (NULL: no-op). */
+void ember__srv_txn_free(struct srv_txn *t);
+void ember__srv_mstep_free(struct srv_mstep *st);
 
 #endif

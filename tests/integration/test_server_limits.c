@@ -240,9 +240,9 @@ static const pcase protocol_cases[] = {
     {"inline quote at a token's end", "ECHO ab\"\r\n", 0},
     {"inline NUL byte", "ECHO a\0b\r\nPING\r\n", 15},
     {"inline NUL before CRLF", "PING\0\r\n", 7},
-    {"NUL in multibulk count line", "*1\0\r\n$4\r\nPING\r\n", 17},
-    {"NUL in bulk length line", "*1\r\n$4\0\r\nPING\r\n", 17},
-    {"NUL inside a bulk command name", "*1\r\n$4\r\nPI\0G\r\n", 16},
+    {"NUL in multibulk count line", "*1\0\r\n$4\r\nPING\r\n", 15},
+    {"NUL in bulk length line", "*1\r\n$4\0\r\nPING\r\n", 15},
+    {"NUL inside a bulk command name", "*1\r\n$4\r\nPI\0G\r\n", 14},
     {"inline unknown command", "FOO bar baz\r\n", 0},
     {"pipelined after an error", "*1\r\n$4\r\nPING\r\n*x\r\n*1\r\n$4\r\nPING\r\n", 0},
 };
