@@ -9,6 +9,7 @@
 #ifndef EMBER_COMMAND_H
 #define EMBER_COMMAND_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -74,6 +75,9 @@ typedef struct em_server {
     const em_log_ops *log;
     void *log_ud;
     const char *log_refuse;
+    /* Held by the executor while it replaces cfg (CONFIG SET); other
+     * threads (lib/server: requirepass, maxclients) read cfg under it. */
+    pthread_mutex_t cfg_lock;
 } em_server;
 
 enum { EM_BG_BUSY = 0, EM_BG_TICK = 1, EM_BG_IDLE = 2 };

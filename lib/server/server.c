@@ -86,6 +86,7 @@ static void conn_free(srv_conn *c)
     free(c->argvlen);
     free(c->scratch);
     free(c->name);
+    ember__srv_conn_freed(c);
     free(c);
 }
 
@@ -133,6 +134,7 @@ void ember__srv_conn_kill(struct ember_server *s, srv_conn *c)
     if (c->dead)
         return;
     c->dead = 1;
+    ember__srv_conn_closing(s, c);
     epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
@@ -644,6 +646,7 @@ static void do_accept(struct ember_server *s)
         if (s->conns)
             s->conns->prev = c;
         s->conns = c;
+        ember__srv_conn_opened(s, c);
     }
 }
 
@@ -797,7 +800,8 @@ static int listen_on(const char *addr, int port, int *fd_out, int *port_out)
     return rc;
 }
 
-int ember__server_start(em_core *core, const char *addr, int port, struct ember_server **out)
+int ember__server_start(em_core *core, const char *addr, int port, const em_srv_opts *opts,
+                        struct ember_server **out)
 {
     if (port < 0 || port > 65535)
         return EMBER_EINVAL;
@@ -809,6 +813,8 @@ int ember__server_start(em_core *core, const char *addr, int port, struct ember_
     s->core = core;
     s->lfd = s->efd = s->stopfd = s->ep = -1;
     s->ndb = core->srv.st.ndb;
+    if (opts)
+        s->opts = *opts;
     /* Read once: the executor owns the live value (CONFIG SET). */
     s->max_bulk = (long long)core->srv.cfg.proto_max_bulk_len;
     ember__mpsc_init(&s->done);

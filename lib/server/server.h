@@ -13,11 +13,20 @@
 
 struct ember_server;
 
+/* What the application gives a server besides its address (see
+ * ember_server_config in ember.h). */
+typedef struct em_srv_opts {
+    int (*shutdown)(void *ctx, uint32_t flags); /* SHUTDOWN; NULL: refused */
+    void *shutdown_ctx;
+    int io_threads;
+} em_srv_opts;
+
 /* Starts listening on bind:port (bind NULL = 127.0.0.1, port 0 = any free
- * port) and starts the I/O thread. Returns EMBER_OK, EMBER_EINVAL (bad
- * address), EMBER_EIO (socket/bind/listen/thread failed; errno kept),
- * EMBER_ENOMEM. */
-int ember__server_start(em_core *core, const char *bind, int port, struct ember_server **out);
+ * port) and starts the I/O thread. opts may be NULL (defaults). Returns
+ * EMBER_OK, EMBER_EINVAL (bad address), EMBER_EIO (socket/bind/listen/thread
+ * failed; errno kept), EMBER_ENOMEM. */
+int ember__server_start(em_core *core, const char *bind, int port, const em_srv_opts *opts,
+                        struct ember_server **out);
 /* The bound TCP port. */
 int ember__server_port(const struct ember_server *s);
 /* Stops the I/O thread and closes every connection. Memory still referenced
