@@ -1537,7 +1537,8 @@ EMBER_API void ember_server_config_free(ember_server_config *cfg);
  *    applies it as CONFIG SET requirepass would, for every server on the
  *    database (leave it unset to keep the database's own).
  *  - "maxclients": 1..4294967295, likewise a database setting.
- *  - "io-threads": reserved for several I/O threads; only "1" for now.
+ *  - "io-threads": 1..128 threads doing the socket reads and writes, the
+ *    event-loop thread included (as Redis 6's io-threads); default 1.
  *  @return EMBER_OK, EMBER_EINVAL (unknown name, bad value, NULL argument),
  *          EMBER_ENOMEM. */
 EMBER_API int ember_server_config_set(ember_server_config *cfg, const char *name,

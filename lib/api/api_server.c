@@ -66,7 +66,7 @@ EMBER_API int ember_server_config_set(ember_server_config *cfg, const char *name
             return EMBER_EINVAL;
         cfg->port = (int)v;
     } else if (!strcmp(name, "io-threads")) {
-        if (!parse_range(value, 1, 1, &v))
+        if (!parse_range(value, 1, 128, &v))
             return EMBER_EINVAL;
         cfg->io_threads = (int)v;
     } else if (!strcmp(name, "maxclients")) {
@@ -142,7 +142,7 @@ EMBER_API int ember_server_start_config(ember_db *db, const ember_server_config 
         o.shutdown = cfg->shutdown;
         o.shutdown_ctx = cfg->shutdown_ctx;
     }
-    return ember__server_start(c, bind, port, &o, out);
+    return ember__server_start_opts(c, bind, port, &o, out);
 }
 
 EMBER_API int ember_server_start(ember_db *db, const char *bind, int port, uint32_t flags,

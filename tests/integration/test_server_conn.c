@@ -650,8 +650,9 @@ static void test_config_api(void **state)
     assert_int_equal(ember_server_config_set(cfg, "port", "65536"), EMBER_EINVAL);
     assert_int_equal(ember_server_config_set(cfg, "port", "x"), EMBER_EINVAL);
     assert_int_equal(ember_server_config_set(cfg, "maxclients", "0"), EMBER_EINVAL);
-    assert_int_equal(ember_server_config_set(cfg, "io-threads", "2"), EMBER_EINVAL);
-    assert_int_equal(ember_server_config_set(cfg, "io-threads", "1"), EMBER_OK);
+    assert_int_equal(ember_server_config_set(cfg, "io-threads", "0"), EMBER_EINVAL);
+    assert_int_equal(ember_server_config_set(cfg, "io-threads", "129"), EMBER_EINVAL);
+    assert_int_equal(ember_server_config_set(cfg, "io-threads", "2"), EMBER_OK);
     assert_int_equal(ember_server_config_set(cfg, "nope", "1"), EMBER_EINVAL);
     assert_int_equal(ember_server_config_set(cfg, "bind", NULL), EMBER_EINVAL);
     assert_int_equal(ember_server_config_set(NULL, "port", "1"), EMBER_EINVAL);
