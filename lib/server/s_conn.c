@@ -166,8 +166,9 @@ static void cmd_quit(struct ember_server *s, srv_conn *c, size_t argc)
 static void cmd_reset(struct ember_server *s, srv_conn *c, size_t argc)
 {
     (void)argc;
-    /* MULTI/WATCH: a transaction in progress is discarded and the watched
-     * keys are released here, once lib/server has them (s_multi.c). */
+    /* MULTI/WATCH: ember__srv_multi_reset(s, c) goes here once lib/server
+     * has transactions (s_multi.c): the transaction is discarded and the
+     * watched keys released. */
     c->db = 0;
     c->proto = 2;
     free(c->name);
@@ -322,10 +323,14 @@ int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc)
     while (k < n && !ember__srv_name_is(c, 0, cmds[k].name))
         k++;
     if (k == n) {
-        if (exec_resolves(c, argc) && ember__srv_auth_required(s, c)) {
+        if (!exec_resolves(c, argc))
+            return 0; /* the executor answers with Redis's error */
+        if (ember__srv_auth_required(s, c)) {
             ember__srv_reply_error(c, noauth);
             return 1;
         }
+        /* MULTI (s_multi.c) hooks in here and below, after the gate: Redis
+         * checks the name, the arity and NOAUTH before queueing. */
         return 0; /* to the executor */
     }
     set_lastcmd(c, cmds[k].name);

@@ -81,6 +81,13 @@ static void expect(tc_raw *c, const char *line, const char *want)
     free(got);
 }
 
+/* expect() for each (request, reply) pair of a flat list. */
+static void expect_all(tc_raw *c, const char *const *pairs, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        expect(c, pairs[i], pairs[i + 1]);
+}
+
 static void open_pair(tc_raw *e, tc_raw *r, int eport, int rport)
 {
     assert_int_equal(tc_raw_open(e, eport, 5000), 0);
@@ -754,13 +761,14 @@ static void test_program_persistence(void **state)
     assert_int_equal(prog_start(&p, bin, aof_args), 0);
     tc_raw a;
     assert_int_equal(tc_raw_open(&a, p.port, 5000), 0);
-    expect(&a, "SET k v", "-NOAUTH Authentication required.\r\n");
-    expect(&a, "AUTH pw", "+OK\r\n");
-    expect(&a, "SET k v", "+OK\r\n");
-    expect(&a, "RPUSH l a b c", ":3\r\n");
-    expect(&a, "HSET h f 1", ":1\r\n");
-    expect(&a, "SELECT 2", "+OK\r\n");
-    expect(&a, "SET in2 yes", "+OK\r\n");
+    static const char *const writes[] = {"SET k v",       "-NOAUTH Authentication required.\r\n",
+                                         "AUTH pw",       "+OK\r\n",
+                                         "SET k v",       "+OK\r\n",
+                                         "RPUSH l a b c", ":3\r\n",
+                                         "HSET h f 1",    ":1\r\n",
+                                         "SELECT 2",      "+OK\r\n",
+                                         "SET in2 yes",   "+OK\r\n"};
+    expect_all(&a, writes, sizeof writes / sizeof writes[0]);
     char *none = req(&a, "SHUTDOWN");
     assert_null(none);
     tc_raw_close(&a);
@@ -775,13 +783,13 @@ static void test_program_persistence(void **state)
     /* Restart: the log is loaded. SHUTDOWN SAVE writes the snapshot. */
     assert_int_equal(prog_start(&p, bin, aof_args), 0);
     assert_int_equal(tc_raw_open(&a, p.port, 5000), 0);
-    expect(&a, "AUTH pw", "+OK\r\n");
-    expect(&a, "GET k", "$1\r\nv\r\n");
-    expect(&a, "LRANGE l 0 -1", "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
-    expect(&a, "HGET h f", "$1\r\n1\r\n");
-    expect(&a, "SELECT 2", "+OK\r\n");
-    expect(&a, "GET in2", "$3\r\nyes\r\n");
-    expect(&a, "SET after restart", "+OK\r\n");
+    static const char *const reads[] = {
+        "AUTH pw",           "+OK\r\n",       "GET k",
+        "$1\r\nv\r\n",       "LRANGE l 0 -1", "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n",
+        "HGET h f",          "$1\r\n1\r\n",   "SELECT 2",
+        "+OK\r\n",           "GET in2",       "$3\r\nyes\r\n",
+        "SET after restart", "+OK\r\n"};
+    expect_all(&a, reads, sizeof reads / sizeof reads[0]);
     none = req(&a, "SHUTDOWN SAVE");
     assert_null(none);
     tc_raw_close(&a);
@@ -792,10 +800,11 @@ static void test_program_persistence(void **state)
     const char *rdb_args[] = {"--dir", dir, "--save", "3600 1", NULL};
     assert_int_equal(prog_start(&p, bin, rdb_args), 0);
     assert_int_equal(tc_raw_open(&a, p.port, 5000), 0);
-    expect(&a, "GET k", "$1\r\nv\r\n");
-    expect(&a, "SELECT 2", "+OK\r\n");
-    expect(&a, "GET after", "$7\r\nrestart\r\n");
-    expect(&a, "CONFIG GET save", "*2\r\n$4\r\nsave\r\n$6\r\n3600 1\r\n");
+    static const char *const loaded[] = {"GET k",           "$1\r\nv\r\n",
+                                         "SELECT 2",        "+OK\r\n",
+                                         "GET after",       "$7\r\nrestart\r\n",
+                                         "CONFIG GET save", "*2\r\n$4\r\nsave\r\n$6\r\n3600 1\r\n"};
+    expect_all(&a, loaded, sizeof loaded / sizeof loaded[0]);
     tc_raw_close(&a);
     kill(p.pid, SIGTERM);
     assert_int_equal(prog_wait(&p), 0);
