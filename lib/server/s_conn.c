@@ -66,9 +66,11 @@ static void put_hello_map(srv_buf *b, const struct ember_server *s, const srv_co
 }
 
 /* HELLO [protover [AUTH username password] [SETNAME clientname]]
- * In Redis 7.0's order: the version, the options' syntax, the credentials
- * (a failure changes nothing), NOAUTH if still unauthenticated, the name;
- * only then the protocol switches. */
+ * As Redis 7.0.15 does it: the version first, then each option in order,
+ * acted on at once — AUTH authenticates (WRONGPASS ends the command),
+ * SETNAME names the connection (a bad name ends it), anything else is a
+ * syntax error — then NOAUTH if still unauthenticated (a name given before
+ * stays set), and only then the protocol switches. */
 static void cmd_hello(struct ember_server *s, srv_conn *c, size_t argc)
 {
     int proto = c->proto;
@@ -86,15 +88,26 @@ static void cmd_hello(struct ember_server *s, srv_conn *c, size_t argc)
         proto = (int)v;
         i = 2;
     }
-    const char *name = NULL;
-    size_t namelen = 0, user = 0;
     for (; i < argc; i++) {
         if (ember__srv_name_is(c, i, "auth") && i + 2 < argc) {
-            user = i + 1;
+            if (!ember__srv_auth_check(s, c->argv[i + 1], c->argvlen[i + 1], c->argv[i + 2],
+                                       c->argvlen[i + 2])) {
+                ember__srv_reply_error(
+                    c, "WRONGPASS invalid username-password pair or user is disabled.");
+                return;
+            }
+            c->authenticated = 1;
             i += 2;
         } else if (ember__srv_name_is(c, i, "setname") && i + 1 < argc) {
-            name = c->argv[i + 1];
-            namelen = c->argvlen[i + 1];
+            const char *name = c->argv[i + 1];
+            size_t namelen = c->argvlen[i + 1];
+            if (!ember__srv_attr_ok(name, namelen)) {
+                ember__srv_reply_error(c, "ERR Client names cannot contain spaces, newlines or "
+                                          "special characters.");
+                return;
+            }
+            free(c->name);
+            c->name = namelen ? strndup(name, namelen) : NULL;
             i++;
         } else {
             char msg[128];
@@ -104,30 +117,12 @@ static void cmd_hello(struct ember_server *s, srv_conn *c, size_t argc)
             return;
         }
     }
-    if (user) {
-        if (!ember__srv_auth_check(s, c->argv[user], c->argvlen[user], c->argv[user + 1],
-                                   c->argvlen[user + 1])) {
-            ember__srv_reply_error(c,
-                                   "WRONGPASS invalid username-password pair or user is disabled.");
-            return;
-        }
-        c->authenticated = 1;
-    }
     if (ember__srv_auth_required(s, c)) {
         ember__srv_reply_error(c, "NOAUTH HELLO must be called with the client already "
                                   "authenticated, otherwise the HELLO AUTH <user> <pass> option "
                                   "can be used to authenticate the client and select the RESP "
                                   "protocol version at the same time");
         return;
-    }
-    if (name) {
-        if (!ember__srv_attr_ok(name, namelen)) {
-            ember__srv_reply_error(c, "ERR Client names cannot contain spaces, newlines or "
-                                      "special characters.");
-            return;
-        }
-        free(c->name);
-        c->name = namelen ? strndup(name, namelen) : NULL;
     }
     c->proto = proto;
     srv_buf b = {0};

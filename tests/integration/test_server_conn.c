@@ -49,14 +49,19 @@
 /* ------------------------------------------------------------ helpers */
 
 /* Sends a command given as words separated by single spaces ('' is an
- * empty argument) and returns the reply's bytes (NULL: closed/timeout). */
+ * empty argument, '^' inside a word a space) and returns the reply's bytes
+ * (NULL: closed/timeout). */
 static char *req(tc_raw *c, const char *line)
 {
     char *copy = strdup(line);
     const char *argv[32];
     size_t argc = 0;
-    for (char *t = strtok(copy, " "); t && argc < 32; t = strtok(NULL, " "))
+    for (char *t = strtok(copy, " "); t && argc < 32; t = strtok(NULL, " ")) {
+        for (char *q = t; *q; q++)
+            if (*q == '^')
+                *q = ' ';
         argv[argc++] = strcmp(t, "''") ? t : "";
+    }
     size_t cap = 32;
     for (size_t i = 0; i < argc; i++)
         cap += strlen(argv[i]) + 32;
@@ -202,52 +207,22 @@ static void test_auth_with_password(void **state)
 {
     (void)state;
     fixture *f = start_both("secret", NULL, 1);
-    static const char *const steps[] = {"GET x",
-                                        "PING",
-                                        "FOO",
-                                        "GET",
-                                        "CONFIG FOO",
-                                        "CLIENT FOO",
-                                        "CLIENT KILL",
-                                        "CLIENT ID",
-                                        "CLIENT SETNAME x",
-                                        "SELECT 1",
-                                        "ECHO",
-                                        "ECHO a",
-                                        "SHUTDOWN",
-                                        "CONFIG GET maxclients",
-                                        "auth",
-                                        "AUTH a b c",
-                                        "AUTH bad",
-                                        "AUTH default bad",
-                                        "AUTH DEFAULT secret",
-                                        "AUTH other secret",
-                                        "HELLO 3",
-                                        "HELLO",
-                                        "HELLO 4",
-                                        "HELLO x",
-                                        "HELLO 3 AUTH default",
-                                        "HELLO 3 AUTH default bad",
-                                        "HELLO 3 SETNAME",
-                                        "GET x",
-                                        "RESET",
-                                        "GET x",
-                                        "AUTH secret",
-                                        "GET x",
-                                        "AUTH bad",
-                                        "GET x",
-                                        "CLIENT SETNAME n1",
-                                        "SELECT 2",
-                                        "RESET",
-                                        "GET x",
-                                        "CLIENT GETNAME",
-                                        "~HELLO 3 AUTH default secret",
-                                        "GET x",
-                                        "RESET",
-                                        "GET x",
-                                        "~HELLO 2 AUTH default secret SETNAME nm",
-                                        "CLIENT GETNAME",
-                                        "RESET x"};
+    static const char *const steps[] = {
+        "GET x", "PING", "FOO", "GET", "CONFIG FOO", "CLIENT FOO", "CLIENT KILL", "CLIENT ID",
+        "CLIENT SETNAME x", "SELECT 1", "ECHO", "ECHO a", "SHUTDOWN", "CONFIG GET maxclients",
+        "auth", "AUTH a b c", "AUTH bad", "AUTH default bad", "AUTH DEFAULT secret",
+        "AUTH other secret", "HELLO 3", "HELLO", "HELLO 4", "HELLO x", "HELLO 3 AUTH default",
+        "HELLO 3 AUTH default bad", "HELLO 3 SETNAME", "GET x", "RESET", "GET x", "AUTH secret",
+        "GET x", "AUTH bad", "GET x", "CLIENT SETNAME n1", "SELECT 2", "RESET", "GET x",
+        "CLIENT GETNAME", "~HELLO 3 AUTH default secret", "GET x", "RESET", "GET x",
+        "~HELLO 2 AUTH default secret SETNAME nm", "CLIENT GETNAME", "RESET x",
+        /* HELLO acts on each option in order: a name given before NOAUTH
+         * stays, AUTH before a bad name stays. */
+        "RESET", "HELLO 3 SETNAME a^b", "HELLO 3 SETNAME good", "AUTH secret", "CLIENT GETNAME",
+        "RESET", "HELLO 3 SETNAME a^b FOO", "HELLO 3 AUTH default bad SETNAME a^b",
+        "HELLO 3 AUTH default secret SETNAME a^b", "GET x", "CLIENT SETNAME a^b", "AUTH secret x",
+        "HELLO 2 AUTH default secret AUTH default bad", "CLIENT GETNAME",
+        "~HELLO 3 SETNAME n1 SETNAME n2", "CLIENT GETNAME"};
     tc_raw e, r;
     open_pair(&e, &r, f->port, f->redis.port);
     assert_int_equal(run_steps(&e, &r, steps, sizeof steps / sizeof steps[0]), 0);
