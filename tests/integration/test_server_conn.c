@@ -28,6 +28,7 @@
  *    appendonly no loads; a bad directive exits 1.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -130,10 +131,12 @@ static int run_steps(tc_raw *e, tc_raw *r, const char *const *steps, size_t n)
 
 /* ------------------------------------------------------------ fixtures */
 
+/* Written on the server's I/O thread, read by the test (atomics: the
+ * socket between them orders it, but TSan does not see that). */
 typedef struct hook_state {
-    int calls;
-    uint32_t flags;
-    int ret;
+    _Atomic int calls;
+    _Atomic uint32_t flags;
+    _Atomic int ret;
 } hook_state;
 
 static int on_shutdown(void *ctx, uint32_t flags)
