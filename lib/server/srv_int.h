@@ -3,10 +3,11 @@
  * records, output buffers, the RESP encoder, and the connection commands.
  *   server.c  event loop, connections, parsing, submission, completions
  *   s_resp.c  output buffers and the RESP2/RESP3 encoder
- *   s_conn.c  commands the server answers itself (HELLO, RESET, SELECT,
- *             SHUTDOWN...), the per-command gate (NOAUTH), connection state
- *   s_auth.c  AUTH, HELLO AUTH, requirepass
- *   s_client.c CLIENT and its subcommands, the CLIENT LIST line, maxclients
+ *   s_conn.c   commands the server answers itself (HELLO, RESET, SELECT,
+ *              SHUTDOWN...) and the gate every request passes (NOAUTH)
+ *   s_auth.c   AUTH, HELLO AUTH, requirepass
+ *   s_client.c CLIENT and its subcommands, the per-connection state behind
+ *              CLIENT LIST, maxclients
  * Everything here runs on the I/O thread unless it says otherwise.
  */
 #ifndef EMBER_SRV_INT_H
@@ -211,11 +212,6 @@ void ember__srv_conn_kill(struct ember_server *s, srv_conn *c);
 /* Runs the request in c->argv if it is a connection command; returns 1 if
  * it did (the reply is queued), 0 if it goes to the executor. */
 int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc);
-/* Hooks of server.c: a connection was accepted (sets up its state; closes
- * it if maxclients is reached), is being closed, is being freed. */
-void ember__srv_conn_opened(struct ember_server *s, srv_conn *c);
-void ember__srv_conn_closing(struct ember_server *s, srv_conn *c);
-void ember__srv_conn_freed(srv_conn *c);
 /* Monotonic milliseconds. */
 int64_t ember__srv_now_ms(void);
 /* Queues a bulk string reply. */
@@ -249,6 +245,11 @@ int ember__srv_client_resolve(srv_conn *c, size_t argc, int *known);
 const char *ember__srv_client_name(int sub);
 /* Runs the resolved subcommand. */
 void ember__srv_cmd_client(struct ember_server *s, srv_conn *c, size_t argc, int sub);
+/* Hooks of server.c: a connection was accepted (sets up its state; closes
+ * it if maxclients is reached), is being closed, is being freed. */
+void ember__srv_conn_opened(struct ember_server *s, srv_conn *c);
+void ember__srv_conn_closing(struct ember_server *s, srv_conn *c);
+void ember__srv_conn_freed(srv_conn *c);
 /* The maxclients setting (read under the store's cfg_lock). */
 long long ember__srv_maxclients(const struct ember_server *s);
 
