@@ -181,6 +181,7 @@ EMBER_API int ember_db_open(const ember_config *cfg, ember_db **out)
         free(h);
         return EMBER_ENOMEM;
     }
+    ember__server_cfg_changed(srv);
     srv->start_us = ember__clock_us(&srv->st.clock);
     srv->start_mono_ns = ember__mono_ns();
     srv->inline_mode = cfg->mode == EMBER_MODE_INLINE;
@@ -220,6 +221,7 @@ EMBER_API int ember_db_close(ember_db *db)
     if (ember__core_on_executor(&b->core))
         return EMBER_EMISUSE;
     if (db->is_root) {
+        ember__aof_bg_drain(b);    /* a BGREWRITEAOF needs the executor to finish */
         ember__aof_detach_all(db); /* written and synced before the executor stops */
         ember__core_close(&b->core);
         ember__persist_shutdown(&b->core.srv); /* a snapshot in flight is abandoned */

@@ -109,6 +109,14 @@ static int config_set_db(ember_db *db, const char *name, const char *value)
     return rc;
 }
 
+/* INFO server's tcp_port: the port of the server started last (a closure:
+ * the executor owns em_server). */
+static int set_tcp_port(ember_db *db, void *ud)
+{
+    db->box->core.srv.tcp_port = *(const int *)ud;
+    return EMBER_OK;
+}
+
 EMBER_API int ember_server_start_config(ember_db *db, const ember_server_config *cfg,
                                         ember_server **out)
 {
@@ -142,7 +150,12 @@ EMBER_API int ember_server_start_config(ember_db *db, const ember_server_config 
         o.shutdown = cfg->shutdown;
         o.shutdown_ctx = cfg->shutdown_ctx;
     }
-    return ember__server_start_opts(c, bind, port, &o, out);
+    int rc = ember__server_start_opts(c, bind, port, &o, out);
+    if (rc == EMBER_OK) {
+        int bound = ember__server_port(*out);
+        ember_run(db, set_tcp_port, &bound);
+    }
+    return rc;
 }
 
 EMBER_API int ember_server_start(ember_db *db, const char *bind, int port, uint32_t flags,

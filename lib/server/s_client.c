@@ -65,20 +65,28 @@ void ember__srv_conn_opened(struct ember_server *s, srv_conn *c)
     strcpy(c->lastcmd, "NULL");
     /* As Redis: authenticated iff the default user has no password now. */
     c->authenticated = !ember__srv_auth_configured(s);
-    s->nclients++;
-    if (s->nclients > ember__srv_maxclients(s)) {
-        /* Redis answers before reading anything, then closes. */
+    if (s->nclients + 1 > ember__srv_maxclients(s)) {
+        /* Redis answers before reading anything, then closes; the
+         * connection never counts as a client (INFO clients, stats). */
         static const char full[] = "-ERR max number of clients reached\r\n";
         ssize_t w = send(c->fd, full, sizeof full - 1, MSG_NOSIGNAL);
         (void)w;
+        c->rejected = 1;
         ember__srv_conn_kill(s, c);
+        return;
     }
+    s->nclients++;
+    em_server *es = &s->core->srv; /* INFO reads these on the executor */
+    atomic_fetch_add_explicit(&es->net_clients, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&es->net_connections_total, 1, memory_order_relaxed);
 }
 
 void ember__srv_conn_closing(struct ember_server *s, srv_conn *c)
 {
-    (void)c;
+    if (c->rejected)
+        return;
     s->nclients--;
+    atomic_fetch_sub_explicit(&s->core->srv.net_clients, 1, memory_order_relaxed);
 }
 
 void ember__srv_conn_freed(srv_conn *c)

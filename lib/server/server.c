@@ -1428,6 +1428,7 @@ void ember__server_stop(struct ember_server *s)
             close(c->fd);
             c->fd = -1;
             c->dead = 1;
+            ember__srv_conn_closing(s, c);
         }
     }
     close(s->ep);

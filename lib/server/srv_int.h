@@ -117,6 +117,7 @@ struct srv_conn {
     int wq; /* in the loop's write list */
     /* connection state (s_conn.c) */
     int authenticated;         /* may run commands when requirepass is set */
+    int rejected;              /* over maxclients: never counted as a client */
     int no_evict, no_touch;    /* CLIENT NO-EVICT / NO-TOUCH (accepted, shown) */
     int64_t ctime_ms, last_ms; /* monotonic: accepted, last command */
     size_t argv_mem;           /* bytes of the arguments of the command running */

@@ -52,17 +52,7 @@ void tc_raw_close(tc_raw *c)
 
 int tc_raw_send(tc_raw *c, const void *p, size_t n)
 {
-    const char *q = p;
-    while (n) {
-        ssize_t w = send(c->fd, q, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        q += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    return tc_raw_send_reading(c, p, n);
 }
 
 int tc_raw_sends(tc_raw *c, const char *s)

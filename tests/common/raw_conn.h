@@ -21,7 +21,9 @@ int tc_raw_open(tc_raw *c, int port, int timeout_ms);
 /* Closes the socket and frees the buffer; safe twice. */
 void tc_raw_close(tc_raw *c);
 
-/* Writes all n bytes. Returns 0, or -1 (the peer closed: EPIPE/ECONNRESET). */
+/* Writes all n bytes (what arrives meanwhile is kept for
+ * tc_raw_read_reply, as tc_raw_send_reading does). Returns 0, or -1: the
+ * peer closed, or it took no byte for 10 s. */
 int tc_raw_send(tc_raw *c, const void *p, size_t n);
 int tc_raw_sends(tc_raw *c, const char *s);
 

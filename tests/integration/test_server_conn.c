@@ -87,6 +87,17 @@ static void expect(tc_raw *c, const char *line, const char *want)
     free(got);
 }
 
+/* 1 if the reply to `line` contains `part`. */
+static int reply_has(tc_raw *c, const char *line, const char *part)
+{
+    char *got = req(c, line);
+    int has = got && strstr(got, part);
+    if (!has)
+        print_message("%s: [%s] lacks [%s]\n", line, got ? got : "(closed)", part);
+    free(got);
+    return has;
+}
+
 /* expect() for each (request, reply) pair of a flat list. */
 static void expect_all(tc_raw *c, const char *const *pairs, size_t n)
 {
@@ -571,6 +582,12 @@ static void test_maxclients(void **state)
     assert_int_equal(tc_raw_wait_closed(&r[2]), 1);
     tc_raw_close(&e[2]);
     tc_raw_close(&r[2]);
+    /* INFO counts the two served connections, not the refused one. */
+    for (int i = 0; i < 2; i++) {
+        tc_raw *c = i ? &r[0] : &e[0];
+        assert_true(reply_has(c, "INFO clients", "\r\nconnected_clients:2\r\n"));
+        assert_true(reply_has(c, "INFO clients", "\r\nmaxclients:2\r\n"));
+    }
     /* A closed connection frees its place; CONFIG SET raises the limit. */
     tc_raw_close(&e[1]);
     usleep(100 * 1000);
@@ -579,6 +596,8 @@ static void test_maxclients(void **state)
     expect(&e[0], "CONFIG SET maxclients 3", "+OK\r\n");
     assert_int_equal(tc_raw_open(&e[2], f->port, 5000), 0);
     expect(&e[2], "PING", "+PONG\r\n");
+    assert_true(reply_has(&e[2], "INFO clients", "\r\nmaxclients:3\r\n"));
+    assert_true(reply_has(&e[2], "INFO clients", "\r\nconnected_clients:3\r\n"));
     for (int i = 0; i < 3; i++)
         tc_raw_close(&e[i]);
     for (int i = 0; i < 2; i++)
@@ -663,6 +682,9 @@ static void test_config_api(void **state)
     assert_int_equal(tc_raw_open(&a, ember_server_port(srv), 5000), 0);
     expect(&a, "GET x", "-NOAUTH Authentication required.\r\n");
     expect(&a, "AUTH pw2", "+OK\r\n");
+    char port_line[48];
+    snprintf(port_line, sizeof port_line, "\r\ntcp_port:%d\r\n", ember_server_port(srv));
+    assert_true(reply_has(&a, "INFO server", port_line));
     tc_raw_close(&a);
     ember_server_stop(srv);
     ember_db_close(db);
