@@ -430,6 +430,7 @@ void ember__server_cfg_changed(em_server *s)
         .lfu_decay_time = (int)s->cfg.lfu_decay_time,
     };
     ember__evict_configure(&s->st, &ev);
+    s->net_maxclients = (long long)s->cfg.maxclients; /* INFO clients */
 }
 
 /* CONFIG GET parameter [parameter ...] */
@@ -451,7 +452,7 @@ static void cmd_config_get(em_ctx *c)
     for (size_t i = 0; i < n && i < sizeof hit; i++) {
         if (!hit[i])
             continue;
-        char buf[256];
+        char buf[EM_SETTING_TEXT_MAX];
         size_t l = ember__settings_format(&c->srv->cfg, i, buf, sizeof buf);
         em_add_cstr(c, ember__settings_name(i));
         em_add_bulk(c, buf, l);
@@ -500,7 +501,9 @@ static void cmd_config_set(em_ctx *c)
             return;
         }
     }
+    pthread_mutex_lock(&c->srv->cfg_lock); /* the RESP server reads requirepass, maxclients */
     c->srv->cfg = next;
+    pthread_mutex_unlock(&c->srv->cfg_lock);
     ember__server_cfg_changed(c->srv);
     em_add_ok(c);
 }

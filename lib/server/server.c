@@ -112,6 +112,7 @@ static void conn_free(srv_conn *c)
     free(c->argvlen);
     free(c->scratch);
     free(c->name);
+    ember__srv_conn_freed(c);
     free(c);
 }
 
@@ -175,6 +176,7 @@ void ember__srv_conn_kill(struct ember_server *s, srv_conn *c)
     if (c->dead)
         return;
     c->dead = 1;
+    ember__srv_conn_closing(s, c);
     epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
@@ -1156,6 +1158,7 @@ static void do_accept(struct ember_server *s)
         if (s->conns)
             s->conns->prev = c;
         s->conns = c;
+        ember__srv_conn_opened(s, c);
     }
 }
 
@@ -1381,6 +1384,15 @@ static int io_helpers_start(struct ember_server *s)
 int ember__server_start_ex(em_core *core, const char *addr, int port, int io_threads,
                            struct ember_server **out)
 {
+    em_srv_opts o = {0};
+    o.io_threads = io_threads;
+    return ember__server_start_opts(core, addr, port, &o, out);
+}
+
+int ember__server_start_opts(em_core *core, const char *addr, int port, const em_srv_opts *opts,
+                             struct ember_server **out)
+{
+    int io_threads = opts ? opts->io_threads : 1;
     if (port < 0 || port > 65535 || io_threads < 1 || io_threads > 128)
         return EMBER_EINVAL;
     struct ember_server *s =
@@ -1391,6 +1403,8 @@ int ember__server_start_ex(em_core *core, const char *addr, int port, int io_thr
     s->core = core;
     s->lfd = s->efd = s->stopfd = s->ep = -1;
     s->ndb = core->srv.st.ndb;
+    if (opts)
+        s->opts = *opts;
     /* Read once: the executor owns the live value (CONFIG SET). */
     s->max_bulk = (long long)core->srv.cfg.proto_max_bulk_len;
     ember__mpsc_init(&s->done);
@@ -1482,6 +1496,7 @@ void ember__server_stop(struct ember_server *s)
             close(c->fd);
             c->fd = -1;
             c->dead = 1;
+            ember__srv_conn_closing(s, c);
         }
     }
     close(s->ep);

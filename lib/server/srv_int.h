@@ -3,7 +3,11 @@
  * records, output buffers, the RESP encoder, and the connection commands.
  *   server.c  event loop, connections, parsing, submission, completions
  *   s_resp.c  output buffers and the RESP2/RESP3 encoder
- *   s_conn.c  commands the server answers itself (HELLO, CLIENT, SELECT...)
+ *   s_conn.c   commands the server answers itself (HELLO, RESET, SELECT,
+ *              SHUTDOWN...) and the gate every request passes (NOAUTH)
+ *   s_auth.c   AUTH, HELLO AUTH, requirepass
+ *   s_client.c CLIENT and its subcommands, the per-connection state behind
+ *              CLIENT LIST, maxclients
  * Everything here runs on the I/O thread unless it says otherwise.
  */
 #ifndef EMBER_SRV_INT_H
@@ -122,6 +126,15 @@ struct srv_conn {
     struct em_watcher *watcher; /* its WATCH state on the executor, else NULL */
     int watch_maybe;            /* the last step queued for watcher may leave keys watched */
     srv_buf *capture;           /* set while EXEC runs a server command: its reply */
+    /* connection state (s_conn.c) */
+    int authenticated;         /* may run commands when requirepass is set */
+    int rejected;              /* over maxclients: never counted as a client */
+    int no_evict, no_touch;    /* CLIENT NO-EVICT / NO-TOUCH (accepted, shown) */
+    int64_t ctime_ms, last_ms; /* monotonic: accepted, last command */
+    size_t argv_mem;           /* bytes of the arguments of the command running */
+    char lastcmd[48];          /* "NULL" or the last command's full name ("client|info") */
+    char *lib_name, *lib_ver;  /* CLIENT SETINFO; NULL = empty */
+    char addr[64], laddr[64];  /* "ip:port" of the peer and of our end */
 };
 
 struct ember_server {
@@ -150,6 +163,9 @@ struct ember_server {
     em_mpsc done EM_ALIGNED_CL;
     _Atomic uint32_t signaled;
     _Atomic int64_t refs;
+    /* connection state (s_conn.c) */
+    int nclients; /* connections accepted and not closed */
+    em_srv_opts opts;
 };
 
 /* ------------------------------------------------------------ s_resp.c */
@@ -220,6 +236,46 @@ void ember__srv_submit_single(struct ember_server *s, srv_conn *c, srv_rec *rec,
 /* Runs the request in c->argv if it is a connection command; returns 1 if
  * it did (the reply is queued), 0 if it goes to the executor. */
 int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc);
+/* Monotonic milliseconds. */
+int64_t ember__srv_now_ms(void);
+/* Queues a bulk string reply. */
+void ember__srv_reply_bulk(srv_conn *c, const char *p, size_t n);
+/* Queues "-ERR wrong number of arguments for '<name>' command". */
+void ember__srv_reply_arity(srv_conn *c, const char *name);
+/* 1 if every byte of p is printable ASCII without spaces ('!'..'~'): what
+ * CLIENT SETNAME and SETINFO accept, so a CLIENT LIST line splits on spaces. */
+int ember__srv_attr_ok(const char *p, size_t n);
+
+/* ------------------------------------------------------------ s_auth.c */
+
+/* 1 if requirepass is set and c has not authenticated. */
+int ember__srv_auth_required(const struct ember_server *s, const srv_conn *c);
+/* 1 if requirepass is set (read under the store's cfg_lock). */
+int ember__srv_auth_configured(const struct ember_server *s);
+/* Checks a user name and password as AUTH / HELLO AUTH do (only "default"
+ * exists; with no requirepass it accepts any password). 1 if they match. */
+int ember__srv_auth_check(const struct ember_server *s, const char *user, size_t ulen,
+                          const char *pass, size_t plen);
+/* AUTH [username] password */
+void ember__srv_cmd_auth(struct ember_server *s, srv_conn *c, size_t argc);
+
+/* ------------------------------------------------------------ s_client.c */
+
+/* CLIENT <subcommand> ... (argc >= 2): looks the subcommand up and checks
+ * its arity. Returns its table index, or -1 after replying with Redis's
+ * error. *known: 0 if the subcommand is unknown, else its index + 1. */
+int ember__srv_client_resolve(srv_conn *c, size_t argc, int *known);
+/* The full name for cmd= ("client|list") of a resolved subcommand. */
+const char *ember__srv_client_name(int sub);
+/* Runs the resolved subcommand. */
+void ember__srv_cmd_client(struct ember_server *s, srv_conn *c, size_t argc, int sub);
+/* Hooks of server.c: a connection was accepted (sets up its state; closes
+ * it if maxclients is reached), is being closed, is being freed. */
+void ember__srv_conn_opened(struct ember_server *s, srv_conn *c);
+void ember__srv_conn_closing(struct ember_server *s, srv_conn *c);
+void ember__srv_conn_freed(srv_conn *c);
+/* The maxclients setting (read under the store's cfg_lock). */
+long long ember__srv_maxclients(const struct ember_server *s);
 
 /* ------------------------------------------------------------ s_multi.c */
 
