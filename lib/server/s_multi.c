@@ -47,9 +47,8 @@
 
 /* One queued command. */
 typedef struct srv_titem {
-    unsigned char conn;      /* answered by the server at EXEC time */
-    unsigned char nullarray; /* RESP2 shape of an executor command's reply */
-    unsigned char flatpairs;
+    unsigned char conn;   /* answered by the server at EXEC time */
+    unsigned char shape;  /* SRV_SHAPE_* of an executor command's reply */
     unsigned char select; /* SELECT: +OK moves the connection to its database */
     unsigned char ok;     /* UNWATCH: +OK (EXEC has unwatched everything already) */
 } srv_titem;
@@ -269,7 +268,7 @@ static void queue_command(struct ember_server *s, srv_conn *c, size_t argc)
     if (!cmd) {
         srv_buf b = {0};
         if (err)
-            ember__srv_encode(&b, err, c->proto, 0, 0);
+            ember__srv_encode(&b, err, c->proto, 0);
         ember__reply_tree_free(err);
         t->flagged = 1;
         if (b.len)
@@ -284,10 +283,7 @@ static void queue_command(struct ember_server *s, srv_conn *c, size_t argc)
         flag_error(c, "ERR Command not allowed inside a transaction");
         return;
     }
-    int na, fp;
-    ember__srv_reply_shape(s, x.parent ? x.parent : cmd, &na, &fp);
-    it.nullarray = (unsigned char)na;
-    it.flatpairs = (unsigned char)fp;
+    it.shape = (unsigned char)ember__srv_reply_shape(s, x.parent ? x.parent : cmd);
     it.select = ember__srv_name_is(c, 0, "select");
     if (ember__batch_add(t->batch, argc, c->argv, c->argvlen) != EMBER_OK || add_item(t, it)) {
         flag_error(c, "ERR out of memory");
@@ -404,7 +400,7 @@ static void put_exec_reply(srv_buf *out, struct srv_txn *t, int status, srv_conn
         if (!rep)
             ember__sbuf_puts(out, "-ERR out of memory\r\n");
         else
-            ember__srv_encode(out, rep, c ? c->proto : proto, it->nullarray, it->flatpairs);
+            ember__srv_encode(out, rep, c ? c->proto : proto, it->shape);
         long long db;
         const em_batch_cmd *bc = &b->cmds[k];
         if (c && it->select && rep && rep->type == EMBER_REPLY_STATUS &&

@@ -272,7 +272,7 @@ static void conn_drain_fifo(srv_conn *c)
         else if (r->status != EMBER_OK || !r->reply)
             ember__sbuf_puts(&c->out, "-ERR the database is closed\r\n");
         else
-            ember__srv_encode(&c->out, r->reply, r->proto, r->nullarray, r->flatpairs);
+            ember__srv_encode(&c->out, r->reply, r->proto, r->shape);
         c->head = r->next;
         if (!c->head)
             c->tail = NULL;
@@ -628,6 +628,7 @@ static void init_reply_shapes(struct ember_server *s)
         s->nullarray_cmds[i] = ember__cmd_lookup(nullarray[i], strlen(nullarray[i]));
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         s->pair_cmds[i] = ember__cmd_lookup(pairs[i], strlen(pairs[i]));
+    s->info_cmd = ember__cmd_lookup("info", 4);
 }
 
 static int cmd_in(const em_cmd *cmd, const em_cmd *const *set, size_t n)
@@ -648,11 +649,11 @@ static int sends_pairs(const struct ember_server *s, const em_cmd *cmd)
     return cmd_in(cmd, s->pair_cmds, sizeof s->pair_cmds / sizeof s->pair_cmds[0]);
 }
 
-void ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd, int *nullarray,
-                            int *flatpairs)
+int ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd)
 {
-    *nullarray = sends_null_array(s, cmd);
-    *flatpairs = sends_pairs(s, cmd);
+    return (sends_null_array(s, cmd) ? SRV_SHAPE_NULLARRAY : 0) |
+           (sends_pairs(s, cmd) ? SRV_SHAPE_FLATPAIRS : 0) |
+           (cmd && cmd == s->info_cmd ? SRV_SHAPE_VERBATIM : 0);
 }
 
 /* ------------------------------------------------------------ jobs */
@@ -720,8 +721,7 @@ static int job_add(struct ember_server *s, srv_conn *c, const em_cmd *cmd, size_
     jc->multi = NULL;
     jc->argc = (uint32_t)argc;
     jc->arg0 = (uint32_t)j->nargs;
-    jc->nullarray = (uint8_t)sends_null_array(s, cmd);
-    jc->flatpairs = (uint8_t)sends_pairs(s, cmd);
+    jc->shape = (uint8_t)ember__srv_reply_shape(s, cmd);
     for (size_t i = 0; i < argc; i++) {
         size_t n = c->argvlen[i];
         j->argoff[j->nargs] = j->nbytes;
@@ -765,7 +765,7 @@ static void run_round(em_core *core, void *ud)
                 continue;
             }
             em_resp_sink rs;
-            ember__resp_sink_init(&rs, &j->out, j->proto, jc->nullarray, jc->flatpairs);
+            ember__resp_sink_init(&rs, &j->out, j->proto, jc->shape);
             ember__exec_run_known(core, j->db, jc->cmd, jc->argc, j->argv + jc->arg0,
                                   j->argvlen + jc->arg0, &ember__resp_sink_ops, &rs);
         }
@@ -874,8 +874,7 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
         rec->done = 1;
         return;
     }
-    rec->nullarray = sends_null_array(s, cmd);
-    rec->flatpairs = sends_pairs(s, cmd);
+    rec->shape = ember__srv_reply_shape(s, cmd);
     ember__srv_submit_single(s, c, rec, r);
 }
 

@@ -29,6 +29,12 @@
 #define SRV_READ_CHUNK (16 * 1024)
 
 typedef struct srv_conn srv_conn;
+
+/* How Redis sends a command's reply where the reply tree does not say:
+ * NULLARRAY: a top-level nil is a null array in RESP2; FLATPAIRS: RESP2
+ * splices the [member, score] pairs into one array; VERBATIM: a top-level
+ * bulk string is a verbatim "txt" string in RESP3 (INFO). */
+enum { SRV_SHAPE_NULLARRAY = 1, SRV_SHAPE_FLATPAIRS = 2, SRV_SHAPE_VERBATIM = 4 };
 typedef struct srv_job srv_job;
 
 /* One request of a connection, from parse to reply. */
@@ -39,8 +45,7 @@ typedef struct srv_rec {
     struct ember_server *srv;
     int done;      /* the reply (or raw bytes) is ready */
     int proto;     /* 2 or 3, as it was when the request arrived */
-    int nullarray; /* a top-level NIL is a null array in RESP2 */
-    int flatpairs; /* RESP2 splices the [member, score] pairs into one array */
+    int shape;     /* SRV_SHAPE_* of the command's reply */
     int is_cancel; /* an EM_REQ_CANCEL's record: not in the FIFO */
     int blocking;  /* a blocking command: the connection waits for it */
     int status;
@@ -70,7 +75,7 @@ typedef struct srv_buf {
 typedef struct srv_jcmd {
     const em_cmd *cmd; /* looked up on the I/O thread; NULL = unknown */
     uint32_t argc, arg0;
-    uint8_t nullarray, flatpairs;
+    uint8_t shape;           /* SRV_SHAPE_* */
     struct srv_mstep *multi; /* a WATCH/UNWATCH/EXEC step, owned by the job (s_multi.c) */
 } srv_jcmd;
 
@@ -149,7 +154,7 @@ struct ember_server {
     srv_conn *conns;
     srv_job *round, **round_tail;     /* jobs of the current round */
     srv_rec *singles, **singles_tail; /* blocking commands, submitted after the round */
-    const em_cmd *nullarray_cmds[8], *pair_cmds[11];
+    const em_cmd *nullarray_cmds[8], *pair_cmds[11], *info_cmd;
     /* I/O threads (nio > 1): reads and sends of one loop iteration fan out
      * to nio - 1 helper threads plus the loop thread (see io_run). */
     int nio;
@@ -178,8 +183,7 @@ void ember__sbuf_puts(srv_buf *b, const char *s);
 void ember__sbuf_line(srv_buf *b, char prefix, long long v);
 void ember__sbuf_bulk(srv_buf *b, const char *p, size_t n);
 /* Encodes a reply tree as RESP `proto` (see s_resp.c for the flattening). */
-void ember__srv_encode(srv_buf *b, const struct ember_reply *r, int proto, int nullarray,
-                       int flatpairs);
+void ember__srv_encode(srv_buf *b, const struct ember_reply *r, int proto, int shape);
 
 /* The streaming RESP sink (runs on the executor): handlers' replies go
  * straight into b as RESP `proto` bytes, identical to ember__srv_encode()
@@ -196,14 +200,14 @@ typedef struct em_resp_level {
 
 typedef struct em_resp_sink {
     srv_buf *b;
-    int proto, nullarray, flatpairs;
+    int proto, nullarray, flatpairs, verbatim;
     int depth;
     int oom;
     em_resp_level lv[32];
 } em_resp_sink;
 
 extern const em_sink_ops ember__resp_sink_ops;
-void ember__resp_sink_init(em_resp_sink *s, srv_buf *b, int proto, int nullarray, int flatpairs);
+void ember__resp_sink_init(em_resp_sink *s, srv_buf *b, int proto, int shape);
 
 /* ------------------------------------------------------------ server.c */
 
@@ -218,15 +222,13 @@ void ember__srv_reply_error(srv_conn *c, const char *msg);
 int ember__srv_name_is(const srv_conn *c, size_t i, const char *lit);
 /* Closes the connection (its memory goes once nothing of it is in flight). */
 void ember__srv_conn_kill(struct ember_server *s, srv_conn *c);
-/* For s_multi.c. ember__srv_reply_shape: the RESP2 shape of cmd's reply (a
- * top-level nil is a null array; pairs are flattened). ember__srv_job_add_step:
+/* For s_multi.c. ember__srv_reply_shape: the SRV_SHAPE_* of cmd's reply. ember__srv_job_add_step:
  * queues step (run on the executor by ember__srv_multi_run, owned by the
  * job from then on) in the connection's job, with c->argv[0..argc) copied;
  * -1 when out of memory (the step is not queued). ember__srv_submit_single:
  * hands r (ud rec, completion into rec) to the executor after this round,
  * the connection waiting for it as for a blocking command. */
-void ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd, int *nullarray,
-                            int *flatpairs);
+int ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd);
 int ember__srv_job_add_step(struct ember_server *s, srv_conn *c, struct srv_mstep *step,
                             size_t argc);
 void ember__srv_submit_single(struct ember_server *s, srv_conn *c, srv_rec *rec, em_req *r);
