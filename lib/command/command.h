@@ -9,6 +9,7 @@
 #ifndef EMBER_COMMAND_H
 #define EMBER_COMMAND_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -106,6 +107,9 @@ typedef struct em_server {
         char code[32];
         uint64_t count;
     } errstats[EM_ERRSTATS_MAX];
+    /* Held by the executor while it replaces cfg (CONFIG SET); other
+     * threads (lib/server: requirepass, maxclients) read cfg under it. */
+    pthread_mutex_t cfg_lock;
 } em_server;
 
 /* Takes an instantaneous_ops_per_sec sample if 100 ms have passed
