@@ -283,7 +283,7 @@ static void queue_command(struct ember_server *s, srv_conn *c, size_t argc)
         flag_error(c, "ERR Command not allowed inside a transaction");
         return;
     }
-    it.shape = (unsigned char)ember__srv_reply_shape(s, x.parent ? x.parent : cmd);
+    it.shape = (unsigned char)ember__srv_reply_shape(s, x.parent ? x.parent : cmd, argc, 1);
     it.select = ember__srv_name_is(c, 0, "select");
     if (ember__batch_add(t->batch, argc, c->argv, c->argvlen) != EMBER_OK || add_item(t, it)) {
         flag_error(c, "ERR out of memory");

@@ -629,6 +629,10 @@ static void init_reply_shapes(struct ember_server *s)
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         s->pair_cmds[i] = ember__cmd_lookup(pairs[i], strlen(pairs[i]));
     s->info_cmd = ember__cmd_lookup("info", 4);
+    s->lpop_cmd = ember__cmd_lookup("lpop", 4);
+    s->rpop_cmd = ember__cmd_lookup("rpop", 4);
+    s->blmove_cmd = ember__cmd_lookup("blmove", 6);
+    s->brpoplpush_cmd = ember__cmd_lookup("brpoplpush", 10);
 }
 
 static int cmd_in(const em_cmd *cmd, const em_cmd *const *set, size_t n)
@@ -649,10 +653,17 @@ static int sends_pairs(const struct ember_server *s, const em_cmd *cmd)
     return cmd_in(cmd, s->pair_cmds, sizeof s->pair_cmds / sizeof s->pair_cmds[0]);
 }
 
-int ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd)
+/* Redis 7.0's null arrays that depend on the request: LPOP/RPOP with a
+ * count answer a missing key with *-1 (without one, $-1); BLMOVE and
+ * BRPOPLPUSH time out with *-1, but inside MULTI (where they cannot block)
+ * answer $-1. */
+int ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd, size_t argc,
+                           int in_multi)
 {
-    return (sends_null_array(s, cmd) ? SRV_SHAPE_NULLARRAY : 0) |
-           (sends_pairs(s, cmd) ? SRV_SHAPE_FLATPAIRS : 0) |
+    int na = sends_null_array(s, cmd) ||
+             ((cmd == s->lpop_cmd || cmd == s->rpop_cmd) && cmd && argc >= 3) ||
+             (!in_multi && cmd && (cmd == s->blmove_cmd || cmd == s->brpoplpush_cmd));
+    return (na ? SRV_SHAPE_NULLARRAY : 0) | (sends_pairs(s, cmd) ? SRV_SHAPE_FLATPAIRS : 0) |
            (cmd && cmd == s->info_cmd ? SRV_SHAPE_VERBATIM : 0);
 }
 
@@ -721,7 +732,7 @@ static int job_add(struct ember_server *s, srv_conn *c, const em_cmd *cmd, size_
     jc->multi = NULL;
     jc->argc = (uint32_t)argc;
     jc->arg0 = (uint32_t)j->nargs;
-    jc->shape = (uint8_t)ember__srv_reply_shape(s, cmd);
+    jc->shape = (uint8_t)ember__srv_reply_shape(s, cmd, argc, 0);
     for (size_t i = 0; i < argc; i++) {
         size_t n = c->argvlen[i];
         j->argoff[j->nargs] = j->nbytes;
@@ -874,7 +885,7 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
         rec->done = 1;
         return;
     }
-    rec->shape = ember__srv_reply_shape(s, cmd);
+    rec->shape = ember__srv_reply_shape(s, cmd, argc, 0);
     ember__srv_submit_single(s, c, rec, r);
 }
 

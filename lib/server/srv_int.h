@@ -155,6 +155,7 @@ struct ember_server {
     srv_job *round, **round_tail;     /* jobs of the current round */
     srv_rec *singles, **singles_tail; /* blocking commands, submitted after the round */
     const em_cmd *nullarray_cmds[8], *pair_cmds[11], *info_cmd;
+    const em_cmd *lpop_cmd, *rpop_cmd, *blmove_cmd, *brpoplpush_cmd;
     /* I/O threads (nio > 1): reads and sends of one loop iteration fan out
      * to nio - 1 helper threads plus the loop thread (see io_run). */
     int nio;
@@ -228,7 +229,8 @@ void ember__srv_conn_kill(struct ember_server *s, srv_conn *c);
  * -1 when out of memory (the step is not queued). ember__srv_submit_single:
  * hands r (ud rec, completion into rec) to the executor after this round,
  * the connection waiting for it as for a blocking command. */
-int ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd);
+int ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd, size_t argc,
+                           int in_multi);
 int ember__srv_job_add_step(struct ember_server *s, srv_conn *c, struct srv_mstep *step,
                             size_t argc);
 void ember__srv_submit_single(struct ember_server *s, srv_conn *c, srv_rec *rec, em_req *r);
