@@ -275,7 +275,11 @@ static int arity_ok(int arity, size_t argc)
 
 static void set_lastcmd(srv_conn *c, const char *name)
 {
-    snprintf(c->lastcmd, sizeof c->lastcmd, "%s", name);
+    size_t n = strlen(name);
+    if (n >= sizeof c->lastcmd)
+        n = sizeof c->lastcmd - 1;
+    memcpy(c->lastcmd, name, n);
+    c->lastcmd[n] = '\0';
 }
 
 /* An executor command: 1 if it would resolve (known, subcommand known,
@@ -284,6 +288,8 @@ static void set_lastcmd(srv_conn *c, const char *name)
 static int exec_resolves(srv_conn *c, size_t argc)
 {
     const em_cmd *cmd = ember__cmd_lookup(c->argv[0], c->argvlen[0]);
+    c->looked_up = cmd; /* submit() reuses it */
+    c->lookup_valid = 1;
     if (!cmd) {
         set_lastcmd(c, "NULL");
         return 0;
@@ -310,12 +316,14 @@ static const char noauth[] = "NOAUTH Authentication required.";
 /* Every request comes here first (see the top of the file). */
 int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc)
 {
-    c->last_ms = ember__srv_now_ms();
+    c->last_ms = s->loop_ms;
+    c->lookup_valid = 0;
     c->argv_mem = 0;
     for (size_t i = 0; i < argc; i++)
         c->argv_mem += c->argvlen[i];
     size_t k = 0, n = sizeof cmds / sizeof cmds[0];
-    while (k < n && !ember__srv_name_is(c, 0, cmds[k].name))
+    char first = c->argvlen[0] ? (char)(c->argv[0][0] | 0x20) : 0; /* ASCII fold */
+    while (k < n && (cmds[k].name[0] != first || !ember__srv_name_is(c, 0, cmds[k].name)))
         k++;
     int txn_cmd = k < n && (!strcmp(cmds[k].name, "multi") || !strcmp(cmds[k].name, "exec") ||
                             !strcmp(cmds[k].name, "discard") || !strcmp(cmds[k].name, "watch") ||

@@ -372,7 +372,9 @@ const em_sink_ops ember__resp_sink_ops = {rs_status, rs_error, rs_integer, rs_db
 
 void ember__resp_sink_init(em_resp_sink *s, srv_buf *b, int proto, int shape)
 {
-    memset(s, 0, sizeof *s);
+    /* Levels are written before they are read: only the scalars need a value. */
+    s->depth = 0;
+    s->oom = 0;
     s->b = b;
     s->proto = proto;
     s->nullarray = (shape & SRV_SHAPE_NULLARRAY) != 0;

@@ -48,6 +48,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "../common/util.h"
 #include "../exec/futex.h"
 
@@ -825,6 +826,8 @@ static void round_flush(struct ember_server *s)
             rc = ember__exec_async(s->core, r);
             if (rc != EMBER_OK)
                 atomic_fetch_sub_explicit(&s->refs, 1, memory_order_relaxed);
+            else
+                s->rounds_out++;
         }
         if (rc != EMBER_OK) { /* each job's record reports the failure */
             free(r);
@@ -864,7 +867,8 @@ static void round_flush(struct ember_server *s)
  * connection's parsing until it completes, as Redis blocks the client. */
 static void submit(struct ember_server *s, srv_conn *c, size_t argc)
 {
-    const em_cmd *cmd = ember__cmd_lookup(c->argv[0], c->argvlen[0]);
+    const em_cmd *cmd =
+        c->lookup_valid ? c->looked_up : ember__cmd_lookup(c->argv[0], c->argvlen[0]);
     if (!cmd || !(cmd->flags & EM_CMD_BLOCKING)) {
         if (job_add(s, c, cmd, argc) == 0)
             return;
@@ -1215,18 +1219,66 @@ static void on_exec_done(void *ud, int status, struct ember_reply *reply)
     server_unref(s);
 }
 
+static void drain_queue(struct ember_server *s);
+
 static void drain_done(struct ember_server *s)
 {
     uint64_t v;
     ssize_t rd = read(s->efd, &v, sizeof v);
     (void)rd;
     atomic_store_explicit(&s->signaled, 0, memory_order_seq_cst);
+    drain_queue(s);
+}
+
+/*
+ * After handing a round over, the loop thread waits a little for its
+ * completion instead of going back to epoll at once: the executor usually
+ * finishes within microseconds, and catching that here saves the eventfd
+ * write, the epoll wake-up and a context switch per round (what separates
+ * a handoff design from Redis's single thread at pipeline depth 1). While
+ * it looks, signaled is 1, so the executor skips the eventfd write (as if
+ * one were pending); it goes back to 0 before the final drain, and a push
+ * the executor made meanwhile is visible to that drain: the push precedes
+ * the executor's exchange on signaled, which read our 1, which precedes our
+ * store of 0 (all seq_cst). The budget adapts: it grows while completions
+ * arrive within it and shrinks while they do not.
+ */
+#define SPIN_DONE_MIN_NS 2000
+#define SPIN_DONE_MAX_NS 60000
+
+static void await_round(struct ember_server *s)
+{
+    if (!s->rounds_out)
+        return;
+    atomic_store_explicit(&s->signaled, 1, memory_order_seq_cst);
+    int64_t until = ember__mono_ns() + s->spin_done_ns;
+    int got = 0;
+    for (unsigned i = 1;; i++) {
+        if (!ember__mpsc_idle(&s->done)) {
+            got = 1;
+            break;
+        }
+        ember__cpu_relax();
+        if (!(i & 31) && ember__mono_ns() > until)
+            break;
+    }
+    atomic_store_explicit(&s->signaled, 0, memory_order_seq_cst);
+    if (got && s->spin_done_ns < SPIN_DONE_MAX_NS)
+        s->spin_done_ns *= 2;
+    else if (!got && s->spin_done_ns > SPIN_DONE_MIN_NS)
+        s->spin_done_ns /= 2;
+    drain_queue(s);
+}
+
+static void drain_queue(struct ember_server *s)
+{
     for (;;) {
         em_mpsc_node *n = ember__mpsc_pop(&s->done);
         if (!n || n == EM_MPSC_STALL)
             break; /* a push midway signals the descriptor itself */
         srv_rec *rec = (srv_rec *)n;
         if (rec->jobs) {
+            s->rounds_out--;
             /* One job at a time: pumping a connection frees its finished
              * records, so a later job of the same connection must not be
              * marked done before we reach it. */
@@ -1272,6 +1324,7 @@ static void *io_main(void *arg)
     struct epoll_event evs[64];
     for (;;) {
         int n = epoll_wait(s->ep, evs, 64, -1);
+        s->loop_ms = ember__srv_now_ms();
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -1308,8 +1361,18 @@ static void *io_main(void *arg)
             }
         }
         read_phase(s);
+        /* Completions drained here (await_round) and sends (write_phase)
+         * may let connections parse more: hand that over too before
+         * sleeping in epoll, a few passes at most; the last round's
+         * completion comes through the eventfd. */
+        for (int pass = 0; pass < 8; pass++) {
+            round_flush(s);
+            await_round(s);
+            write_phase(s);
+            if (!s->round && !s->singles)
+                break;
+        }
         round_flush(s);
-        write_phase(s);
         conn_sweep(s);
     }
     return NULL;
@@ -1421,6 +1484,7 @@ int ember__server_start_opts(em_core *core, const char *addr, int port, const em
     s->round_tail = &s->round;
     s->singles_tail = &s->singles;
     s->nio = io_threads;
+    s->spin_done_ns = SPIN_DONE_MIN_NS;
     init_reply_shapes(s);
     atomic_init(&s->signaled, 0);
     atomic_init(&s->refs, 1);

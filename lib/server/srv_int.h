@@ -122,6 +122,10 @@ struct srv_conn {
     ssize_t io_n;
     int io_err;
     int wq; /* in the loop's write list */
+    /* The command table entry of the request being run, when the
+     * connection-command gate looked it up already (lookup_valid). */
+    const em_cmd *looked_up;
+    int lookup_valid;
     /* A multibulk request parsed in part (resumed on the next read). */
     int mb_active;
     long long mb_n, mb_i;
@@ -156,6 +160,9 @@ struct ember_server {
     srv_rec *singles, **singles_tail; /* blocking commands, submitted after the round */
     const em_cmd *nullarray_cmds[8], *pair_cmds[11], *info_cmd;
     const em_cmd *lpop_cmd, *rpop_cmd, *blmove_cmd, *brpoplpush_cmd;
+    int64_t loop_ms;      /* ember__srv_now_ms() at the start of this loop iteration */
+    int rounds_out;       /* rounds in the executor */
+    int64_t spin_done_ns; /* await_round()'s budget */
     /* I/O threads (nio > 1): reads and sends of one loop iteration fan out
      * to nio - 1 helper threads plus the loop thread (see io_run). */
     int nio;
