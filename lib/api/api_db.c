@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../command/pubsub.h"
 #include "../common/hash.h"
 #include "../persist/snapshot.h"
 #include "api.h"
@@ -187,6 +188,7 @@ EMBER_API int ember_db_open(const ember_config *cfg, ember_db **out)
     snprintf(srv->run_id, sizeof srv->run_id, "%016llx%016llx%08x", (unsigned long long)r1,
              (unsigned long long)r2, (unsigned)r3);
     ember__core_init(&b->core, cfg->mode);
+    ember__notify_refresh(srv);
     atomic_init(&b->refs, 1);
     if (ember__persist_init(srv) != 0) {
         ember__store_free(&srv->st);
@@ -222,6 +224,7 @@ EMBER_API int ember_db_close(ember_db *db)
         ember__aof_detach_all(db); /* written and synced before the executor stops */
         ember__core_close(&b->core);
         ember__persist_shutdown(&b->core.srv); /* a snapshot in flight is abandoned */
+        ember__ps_free(&b->core.srv);
         ember__store_free(&b->core.srv.st);
         b->closed = 1;
     }

@@ -8,6 +8,7 @@
 #include "../common/util.h"
 #include "../common/common.h"
 #include "command.h"
+#include "pubsub.h"
 
 /* PING [message] */
 static void cmd_ping(em_ctx *c)
@@ -288,6 +289,7 @@ static void cmd_config_set(em_ctx *c)
         }
     }
     c->srv->cfg = next;
+    ember__notify_refresh(c->srv);
     em_add_ok(c);
 }
 

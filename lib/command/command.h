@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../keyspace/keyspace.h"
+#include "../keyspace/notify.h"
 #include "config.h"
 #include "reply.h"
 
@@ -74,6 +75,8 @@ typedef struct em_server {
     const em_log_ops *log;
     void *log_ud;
     const char *log_refuse;
+    /* Pub/sub registry and change feeds (pubsub.c); NULL until first used. */
+    struct em_pubsub *ps;
 } em_server;
 
 enum { EM_BG_BUSY = 0, EM_BG_TICK = 1, EM_BG_IDLE = 2 };
@@ -279,6 +282,24 @@ static inline void em_log_end(em_server *s)
 {
     if (s->log)
         s->log->end(s->log_ud);
+}
+
+/* Reports keyspace event ev (notify.h) for the key argv[i]; o is the key's
+ * object after the change (or the one going away; NULL if unknown). */
+static inline void em_notify(em_ctx *c, int ev, size_t i, const em_obj *o)
+{
+    ember__notify_keyspace_event(c->st, c->ks, ev, c->argv[i], c->argvlen[i], o);
+}
+
+/* As em_notify, for a key just added whose object the handler no longer
+ * holds: looked up only when somebody listens (no stats, no LRU touch). */
+static inline void em_notify_lookup(em_ctx *c, int ev, size_t i)
+{
+    if (__builtin_expect(c->st->notify != NULL, 0)) {
+        em_obj *o = ember__ks_lookup(c->st, c->ks, c->argv[i], c->argvlen[i], em_now(c),
+                                     EM_LK_READ | EM_LK_NOTOUCH | EM_LK_NOSTATS, NULL);
+        em_notify(c, ev, i, o);
+    }
 }
 
 /* Argument helpers: case-insensitive equality with a lower-case literal. */

@@ -3,6 +3,8 @@
  */
 #include "keyspace.h"
 
+#include "notify.h"
+
 #include <stdlib.h>
 
 #include "../common/common.h"
@@ -290,8 +292,15 @@ em_obj *ember__ks_detach(em_store *st, em_keyspace *ks, const em_dpos *pos)
 
 void ember__ks_delete(em_store *st, em_keyspace *ks, const em_dpos *pos, int lazy, int why)
 {
-    if (st->on_expire && (why == EM_DEL_EXPIRED || why == EM_DEL_EVICTED))
-        st->on_expire(st, ks, *pos->link, st->on_expire_ud);
+    if (why == EM_DEL_EXPIRED || why == EM_DEL_EVICTED) {
+        if (st->on_expire)
+            st->on_expire(st, ks, *pos->link, st->on_expire_ud);
+        /* Redis publishes after the delete; the key's bytes live in the
+         * object, so the event goes out just before it is freed (nothing
+         * observable happens in between). */
+        ember__notify_obj(st, ks, why == EM_DEL_EXPIRED ? EM_EV_EXPIRED : EM_EV_EVICTED,
+                          *pos->link);
+    }
     em_obj *o = ember__ks_detach(st, ks, pos);
     if (why == EM_DEL_EXPIRED)
         st->stats.expired_keys++;
@@ -307,8 +316,10 @@ em_obj *ember__ks_lookup(em_store *st, em_keyspace *ks, const void *key, size_t 
     uint64_t h = ember__dict_hash(&ks->dict, key, klen);
     st->lru_clock = (uint32_t)(now_ms / 1000) & 0xFFFFFF;
     if (!ember__dict_find(&ks->dict, key, klen, h, &p)) {
-        if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS)))
+        if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS))) {
             st->stats.keyspace_misses++;
+            ember__notify_keyspace_event(st, ks, EM_EV_KEYMISS, key, klen, NULL);
+        }
         if (pos)
             *pos = p;
         return NULL;
@@ -316,8 +327,10 @@ em_obj *ember__ks_lookup(em_store *st, em_keyspace *ks, const void *key, size_t 
     em_obj *o = *p.link;
     if (EM_UNLIKELY(ember__ks_expired(o, now_ms))) {
         ember__ks_delete(st, ks, &p, 0, EM_DEL_EXPIRED);
-        if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS)))
+        if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS))) {
             st->stats.keyspace_misses++;
+            ember__notify_keyspace_event(st, ks, EM_EV_KEYMISS, key, klen, NULL);
+        }
         return NULL;
     }
     if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS)))
@@ -340,6 +353,7 @@ int ember__ks_add(em_store *st, em_keyspace *ks, em_obj *o)
     st->dirty++;
     if (st->added)
         st->added(st, ks, o, st->prewrite_ud);
+    ember__notify_obj(st, ks, EM_EV_NEW, o);
     return rc;
 }
 
@@ -386,6 +400,7 @@ em_obj *ember__ks_set_expire(em_store *st, em_keyspace *ks, const em_dpos *pos, 
 void ember__ks_flush(em_store *st, em_keyspace *ks, int async)
 {
     size_t n = ember__dict_size(&ks->dict);
+    ember__notify_keyspace_event(st, ks, EM_EV_FLUSHDB, NULL, 0, NULL);
     if (st->prewrite) {
         /* Let the hook see every key before it goes (snapshots need pre-images). */
         for (int t = 0; t < 2; t++)
@@ -421,6 +436,7 @@ void ember__ks_swap(em_store *st, em_keyspace *a, em_keyspace *b)
     st->dirty++;
     if (st->swapped)
         st->swapped(st, a, b, st->prewrite_ud);
+    ember__notify_keyspace_event(st, a, EM_EV_SWAPDB, NULL, 0, NULL);
 }
 
 int ember__ks_move(em_store *st, em_keyspace *from, const em_dpos *pos, em_keyspace *to)

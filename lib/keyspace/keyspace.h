@@ -71,6 +71,11 @@ typedef struct em_store {
      * append log records a DEL). NULL: nobody listens. */
     void (*on_expire)(struct em_store *st, em_keyspace *ks, em_obj *o, void *ud);
     void *on_expire_ud;
+    /* The keyspace-event listener (notify.h: notifications and the change
+     * feed, lib/command/pubsub.c installs it); NULL when nobody listens. */
+    void (*notify)(struct em_store *st, em_keyspace *ks, int ev, const void *key, size_t klen,
+                   const em_obj *o);
+    void *notify_ud;
     em_lazyfree *lazy;
     uint32_t lru_clock; /* 24-bit seconds clock of the latest lookup; new keys start at it */
 } em_store;
