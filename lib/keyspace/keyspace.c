@@ -436,7 +436,8 @@ void ember__ks_swap(em_store *st, em_keyspace *a, em_keyspace *b)
     st->dirty++;
     if (st->swapped)
         st->swapped(st, a, b, st->prewrite_ud);
-    ember__notify_keyspace_event(st, a, EM_EV_SWAPDB, NULL, 0, NULL);
+    /* SWAPDB carries no key: klen is the other database's index. */
+    ember__notify_keyspace_event(st, a, EM_EV_SWAPDB, NULL, (size_t)b->id, NULL);
 }
 
 int ember__ks_move(em_store *st, em_keyspace *from, const em_dpos *pos, em_keyspace *to)

@@ -99,7 +99,8 @@ enum { EM_EVENTS(EM_EV_ENUM) EM_EV__COUNT };
 
 /* Reports one event to st->notify (lib/command/pubsub.c). o: the key's
  * object after the change, or the object going away (del, expired, evicted),
- * or NULL (keymiss; FLUSHDB/SWAPDB, which carry no key). Zero cost (one branch) when nobody
+ * or NULL (keymiss; FLUSHDB/SWAPDB, which carry no key: for SWAPDB klen is
+ * the index of the other database). Zero cost (one branch) when nobody
  * listens. */
 static inline void ember__notify_keyspace_event(em_store *st, em_keyspace *ks, int ev,
                                                 const void *key, size_t klen, const em_obj *o)
