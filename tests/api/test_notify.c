@@ -39,10 +39,21 @@ static void test_config(void **state)
     ember_db *db = ta_open(EMBER_MODE_EXECUTOR, TA_T0, 0, NULL, NULL);
     /* Pairs as redis-server 7.0.15 printed them. */
     static const char *const cases[][2] = {
-        {"KEA", "AKE"},   {"A", "A"},     {"g", "g"},         {"$lshzxe", "$lshzxe"},
-        {"KA", "AK"},     {"EA", "AE"},   {"Kg", "gK"},       {"KEn", "nKE"},
-        {"KEm", "KEm"},   {"Kgx", "gxK"}, {"KEg$lshzxetdmn", "AKEm"},
-        {"KEAn", "AKE"},  {"t", "t"},     {"d", "d"},         {"", ""},
+        {"KEA", "AKE"},
+        {"A", "A"},
+        {"g", "g"},
+        {"$lshzxe", "$lshzxe"},
+        {"KA", "AK"},
+        {"EA", "AE"},
+        {"Kg", "gK"},
+        {"KEn", "nKE"},
+        {"KEm", "KEm"},
+        {"Kgx", "gxK"},
+        {"KEg$lshzxetdmn", "AKEm"},
+        {"KEAn", "AKE"},
+        {"t", "t"},
+        {"d", "d"},
+        {"", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_config(db, cases[i][0], cases[i][1]);

@@ -27,8 +27,8 @@ static ember_db *open_db(void)
     return db;
 }
 
-static void sub1(int (*fn)(ember_sub *, size_t, const char *const *, const size_t *),
-                 ember_sub *s, const char *name)
+static void sub1(int (*fn)(ember_sub *, size_t, const char *const *, const size_t *), ember_sub *s,
+                 const char *name)
 {
     size_t l = strlen(name);
     assert_int_equal(fn(s, 1, &name, &l), EMBER_OK);
@@ -150,7 +150,8 @@ static void test_errors(void **state)
                     "ERR wrong number of arguments for 'pubsub|numpat' command");
     ta_expect_error(ta_cmd_line(db, "PUBSUB FOO"),
                     "ERR unknown subcommand 'FOO'. Try PUBSUB HELP.");
-    ta_expect_error(ta_cmd_line(db, "PUBSUB"), "ERR wrong number of arguments for 'pubsub' command");
+    ta_expect_error(ta_cmd_line(db, "PUBSUB"),
+                    "ERR wrong number of arguments for 'pubsub' command");
     ta_expect_error(ta_cmd_line(db, "PUBLISH a"),
                     "ERR wrong number of arguments for 'publish' command");
     ember_reply *r = ta_cmd_line(db, "PUBSUB NUMSUB");
