@@ -29,6 +29,8 @@ enum {
     EM_REQ_BATCH_ASYNC, /* heap request: a batch whose completion is a callback */
     EM_REQ_CANCEL,      /* heap request: releases the parked async request whose ud is
                          * cancel_ud (its callback gets EMBER_ECLOSED, no reply) */
+    EM_REQ_CALL,        /* heap request: call(core, ud) on the executor, then cb(ud, status,
+                         * NULL) after the group commit (the RESP server's batches) */
 };
 
 /* Sync request states (the word a waiter may park on). */
@@ -86,6 +88,11 @@ typedef struct em_req {
     /* EM_REQ_CANCEL: the ud of the async request to release if parked
      * (ud, not the request's address: that may be reused once it is freed). */
     void *cancel_ud;
+    /* EM_REQ_CALL: runs on the executor; call_fail (may be NULL) runs there
+     * too when the group commit failed, with the log's error text, before
+     * cb gets EMBER_EIO: the caller replaces the replies it built. */
+    void (*call)(em_core *c, void *ud);
+    void (*call_fail)(void *ud, const char *msg);
     /* A served waiter held back until the append log's group commit. */
     struct em_req *log_next;
 } em_req;
@@ -147,6 +154,13 @@ int ember__exec_tick(em_core *c);
 /* Takes ownership of a heap request (kind EM_REQ_ASYNC or EM_REQ_BATCH_ASYNC,
  * set by the caller) on success. */
 int ember__exec_async(em_core *c, em_req *r);
+/* For EM_REQ_CALL functions (executor only): runs one non-blocking command
+ * (cmd looked up earlier; NULL = unknown, reported through the sink) on
+ * database dbid, then serves the callers its writes woke, as Redis does
+ * after each command. */
+void ember__exec_run_known(em_core *c, int32_t dbid, const em_cmd *cmd, size_t argc,
+                           const char *const *argv, const size_t *argvlen, const em_sink_ops *so,
+                           void *sink);
 /* Completion queues. */
 void ember__cq_complete(struct ember_cq *cq, em_req *r);
 /* A heap EM_REQ_ASYNC request for dbid with argv copied behind it (argvlen

@@ -281,6 +281,11 @@ static void log_fail(em_core *c, em_req *r)
     case EM_REQ_RUN:
         r->ret = EMBER_EIO;
         break;
+    case EM_REQ_CALL:
+        if (r->call_fail)
+            r->call_fail(r->ud, msg);
+        r->status = EMBER_EIO;
+        break;
     default:
         break;
     }
@@ -474,6 +479,22 @@ static void batch_args(struct ember_batch *b, size_t i, em_ctx *x)
     x->argvlen = b->argvlen + bc->arg0;
 }
 
+void ember__exec_run_known(em_core *c, int32_t dbid, const em_cmd *cmd, size_t argc,
+                           const char *const *argv, const size_t *argvlen, const em_sink_ops *so,
+                           void *sink)
+{
+    em_ctx x;
+    ctx_init(c, &x, dbid, 0);
+    x.argc = argc;
+    x.argv = argv;
+    x.argvlen = argvlen;
+    x.so = so;
+    x.sink = sink;
+    ember__cmd_exec_known(&x, cmd);
+    if (c->blk.ready)
+        serve_ready(c);
+}
+
 static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
 {
     em_ctx x;
@@ -594,6 +615,9 @@ static int execute(em_core *c, em_req *r)
         return 0; /* finish_async() hands the batch back */
     case EM_REQ_CANCEL:
         cancel_waiter(c, r->cancel_ud);
+        return 0;
+    case EM_REQ_CALL:
+        r->call(c, r->ud);
         return 0;
     case EM_REQ_ASYNC: {
         em_tree_sink t;

@@ -1,20 +1,24 @@
 /*
- * server.c — a RESP2/RESP3 front end: one epoll I/O thread accepts
+ * server.c — a RESP2/RESP3 front end: one epoll loop thread accepts
  * connections, reads and parses requests (multibulk and inline, pipelined),
- * submits each command to the executor as an async request (EM_REQ_ASYNC,
- * with the connection's database index), and encodes each reply into the
- * connection's output buffer.
+ * and hands the executor, once per loop iteration, one request (a round)
+ * carrying every connection's new commands (one job per connection); the
+ * executor runs them and encodes the replies straight into each job's
+ * buffer (s_resp.c's streaming sink), which the loop thread then sends.
  *
  * Invariants:
- *  - Every request of a connection gets a record in the connection's FIFO,
- *    in arrival order; replies leave only from the head, so they go out in
- *    request order even when a later command finishes first. Commands the
- *    server answers itself (HELLO, SELECT, CLIENT, QUIT, refusals) get a
- *    record that is complete at once.
- *  - After a blocking command (BLPOP...) nothing more of that connection is
- *    submitted until it completes, as Redis blocks the client.
+ *  - Every job, blocking command and server-answered reply has a record in
+ *    its connection's FIFO, in arrival order; replies leave only from the
+ *    head, so they go out in request order. Commands the server answers
+ *    itself (HELLO, SELECT, CLIENT, QUIT, refusals) close the connection's
+ *    job: later commands start a new one behind the reply.
+ *  - A blocking command (BLPOP...) goes alone, as an async request queued
+ *    after the round (one producer: the executor runs them in that order);
+ *    nothing more of that connection is parsed until it completes, as Redis
+ *    blocks the client. Callers a write wakes are served right after that
+ *    command (ember__exec_run_known), before the next one, as in Redis.
  *  - Completions run on the executor (the callback only pushes the record on
- *    the server's MPSC done queue and signals an eventfd); the I/O thread is
+ *    the server's MPSC done queue and signals an eventfd); the loop thread is
  *    the queue's only consumer.
  *  - srv->refs counts the server itself plus every record in the executor.
  *    Whoever drops it to zero frees the server, so ember__server_stop never
@@ -23,6 +27,8 @@
  *  - Memory is bounded: a connection stops reading while 1024 records or
  *    4 MB of output are pending, and the unparsed input is capped at 1 GB
  *    (client-query-buffer-limit); Redis's protocol limits apply per request.
+ *  - With I/O threads, only the read and send syscalls leave the loop
+ *    thread (see "I/O threads" below).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -43,16 +49,32 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "../exec/futex.h"
 
 /* Tags for epoll data that are not connections. */
 static char tag_listen, tag_done, tag_stop;
 
 /* ------------------------------------------------------------ connections */
 
+static void job_free(srv_job *j)
+{
+    if (!j)
+        return;
+    free(j->cmds);
+    free(j->argoff);
+    free(j->argvlen);
+    free(j->argv);
+    free(j->bytes);
+    free(j->out.p);
+    free(j);
+}
+
 static void rec_free(srv_rec *r)
 {
     ember__reply_tree_free(r->reply);
     free(r->raw);
+    free(r->pending);
+    job_free(r->job);
     free(r);
 }
 
@@ -90,6 +112,7 @@ static void conn_free(srv_conn *c)
 }
 
 static void on_exec_done(void *ud, int status, struct ember_reply *reply);
+static void conn_pump(struct ember_server *s, srv_conn *c);
 
 /* A blocking command of a connection that is going away must not stay
  * parked on its keys (it would take an element nobody receives): ask the
@@ -100,6 +123,21 @@ static void cancel_blocked(struct ember_server *s, srv_conn *c)
 {
     if (!c->blocked || !c->blocked_rec)
         return;
+    srv_rec *br = c->blocked_rec;
+    if (br->pending) { /* not handed over yet: just take it back */
+        srv_rec **pp = &s->singles;
+        while (*pp != br)
+            pp = &(*pp)->next_single;
+        *pp = br->next_single;
+        if (s->singles_tail == &br->next_single)
+            s->singles_tail = pp;
+        free(br->pending);
+        br->pending = NULL;
+        br->done = 1;
+        c->inflight--;
+        c->blocked_rec = NULL;
+        return;
+    }
     srv_rec *cr = calloc(1, sizeof *cr);
     em_req *r = calloc(1, sizeof *r);
     if (!cr || !r) {
@@ -207,7 +245,17 @@ static void conn_drain_fifo(srv_conn *c)
 {
     while (c->head && c->head->done) {
         srv_rec *r = c->head;
-        if (r->raw)
+        if (r->job && r->status == EMBER_OK) {
+            srv_buf *jo = &r->job->out;
+            if (c->out.len == c->out.off) { /* nothing pending: take the buffer whole */
+                srv_buf t = c->out;
+                c->out = *jo;
+                *jo = t;
+                jo->off = jo->len = 0;
+            } else {
+                ember__sbuf_put(&c->out, jo->p + jo->off, jo->len - jo->off);
+            }
+        } else if (r->raw)
             ember__sbuf_put(&c->out, r->raw, r->rawlen);
         else if (r->status != EMBER_OK || !r->reply)
             ember__sbuf_puts(&c->out, "-ERR the database is closed\r\n");
@@ -222,19 +270,30 @@ static void conn_drain_fifo(srv_conn *c)
 }
 
 /* Writes what it can. Returns -1 if the connection was closed. */
-static int conn_write(struct ember_server *s, srv_conn *c)
+/* Sends what the socket takes; c->io_err = 1 on a fatal error. Touches only
+ * c->out and c->io_err: safe on an I/O thread. */
+static void conn_send_io(srv_conn *c)
 {
+    c->io_err = 0;
     while (c->out.len > c->out.off) {
         ssize_t w = send(c->fd, c->out.p + c->out.off, c->out.len - c->out.off, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            ember__srv_conn_kill(s, c);
-            return -1;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                c->io_err = 1;
+            break;
         }
         c->out.off += (size_t)w;
+    }
+}
+
+/* The loop thread's part of a write. Returns -1 if the connection closed. */
+static int conn_write_done(struct ember_server *s, srv_conn *c)
+{
+    if (c->io_err) {
+        ember__srv_conn_kill(s, c);
+        return -1;
     }
     if (c->out.off == c->out.len)
         c->out.off = c->out.len = 0;
@@ -243,6 +302,36 @@ static int conn_write(struct ember_server *s, srv_conn *c)
         return -1;
     }
     return 0;
+}
+
+/* With I/O threads, sends wait for the iteration's write phase. */
+static void defer_write(struct ember_server *s, srv_conn *c)
+{
+    if (c->wq || c->out.len == c->out.off)
+        return;
+    if (s->nwv == s->capwv) {
+        size_t nc = s->capwv ? 2 * s->capwv : 64;
+        srv_conn **nv = realloc(s->wv, nc * sizeof *nv);
+        if (!nv) {
+            conn_send_io(c); /* no room to defer: send from here */
+            conn_write_done(s, c);
+            return;
+        }
+        s->wv = nv;
+        s->capwv = nc;
+    }
+    c->wq = 1;
+    s->wv[s->nwv++] = c;
+}
+
+static int conn_write(struct ember_server *s, srv_conn *c)
+{
+    if (s->nio > 1) {
+        defer_write(s, c);
+        return 0;
+    }
+    conn_send_io(c);
+    return conn_write_done(s, c);
 }
 
 static int conn_may_parse(const srv_conn *c)
@@ -476,30 +565,238 @@ int ember__srv_name_is(const srv_conn *c, size_t i, const char *lit)
 }
 
 /* Commands whose "no result" is the null array in RESP2. */
-static int sends_null_array(const srv_conn *c)
+/* The commands whose top-level NIL is a null array in RESP2, and those whose
+ * [member, score] pairs RESP2 splices into one flat array: looked up once
+ * at start, compared by address per request. */
+static void init_reply_shapes(struct ember_server *s)
 {
-    static const char *const names[] = {"blpop",  "brpop",  "bzpopmin", "bzpopmax",
-                                        "blmpop", "bzmpop", "lmpop",    "zmpop"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (ember__srv_name_is(c, 0, names[i]))
-            return 1;
-    return 0;
-}
-
-/* Commands whose pairs RESP2 flattens (WITHSCORES, WITHVALUES, a count). */
-static int sends_pairs(const srv_conn *c)
-{
-    static const char *const names[] = {"zrange",  "zrevrange", "zrangebyscore", "zrevrangebyscore",
+    static const char *const nullarray[] = {"blpop",  "brpop",  "bzpopmin", "bzpopmax",
+                                            "blmpop", "bzmpop", "lmpop",    "zmpop"};
+    static const char *const pairs[] = {"zrange",  "zrevrange", "zrangebyscore", "zrevrangebyscore",
                                         "zpopmin", "zpopmax",   "zrandmember",   "hrandfield",
                                         "zunion",  "zinter",    "zdiff"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (ember__srv_name_is(c, 0, names[i]))
+    _Static_assert(sizeof nullarray / sizeof nullarray[0] ==
+                       sizeof s->nullarray_cmds / sizeof s->nullarray_cmds[0],
+                   "one slot per name");
+    _Static_assert(sizeof pairs / sizeof pairs[0] == sizeof s->pair_cmds / sizeof s->pair_cmds[0],
+                   "one slot per name");
+    for (size_t i = 0; i < sizeof nullarray / sizeof nullarray[0]; i++)
+        s->nullarray_cmds[i] = ember__cmd_lookup(nullarray[i], strlen(nullarray[i]));
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        s->pair_cmds[i] = ember__cmd_lookup(pairs[i], strlen(pairs[i]));
+}
+
+static int cmd_in(const em_cmd *cmd, const em_cmd *const *set, size_t n)
+{
+    for (size_t i = 0; cmd && i < n; i++)
+        if (set[i] == cmd)
             return 1;
     return 0;
 }
 
+static int sends_null_array(const struct ember_server *s, const em_cmd *cmd)
+{
+    return cmd_in(cmd, s->nullarray_cmds, sizeof s->nullarray_cmds / sizeof s->nullarray_cmds[0]);
+}
+
+static int sends_pairs(const struct ember_server *s, const em_cmd *cmd)
+{
+    return cmd_in(cmd, s->pair_cmds, sizeof s->pair_cmds / sizeof s->pair_cmds[0]);
+}
+
+/* ------------------------------------------------------------ jobs */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 16;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = nc;
+    return 0;
+}
+
+/* The connection's job for this round, opened (as a FIFO record) if it has
+ * none. NULL when out of memory. */
+static srv_job *job_open(struct ember_server *s, srv_conn *c)
+{
+    if (c->job)
+        return c->job;
+    srv_job *j = calloc(1, sizeof *j);
+    srv_rec *rec = j ? ember__srv_rec_new(c) : NULL;
+    if (!rec) {
+        free(j);
+        return NULL;
+    }
+    rec->job = j;
+    j->rec = rec;
+    j->db = c->db;
+    j->proto = c->proto;
+    *s->round_tail = j;
+    s->round_tail = &j->next;
+    c->job = j;
+    c->inflight++;
+    return j;
+}
+
+/* Copies the parsed request into the connection's job. Returns -1 when out
+ * of memory (nothing added). */
+static int job_add(struct ember_server *s, srv_conn *c, const em_cmd *cmd, size_t argc)
+{
+    srv_job *j = job_open(s, c);
+    if (!j)
+        return -1;
+    size_t bytes = 0;
+    for (size_t i = 0; i < argc; i++)
+        bytes += c->argvlen[i] + 1;
+    if (grow((void **)&j->cmds, &j->capcmds, j->ncmds + 1, sizeof *j->cmds) ||
+        grow((void **)&j->bytes, &j->capbytes, j->nbytes + bytes, 1))
+        return -1;
+    size_t cap = j->capargs;
+    if (grow((void **)&j->argoff, &cap, j->nargs + argc, sizeof *j->argoff))
+        return -1;
+    cap = j->capargs;
+    if (grow((void **)&j->argvlen, &cap, j->nargs + argc, sizeof *j->argvlen))
+        return -1;
+    j->capargs = cap;
+    srv_jcmd *jc = &j->cmds[j->ncmds++];
+    jc->cmd = cmd;
+    jc->argc = (uint32_t)argc;
+    jc->arg0 = (uint32_t)j->nargs;
+    jc->nullarray = (uint8_t)sends_null_array(s, cmd);
+    jc->flatpairs = (uint8_t)sends_pairs(s, cmd);
+    for (size_t i = 0; i < argc; i++) {
+        size_t n = c->argvlen[i];
+        j->argoff[j->nargs] = j->nbytes;
+        j->argvlen[j->nargs++] = n;
+        if (n)
+            memcpy(j->bytes + j->nbytes, c->argv[i], n);
+        j->bytes[j->nbytes + n] = '\0';
+        j->nbytes += n + 1;
+    }
+    return 0;
+}
+
+/* Runs on the executor: every command of every job of the round, replies
+ * encoded into each job's output. The connections are not touched (they
+ * belong to the I/O thread). */
+static void run_round(em_core *core, void *ud)
+{
+    srv_rec *round = ud;
+    for (srv_job *j = round->jobs; j; j = j->next) {
+        j->argv = malloc((j->nargs ? j->nargs : 1) * sizeof *j->argv);
+        if (!j->argv) {
+            for (size_t i = 0; i < j->ncmds; i++)
+                ember__sbuf_puts(&j->out, "-ERR out of memory\r\n");
+            continue;
+        }
+        for (size_t i = 0; i < j->nargs; i++)
+            j->argv[i] = j->bytes + j->argoff[i];
+        for (size_t i = 0; i < j->ncmds; i++) {
+            const srv_jcmd *jc = &j->cmds[i];
+            em_resp_sink rs;
+            ember__resp_sink_init(&rs, &j->out, j->proto, jc->nullarray, jc->flatpairs);
+            ember__exec_run_known(core, j->db, jc->cmd, jc->argc, j->argv + jc->arg0,
+                                  j->argvlen + jc->arg0, &ember__resp_sink_ops, &rs);
+        }
+    }
+}
+
+/* Runs on the executor when the append log could not make the round's
+ * writes durable: no reply may acknowledge them, so every command of the
+ * round gets the log's error instead (as an atomic batch does). */
+static void fail_round(void *ud, const char *msg)
+{
+    srv_rec *round = ud;
+    for (srv_job *j = round->jobs; j; j = j->next) {
+        j->out.len = j->out.off = 0;
+        for (size_t i = 0; i < j->ncmds; i++) {
+            ember__sbuf_put(&j->out, "-", 1);
+            ember__sbuf_puts(&j->out, msg);
+            ember__sbuf_put(&j->out, "\r\n", 2);
+        }
+    }
+}
+
+/* Hands the round's jobs to the executor as one request, then the blocking
+ * commands held back behind them (one producer: the executor runs them in
+ * this order). */
+static void round_flush(struct ember_server *s)
+{
+    if (s->round) {
+        srv_rec *round = calloc(1, sizeof *round);
+        em_req *r = round ? calloc(1, sizeof *r) : NULL;
+        srv_job *jobs = s->round;
+        s->round = NULL;
+        s->round_tail = &s->round;
+        for (srv_job *j = jobs; j; j = j->next)
+            j->rec->conn->job = NULL;
+        int rc = EMBER_ENOMEM;
+        if (r) {
+            round->srv = s;
+            round->jobs = jobs;
+            r->kind = EM_REQ_CALL;
+            r->call = run_round;
+            r->call_fail = fail_round;
+            r->cb = on_exec_done;
+            r->ud = round;
+            atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+            rc = ember__exec_async(s->core, r);
+            if (rc != EMBER_OK)
+                atomic_fetch_sub_explicit(&s->refs, 1, memory_order_relaxed);
+        }
+        if (rc != EMBER_OK) { /* each job's record reports the failure */
+            free(r);
+            free(round);
+            for (srv_job *j = jobs, *next; j; j = next) {
+                next = j->next;
+                j->rec->status = rc;
+                j->rec->done = 1;
+                j->rec->conn->inflight--;
+                conn_pump(s, j->rec->conn);
+            }
+        }
+    }
+    while (s->singles) {
+        srv_rec *rec = s->singles;
+        s->singles = rec->next_single;
+        em_req *r = rec->pending;
+        rec->pending = NULL;
+        atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+        int rc = ember__exec_async(s->core, r);
+        if (rc != EMBER_OK) {
+            atomic_fetch_sub_explicit(&s->refs, 1, memory_order_relaxed);
+            free(r);
+            rec->status = rc;
+            rec->done = 1;
+            rec->conn->inflight--;
+            rec->conn->blocked = 0;
+            rec->conn->blocked_rec = NULL;
+            conn_pump(s, rec->conn);
+        }
+    }
+    s->singles_tail = &s->singles;
+}
+
+/* A command for the executor: it joins the connection's job, unless it is a
+ * blocking one, which goes alone (after the round) and stops the
+ * connection's parsing until it completes, as Redis blocks the client. */
 static void submit(struct ember_server *s, srv_conn *c, size_t argc)
 {
+    const em_cmd *cmd = ember__cmd_lookup(c->argv[0], c->argvlen[0]);
+    if (!cmd || !(cmd->flags & EM_CMD_BLOCKING)) {
+        if (job_add(s, c, cmd, argc) == 0)
+            return;
+        c->job = NULL; /* what it holds still runs; this one gets the error */
+        ember__srv_reply_error(c, "ERR out of memory");
+        return;
+    }
+    c->job = NULL; /* later commands queue behind the blocking one */
     srv_rec *rec = ember__srv_rec_new(c);
     if (!rec) {
         c->close_after = 1;
@@ -515,22 +812,14 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
     r->cb = on_exec_done;
     r->ud = rec;
     r->cq = NULL;
-    const em_cmd *cmd = ember__cmd_lookup(c->argv[0], c->argvlen[0]);
-    rec->blocking = cmd && (cmd->flags & EM_CMD_BLOCKING);
-    rec->nullarray = sends_null_array(c);
-    rec->flatpairs = sends_pairs(c);
-    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
-    int rc = ember__exec_async(s->core, r);
-    if (rc != EMBER_OK) {
-        atomic_fetch_sub_explicit(&s->refs, 1, memory_order_relaxed);
-        free(r);
-        rec->status = rc;
-        rec->done = 1;
-        return;
-    }
+    rec->blocking = 1;
+    rec->nullarray = sends_null_array(s, cmd);
+    rec->flatpairs = sends_pairs(s, cmd);
+    rec->pending = r;
+    *s->singles_tail = rec;
+    s->singles_tail = &rec->next_single;
     c->inflight++;
-    if (rec->blocking)
-        c->blocked = 1;
+    c->blocked = 1;
     c->blocked_rec = rec;
 }
 
@@ -538,7 +827,9 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
  * executor. */
 static void dispatch(struct ember_server *s, srv_conn *c, size_t argc)
 {
-    if (!ember__srv_conn_command(s, c, argc))
+    if (ember__srv_conn_command(s, c, argc))
+        c->job = NULL; /* its reply is queued after the job: later commands start another */
+    else
         submit(s, c, argc);
 }
 
@@ -596,24 +887,177 @@ static void conn_pump(struct ember_server *s, srv_conn *c)
     conn_set_events(s, c, ev);
 }
 
-static void conn_read(struct ember_server *s, srv_conn *c)
+/* Reads what arrived into c->in: c->io_n = bytes, 0 at EOF, -1 on a fatal
+ * error (or no memory), -2 when nothing was there. Touches only c->in and
+ * c->io_n: safe on an I/O thread. */
+static void conn_read_io(srv_conn *c)
 {
     if (ember__sbuf_reserve(&c->in, SRV_READ_CHUNK)) {
-        ember__srv_conn_kill(s, c);
+        c->io_n = -1;
         return;
     }
     ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    if (n < 0)
+        n = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -2 : -1;
+    else if (n > 0)
+        c->in.len += (size_t)n;
+    c->io_n = n;
+}
+
+/* The loop thread's part of a read: limits, then parse and run. */
+static void conn_read_done(struct ember_server *s, srv_conn *c)
+{
+    if (c->io_n == 0 || c->io_n == -1) {
         ember__srv_conn_kill(s, c);
         return;
     }
-    if (n > 0)
-        c->in.len += (size_t)n;
     if ((long long)(c->in.len - c->in.off) > SRV_QUERYBUF_MAX) {
         ember__srv_conn_kill(s, c); /* Redis closes without a reply too */
         return;
     }
     conn_pump(s, c);
+}
+
+static void conn_read(struct ember_server *s, srv_conn *c)
+{
+    conn_read_io(c);
+    conn_read_done(s, c);
+}
+
+/* ------------------------------------------------------------ I/O threads */
+
+/*
+ * Redis 6's threaded I/O: the loop thread owns every connection and runs
+ * everything but the read and send syscalls (and the copies they make),
+ * which it fans out per iteration: connection i of the list goes to thread
+ * i mod nio (the loop thread is number 0). While a phase runs, each listed
+ * connection is touched by exactly one thread, and only in its in/out
+ * buffer and io_* fields; the loop thread waits for io_left to reach zero
+ * (acquire) before it looks at them again, and the helpers read the list
+ * after seeing io_gen move (acquire), so every access is ordered.
+ */
+enum { IO_READ = 1, IO_SEND = 2 };
+
+static void io_one(srv_conn *c, int op)
+{
+    if (op == IO_READ)
+        conn_read_io(c);
+    else
+        conn_send_io(c);
+}
+
+typedef struct io_arg {
+    struct ember_server *s;
+    int k;
+} io_arg;
+
+static void *io_helper(void *arg)
+{
+    io_arg a = *(io_arg *)arg;
+    free(arg);
+    struct ember_server *s = a.s;
+    uint32_t seen = 0;
+    for (;;) {
+        uint32_t g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&s->io_gen, memory_order_acquire)) == seen) {
+            if (++spins < 2000)
+                ember__cpu_relax();
+            else
+                ember__futex_wait(&s->io_gen, seen, -1);
+        }
+        seen = g;
+        if (s->io_quit)
+            return NULL;
+        for (size_t i = (size_t)a.k; i < s->io_nitems; i += (size_t)s->nio)
+            io_one(s->io_items[i], s->io_op);
+        atomic_fetch_sub_explicit(&s->io_left, 1, memory_order_release);
+    }
+}
+
+static void io_run(struct ember_server *s, int op, srv_conn **v, size_t n)
+{
+    if (s->nio <= 1 || n < 2) {
+        for (size_t i = 0; i < n; i++)
+            io_one(v[i], op);
+        return;
+    }
+    s->io_op = op;
+    s->io_items = v;
+    s->io_nitems = n;
+    atomic_store_explicit(&s->io_left, (uint32_t)(s->nio - 1), memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->io_gen, 1, memory_order_release);
+    ember__futex_wake(&s->io_gen, INT32_MAX);
+    for (size_t i = 0; i < n; i += (size_t)s->nio)
+        io_one(v[i], op);
+    unsigned spins = 0;
+    while (atomic_load_explicit(&s->io_left, memory_order_acquire) != 0) {
+        if (++spins < 4000)
+            ember__cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
+/* The iteration's reads, in parallel, then their processing in order. */
+static void read_phase(struct ember_server *s)
+{
+    if (!s->nrv)
+        return;
+    io_run(s, IO_READ, s->rv, s->nrv);
+    for (size_t i = 0; i < s->nrv; i++)
+        if (!s->rv[i]->dead)
+            conn_read_done(s, s->rv[i]);
+    s->nrv = 0;
+}
+
+/* The iteration's sends, in parallel; a connection whose output shrank may
+ * parse again, which may queue more sends: repeat until none. */
+static void write_phase(struct ember_server *s)
+{
+    while (s->nwv) {
+        srv_conn **v = s->wv;
+        size_t n = s->nwv;
+        s->wv = NULL;
+        s->nwv = s->capwv = 0;
+        size_t live = 0;
+        for (size_t i = 0; i < n; i++) {
+            v[i]->wq = 0;
+            if (!v[i]->dead)
+                v[live++] = v[i];
+        }
+        io_run(s, IO_SEND, v, live);
+        for (size_t i = 0; i < live; i++) {
+            srv_conn *c = v[i];
+            if (conn_write_done(s, c) < 0)
+                continue;
+            if (c->in.len > c->in.off && conn_may_parse(c)) {
+                conn_pump(s, c);
+                continue;
+            }
+            uint32_t ev = EPOLLRDHUP;
+            if (conn_may_parse(c))
+                ev |= EPOLLIN;
+            if (c->out.len > c->out.off)
+                ev |= EPOLLOUT;
+            conn_set_events(s, c, ev);
+        }
+        free(v);
+    }
+}
+
+static int queue_read(struct ember_server *s, srv_conn *c)
+{
+    if (s->nrv == s->caprv) {
+        size_t nc = s->caprv ? 2 * s->caprv : 64;
+        srv_conn **nv = realloc(s->rv, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        s->rv = nv;
+        s->caprv = nc;
+    }
+    s->rv[s->nrv++] = c;
+    return 0;
 }
 
 static void do_accept(struct ember_server *s)
@@ -652,8 +1096,14 @@ static void do_accept(struct ember_server *s)
 static void server_free(struct ember_server *s)
 {
     em_mpsc_node *n;
-    while ((n = ember__mpsc_pop(&s->done)) && n != EM_MPSC_STALL)
-        rec_free((srv_rec *)n);
+    while ((n = ember__mpsc_pop(&s->done)) && n != EM_MPSC_STALL) {
+        srv_rec *r = (srv_rec *)n;
+        for (srv_job *j = r->jobs, *next; j; j = next) {
+            next = j->next;
+            rec_free(j->rec); /* detached from its connection at stop */
+        }
+        rec_free(r);
+    }
     close(s->efd);
     free(s);
 }
@@ -695,6 +1145,26 @@ static void drain_done(struct ember_server *s)
         if (!n || n == EM_MPSC_STALL)
             break; /* a push midway signals the descriptor itself */
         srv_rec *rec = (srv_rec *)n;
+        if (rec->jobs) {
+            /* One job at a time: pumping a connection frees its finished
+             * records, so a later job of the same connection must not be
+             * marked done before we reach it. */
+            for (srv_job *j = rec->jobs, *next; j; j = next) {
+                next = j->next;
+                srv_conn *jc = j->rec->conn;
+                jc->inflight--;
+                j->rec->status = rec->status == EMBER_EIO ? EMBER_OK : rec->status;
+                j->rec->done = 1;
+                if (jc->dead) {
+                    if (jc->inflight == 0)
+                        s->sweep = 1;
+                    continue;
+                }
+                conn_pump(s, jc);
+            }
+            free(rec);
+            continue;
+        }
         srv_conn *c = rec->conn;
         c->inflight--;
         if (rec->is_cancel) {
@@ -728,8 +1198,10 @@ static void *io_main(void *arg)
         }
         for (int i = 0; i < n; i++) {
             void *tag = evs[i].data.ptr;
-            if (tag == &tag_stop)
+            if (tag == &tag_stop) {
+                round_flush(s); /* their completions free them (server_free) */
                 return NULL;
+            }
             if (tag == &tag_listen) {
                 do_accept(s);
             } else if (tag == &tag_done) {
@@ -748,12 +1220,15 @@ static void *io_main(void *arg)
                     ember__srv_conn_kill(s, c);
                     continue;
                 }
-                if (evs[i].events & EPOLLIN)
+                if ((evs[i].events & EPOLLIN) && !(s->nio > 1 && queue_read(s, c) == 0))
                     conn_read(s, c);
                 else if (evs[i].events & EPOLLOUT)
                     conn_pump(s, c);
             }
         }
+        read_phase(s);
+        round_flush(s);
+        write_phase(s);
         conn_sweep(s);
     }
     return NULL;
@@ -799,7 +1274,46 @@ static int listen_on(const char *addr, int port, int *fd_out, int *port_out)
 
 int ember__server_start(em_core *core, const char *addr, int port, struct ember_server **out)
 {
-    if (port < 0 || port > 65535)
+    return ember__server_start_ex(core, addr, port, 1, out);
+}
+
+static void io_helpers_stop(struct ember_server *s, int n)
+{
+    s->io_quit = 1;
+    atomic_fetch_add_explicit(&s->io_gen, 1, memory_order_release);
+    ember__futex_wake(&s->io_gen, INT32_MAX);
+    for (int i = 0; i < n; i++)
+        pthread_join(s->io_threads[i], NULL);
+    free(s->io_threads);
+    s->io_threads = NULL;
+}
+
+static int io_helpers_start(struct ember_server *s)
+{
+    if (s->nio <= 1)
+        return 0;
+    s->io_threads = calloc((size_t)s->nio - 1, sizeof *s->io_threads);
+    if (!s->io_threads)
+        return -1;
+    for (int k = 1; k < s->nio; k++) {
+        io_arg *a = malloc(sizeof *a);
+        if (a) {
+            a->s = s;
+            a->k = k;
+        }
+        if (!a || pthread_create(&s->io_threads[k - 1], NULL, io_helper, a) != 0) {
+            free(a);
+            io_helpers_stop(s, k - 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int ember__server_start_ex(em_core *core, const char *addr, int port, int io_threads,
+                           struct ember_server **out)
+{
+    if (port < 0 || port > 65535 || io_threads < 1 || io_threads > 128)
         return EMBER_EINVAL;
     struct ember_server *s =
         aligned_alloc(EM_CACHELINE, (sizeof *s + EM_CACHELINE - 1) & ~(size_t)(EM_CACHELINE - 1));
@@ -812,6 +1326,10 @@ int ember__server_start(em_core *core, const char *addr, int port, struct ember_
     /* Read once: the executor owns the live value (CONFIG SET). */
     s->max_bulk = (long long)core->srv.cfg.proto_max_bulk_len;
     ember__mpsc_init(&s->done);
+    s->round_tail = &s->round;
+    s->singles_tail = &s->singles;
+    s->nio = io_threads;
+    init_reply_shapes(s);
     atomic_init(&s->signaled, 0);
     atomic_init(&s->refs, 1);
     int rc = listen_on(addr ? addr : "127.0.0.1", port, &s->lfd, &s->port);
@@ -830,8 +1348,12 @@ int ember__server_start(em_core *core, const char *addr, int port, struct ember_
         epoll_ctl(s->ep, EPOLL_CTL_ADD, s->efd, &d) ||
         epoll_ctl(s->ep, EPOLL_CTL_ADD, s->stopfd, &t))
         goto fail;
-    if (pthread_create(&s->thread, NULL, io_main, s) != 0)
+    if (io_helpers_start(s) != 0)
         goto fail;
+    if (pthread_create(&s->thread, NULL, io_main, s) != 0) {
+        io_helpers_stop(s, s->nio - 1);
+        goto fail;
+    }
     *out = s;
     return EMBER_OK;
 fail:
@@ -858,6 +1380,10 @@ void ember__server_stop(struct ember_server *s)
     ssize_t w = write(s->stopfd, &one, sizeof one);
     (void)w;
     pthread_join(s->thread, NULL);
+    if (s->nio > 1)
+        io_helpers_stop(s, s->nio - 1);
+    free(s->rv);
+    free(s->wv);
     close(s->lfd);
     close(s->stopfd);
     /* Completions already handed over are done; what is still in the
@@ -865,6 +1391,14 @@ void ember__server_stop(struct ember_server *s)
     em_mpsc_node *n;
     while ((n = ember__mpsc_pop(&s->done)) && n != EM_MPSC_STALL) {
         srv_rec *rec = (srv_rec *)n;
+        if (rec->jobs) {
+            for (srv_job *j = rec->jobs; j; j = j->next) {
+                j->rec->conn->inflight--;
+                j->rec->done = 1;
+            }
+            free(rec);
+            continue;
+        }
         rec->conn->inflight--;
         if (rec->is_cancel) {
             rec_free(rec);

@@ -18,6 +18,11 @@ struct ember_server;
  * address), EMBER_EIO (socket/bind/listen/thread failed; errno kept),
  * EMBER_ENOMEM. */
 int ember__server_start(em_core *core, const char *bind, int port, struct ember_server **out);
+/* As ember__server_start, with io_threads (1..128) threads doing the
+ * socket reads and sends (the loop thread is one of them); EMBER_EINVAL
+ * outside that range. */
+int ember__server_start_ex(em_core *core, const char *bind, int port, int io_threads,
+                           struct ember_server **out);
 /* The bound TCP port. */
 int ember__server_port(const struct ember_server *s);
 /* Stops the I/O thread and closes every connection. Memory still referenced

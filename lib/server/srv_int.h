@@ -9,9 +9,11 @@
 #ifndef EMBER_SRV_INT_H
 #define EMBER_SRV_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "server.h"
 
@@ -23,6 +25,7 @@
 #define SRV_READ_CHUNK (16 * 1024)
 
 typedef struct srv_conn srv_conn;
+typedef struct srv_job srv_job;
 
 /* One request of a connection, from parse to reply. */
 typedef struct srv_rec {
@@ -40,12 +43,45 @@ typedef struct srv_rec {
     struct ember_reply *reply;
     char *raw; /* a reply the server built itself */
     size_t rawlen;
+    srv_job *job;    /* a job's record: its replies are job->out */
+    srv_job *jobs;   /* a round (not in a FIFO): the jobs it carries */
+    em_req *pending; /* a blocking command not submitted yet */
+    struct srv_rec *next_single;
 } srv_rec;
 
 typedef struct srv_buf {
     char *p;
     size_t off, len, cap; /* live bytes are p[off .. len) */
 } srv_buf;
+
+/*
+ * A job: the commands one connection sent in one event-loop round, run
+ * together on the executor, their replies encoded into `out` there. Every
+ * job of a round travels in one executor request (the round), so a busy
+ * server hands the executor hundreds of commands per queue operation.
+ * Arguments are copied into `bytes` (NUL-terminated each, as handlers
+ * expect); argv pointers are made on the executor, once bytes stops moving.
+ */
+typedef struct srv_jcmd {
+    const em_cmd *cmd; /* looked up on the I/O thread; NULL = unknown */
+    uint32_t argc, arg0;
+    uint8_t nullarray, flatpairs;
+} srv_jcmd;
+
+struct srv_job {
+    srv_rec *rec; /* the FIFO record this job fills */
+    srv_job *next;
+    int32_t db;
+    int proto;
+    srv_jcmd *cmds;
+    size_t ncmds, capcmds;
+    size_t *argoff, *argvlen;
+    const char **argv;
+    size_t nargs, capargs;
+    char *bytes;
+    size_t nbytes, capbytes;
+    srv_buf out;
+};
 
 struct srv_conn {
     struct ember_server *srv;
@@ -70,6 +106,11 @@ struct srv_conn {
     char *scratch; /* inline requests: unescaped arguments */
     size_t scratchcap;
     srv_conn *prev, *nextc;
+    srv_job *job; /* the job this round's commands join (NULL: none yet) */
+    /* I/O threads: what the read/send done off the loop thread found. */
+    ssize_t io_n;
+    int io_err;
+    int wq; /* in the loop's write list */
 };
 
 struct ember_server {
@@ -82,6 +123,19 @@ struct ember_server {
     int32_t ndb;
     pthread_t thread;
     srv_conn *conns;
+    srv_job *round, **round_tail;     /* jobs of the current round */
+    srv_rec *singles, **singles_tail; /* blocking commands, submitted after the round */
+    const em_cmd *nullarray_cmds[8], *pair_cmds[11];
+    /* I/O threads (nio > 1): reads and sends of one loop iteration fan out
+     * to nio - 1 helper threads plus the loop thread (see io_run). */
+    int nio;
+    pthread_t *io_threads;
+    int io_op, io_quit;
+    srv_conn **io_items;
+    size_t io_nitems;
+    _Atomic uint32_t io_gen, io_left;
+    srv_conn **rv, **wv; /* this iteration's connections to read / to send to */
+    size_t nrv, caprv, nwv, capwv;
     em_mpsc done EM_ALIGNED_CL;
     _Atomic uint32_t signaled;
     _Atomic int64_t refs;
@@ -99,6 +153,30 @@ void ember__sbuf_bulk(srv_buf *b, const char *p, size_t n);
 /* Encodes a reply tree as RESP `proto` (see s_resp.c for the flattening). */
 void ember__srv_encode(srv_buf *b, const struct ember_reply *r, int proto, int nullarray,
                        int flatpairs);
+
+/* The streaming RESP sink (runs on the executor): handlers' replies go
+ * straight into b as RESP `proto` bytes, identical to ember__srv_encode()
+ * of the same reply's tree. */
+typedef struct em_resp_level {
+    size_t pos;   /* where a held-back header goes */
+    size_t left;  /* elements still expected; SIZE_MAX while deferred */
+    size_t count; /* elements written at this level */
+    size_t flatn; /* flat: elements of the spliced output */
+    char prefix;
+    int type;
+    unsigned flat : 1, spliced : 1;
+} em_resp_level;
+
+typedef struct em_resp_sink {
+    srv_buf *b;
+    int proto, nullarray, flatpairs;
+    int depth;
+    int oom;
+    em_resp_level lv[32];
+} em_resp_sink;
+
+extern const em_sink_ops ember__resp_sink_ops;
+void ember__resp_sink_init(em_resp_sink *s, srv_buf *b, int proto, int nullarray, int flatpairs);
 
 /* ------------------------------------------------------------ server.c */
 

@@ -654,6 +654,18 @@ static void test_blpop_across_connections(void **state)
     expect(&a, "+PONG\r\n");
     raw_sends(&b, "LLEN jobs\r\n");
     expect(&b, ":0\r\n");
+    /* The waiter is served right after the command that woke it, before the
+     * next command of the same pipeline (redis-server 7.0 does the same:
+     * the LPOP finds the list empty). */
+    raw_sends(&a, "BLPOP jobs 5\r\n");
+    usleep(50 * 1000);
+    raw_sends(&b, "LPUSH jobs a\r\nLPOP jobs\r\nLPUSH jobs b c\r\nLLEN jobs\r\nDEL jobs\r\n");
+    expect(&b, ":1\r\n");
+    expect(&b, "$-1\r\n");
+    expect(&b, ":2\r\n");
+    expect(&b, ":2\r\n");
+    expect(&b, ":1\r\n");
+    expect(&a, "*2\r\n$4\r\njobs\r\n$1\r\na\r\n");
     /* A blocked client that hangs up no longer waits: the next push stays. */
     raw_sends(&a, "BLPOP jobs 0\r\n");
     usleep(50 * 1000);
