@@ -77,6 +77,10 @@ typedef struct em_server {
     const char *log_refuse;
     /* Pub/sub registry and change feeds (pubsub.c); NULL until first used. */
     struct em_pubsub *ps;
+    /* The RESP connection whose commands run right now (set by lib/server
+     * around each of its jobs; NULL otherwise): SUBSCRIBE and friends act on
+     * it, and RESP2's subscribe mode restricts what it may run. */
+    struct em_ps_client *cur_client;
 } em_server;
 
 enum { EM_BG_BUSY = 0, EM_BG_TICK = 1, EM_BG_IDLE = 2 };
@@ -125,6 +129,7 @@ enum {
     EM_CMD_BLOCKING = 1 << 5,
     EM_CMD_NOMULTI = 1 << 6, /* refused inside atomic batches */
     EM_CMD_RANDOM = 1 << 7,
+    EM_CMD_PUBSUB = 1 << 8, /* allowed to a RESP2 connection in subscribe mode */
 };
 
 struct em_cmd {

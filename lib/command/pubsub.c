@@ -438,6 +438,114 @@ static void cmd_spublish(em_ctx *c)
                ember__ps_publish(c->srv, 1, c->argv[1], c->argvlen[1], c->argv[2], c->argvlen[2]));
 }
 
+/* The connection running this command, or NULL after replying that only
+ * RESP connections subscribe (ember_command has no connection to push to). */
+static em_ps_client *client_or_error(em_ctx *c)
+{
+    em_ps_client *cl = c->srv->cur_client;
+    if (!cl)
+        em_add_errorf(c,
+                      "ERR %s is only available on a RESP connection (in process: "
+                      "ember_subscribe())",
+                      c->cmd->name);
+    return cl;
+}
+
+static const char *const sub_names[EM_PS__KINDS] = {"subscribe", "psubscribe", "ssubscribe"};
+static const char *const unsub_names[EM_PS__KINDS] = {"unsubscribe", "punsubscribe",
+                                                      "sunsubscribe"};
+
+/* SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE name [name ...]: one confirmation per
+ * argument, repeated names included, with the count after it. */
+static void subscribe_generic(em_ctx *c, int kind)
+{
+    em_ps_client *cl = client_or_error(c);
+    if (!cl)
+        return;
+    for (size_t i = 1; i < c->argc; i++) {
+        if (ember__ps_subscribe(c->srv, &cl->sub, kind, c->argv[i], c->argvlen[i]) < 0) {
+            em_err_oom(c);
+            return;
+        }
+        cl->confirm(cl, sub_names[kind], c->argv[i], c->argvlen[i],
+                    (int64_t)ember__ps_count(&cl->sub, kind));
+    }
+}
+
+typedef struct unsub_each {
+    em_server *srv;
+    em_ps_client *cl;
+    int kind;
+} unsub_each;
+
+/* Confirms one name of an UNSUBSCRIBE-all, with the count once it is gone
+ * (the name is still listed when this runs: one less). */
+static void confirm_each(void *ud, const char *name, size_t len)
+{
+    unsub_each *u = ud;
+    u->cl->confirm(u->cl, unsub_names[u->kind], name, len,
+                   (int64_t)ember__ps_count(&u->cl->sub, u->kind) - 1);
+}
+
+/* UNSUBSCRIBE / PUNSUBSCRIBE / SUNSUBSCRIBE [name ...]: no name means every
+ * name of that kind; with none subscribed, one confirmation with a nil name. */
+static void unsubscribe_generic(em_ctx *c, int kind)
+{
+    em_ps_client *cl = client_or_error(c);
+    if (!cl)
+        return;
+    if (c->argc == 1) {
+        if (!cl->sub.nsubs[kind]) {
+            cl->confirm(cl, unsub_names[kind], NULL, 0, (int64_t)ember__ps_count(&cl->sub, kind));
+            return;
+        }
+        unsub_each u = {c->srv, cl, kind};
+        ember__ps_unsubscribe_all(c->srv, &cl->sub, kind, confirm_each, &u);
+        return;
+    }
+    for (size_t i = 1; i < c->argc; i++) {
+        ember__ps_unsubscribe(c->srv, &cl->sub, kind, c->argv[i], c->argvlen[i]);
+        cl->confirm(cl, unsub_names[kind], c->argv[i], c->argvlen[i],
+                    (int64_t)ember__ps_count(&cl->sub, kind));
+    }
+}
+
+/* SUBSCRIBE channel [channel ...] */
+static void cmd_subscribe(em_ctx *c)
+{
+    subscribe_generic(c, EM_PS_CHANNEL);
+}
+
+/* PSUBSCRIBE pattern [pattern ...] */
+static void cmd_psubscribe(em_ctx *c)
+{
+    subscribe_generic(c, EM_PS_PATTERN);
+}
+
+/* SSUBSCRIBE shardchannel [shardchannel ...] */
+static void cmd_ssubscribe(em_ctx *c)
+{
+    subscribe_generic(c, EM_PS_SHARD);
+}
+
+/* UNSUBSCRIBE [channel ...] */
+static void cmd_unsubscribe(em_ctx *c)
+{
+    unsubscribe_generic(c, EM_PS_CHANNEL);
+}
+
+/* PUNSUBSCRIBE [pattern ...] */
+static void cmd_punsubscribe(em_ctx *c)
+{
+    unsubscribe_generic(c, EM_PS_PATTERN);
+}
+
+/* SUNSUBSCRIBE [shardchannel ...] */
+static void cmd_sunsubscribe(em_ctx *c)
+{
+    unsubscribe_generic(c, EM_PS_SHARD);
+}
+
 /* PUBSUB CHANNELS / SHARDCHANNELS [pattern]: the names with subscribers. */
 static void channels_generic(em_ctx *c, int kind, const char *sub)
 {
@@ -534,7 +642,14 @@ static const em_cmd pubsub_subcmds[] = {
     {NULL, NULL, 0, 0, 0, 0, 0, NULL},
 };
 
+#define PS_CMD (EM_CMD_PUBSUB | EM_CMD_NOMULTI)
 const em_cmd ember__pubsub_cmds[] = {
+    {"subscribe", cmd_subscribe, -2, PS_CMD, 0, 0, 0, NULL},
+    {"psubscribe", cmd_psubscribe, -2, PS_CMD, 0, 0, 0, NULL},
+    {"ssubscribe", cmd_ssubscribe, -2, PS_CMD, 1, -1, 1, NULL},
+    {"unsubscribe", cmd_unsubscribe, -1, PS_CMD, 0, 0, 0, NULL},
+    {"punsubscribe", cmd_punsubscribe, -1, PS_CMD, 0, 0, 0, NULL},
+    {"sunsubscribe", cmd_sunsubscribe, -1, PS_CMD, 1, -1, 1, NULL},
     {"publish", cmd_publish, 3, EM_CMD_FAST, 0, 0, 0, NULL},
     {"spublish", cmd_spublish, 3, EM_CMD_FAST, 1, 1, 1, NULL},
     {"pubsub", NULL, -2, 0, 0, 0, 0, pubsub_subcmds},

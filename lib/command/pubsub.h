@@ -66,6 +66,28 @@ static inline size_t ember__ps_count(const em_ps_sub *s, int kind)
     return kind == EM_PS_SHARD ? s->nsubs[EM_PS_SHARD]
                                : s->nsubs[EM_PS_CHANNEL] + s->nsubs[EM_PS_PATTERN];
 }
+/* Every subscription of s, of all kinds (RESP2's subscribe mode is on
+ * while this is not 0). */
+static inline size_t ember__ps_total(const em_ps_sub *s)
+{
+    return s->nsubs[EM_PS_CHANNEL] + s->nsubs[EM_PS_PATTERN] + s->nsubs[EM_PS_SHARD];
+}
+
+/*
+ * A RESP connection as a subscriber (lib/server/s_pubsub.c). While one of
+ * its commands runs, em_server.cur_client points at it and `proto` is the
+ * protocol of that command. SUBSCRIBE and friends reply through confirm(),
+ * one push per name ([kind, name, count]; name NULL: Redis's nil, for an
+ * UNSUBSCRIBE with nothing to unsubscribe), in order with the connection's
+ * other replies and messages; they write nothing to the reply sink.
+ */
+typedef struct em_ps_client {
+    em_ps_sub sub;
+    int proto;
+    void (*confirm)(struct em_ps_client *cl, const char *kind, const char *name, size_t len,
+                    int64_t count);
+} em_ps_client;
+
 /* Publishes to channel subscribers and matching patterns (shard: 1 for
  * SPUBLISH, shard channels only). Returns the number of receivers, as
  * PUBLISH replies. */

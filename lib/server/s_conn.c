@@ -171,10 +171,8 @@ static void cmd_select(struct ember_server *s, srv_conn *c, size_t argc)
 int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc)
 {
     static const char *const refused[] = {
-        "multi",        "exec",       "discard",    "watch",       "unwatch",
-        "subscribe",    "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
-        "sunsubscribe", "monitor",    "reset",      "auth",        "sync",
-        "psync",        "replicaof",  "slaveof",    "shutdown"};
+        "multi",   "exec",  "discard", "watch",     "unwatch", "monitor", "reset",
+        "auth",    "sync",  "psync",   "replicaof", "slaveof", "shutdown"};
     if (ember__srv_name_is(c, 0, "hello")) {
         cmd_hello(s, c, argc);
     } else if (ember__srv_name_is(c, 0, "quit")) {

@@ -26,6 +26,7 @@
 
 typedef struct srv_conn srv_conn;
 typedef struct srv_job srv_job;
+typedef struct srv_psub srv_psub;
 
 /* One request of a connection, from parse to reply. */
 typedef struct srv_rec {
@@ -81,6 +82,7 @@ struct srv_job {
     char *bytes;
     size_t nbytes, capbytes;
     srv_buf out;
+    srv_psub *ps; /* the connection's subscriber, if it has one (s_pubsub.c) */
 };
 
 struct srv_conn {
@@ -111,6 +113,7 @@ struct srv_conn {
     ssize_t io_n;
     int io_err;
     int wq; /* in the loop's write list */
+    srv_psub *ps; /* pub/sub state, from its first pub/sub command (s_pubsub.c) */
 };
 
 struct ember_server {
@@ -139,6 +142,9 @@ struct ember_server {
     em_mpsc done EM_ALIGNED_CL;
     _Atomic uint32_t signaled;
     _Atomic int64_t refs;
+    /* Subscribers with pushes waiting (s_pubsub.c; the executor adds). */
+    pthread_mutex_t ps_lock;
+    srv_psub *ps_ready;
 };
 
 /* ------------------------------------------------------------ s_resp.c */
@@ -197,5 +203,23 @@ void ember__srv_conn_kill(struct ember_server *s, srv_conn *c);
 /* Runs the request in c->argv if it is a connection command; returns 1 if
  * it did (the reply is queued), 0 if it goes to the executor. */
 int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc);
+
+/* ------------------------------------------------------------ s_pubsub.c */
+
+/* A connection's subscriber (loop thread; NULL when out of memory). */
+srv_psub *ember__srv_ps_new(struct ember_server *s, srv_conn *c);
+/* Executor, around each job of a connection that has one: what waits goes
+ * into the job's output first, then pushes go there directly. begin
+ * returns the client for em_server.cur_client. */
+struct em_ps_client *ember__srv_ps_begin(srv_psub *ps, srv_buf *out, int proto);
+void ember__srv_ps_end(srv_psub *ps);
+/* Loop thread, when c's FIFO is empty: moves waiting pushes to c->out.
+ * Returns -1 if the subscriber went over its limit (close the connection). */
+int ember__srv_ps_flush(srv_conn *c);
+/* Loop thread: the next connection with pushes waiting, or NULL. */
+srv_conn *ember__srv_ps_pop_ready(struct ember_server *s);
+/* Loop thread, when the connection is freed: unsubscribes it (on the
+ * executor, waiting for it) and frees its state. */
+void ember__srv_ps_free(struct ember_server *s, srv_conn *c);
 
 #endif
