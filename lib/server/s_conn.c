@@ -170,9 +170,9 @@ static void cmd_select(struct ember_server *s, srv_conn *c, size_t argc)
 /* Connection commands (answered by the server itself). */
 int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc)
 {
-    static const char *const refused[] = {
-        "multi",   "exec",  "discard", "watch",     "unwatch", "monitor", "reset",
-        "auth",    "sync",  "psync",   "replicaof", "slaveof", "shutdown"};
+    static const char *const refused[] = {"multi",     "exec",    "discard", "watch", "unwatch",
+                                          "monitor",   "reset",   "auth",    "sync",  "psync",
+                                          "replicaof", "slaveof", "shutdown"};
     if (ember__srv_name_is(c, 0, "hello")) {
         cmd_hello(s, c, argc);
     } else if (ember__srv_name_is(c, 0, "quit")) {

@@ -37,12 +37,12 @@ struct srv_psub {
     struct ember_server *s;
     srv_conn *conn;
     pthread_mutex_t lock;
-    srv_buf pending;  /* under lock */
-    int kill;         /* under lock: over the limit, close the connection */
-    int queued;       /* under s->ps_lock: in the server's ready list */
+    srv_buf pending; /* under lock */
+    int kill;        /* under lock: over the limit, close the connection */
+    int queued;      /* under s->ps_lock: in the server's ready list */
     srv_psub *ready_next;
-    srv_buf *live;    /* executor: the output of the job running now */
-    int active;       /* executor: has subscribed at least once */
+    srv_buf *live; /* executor: the output of the job running now */
+    int active;    /* executor: has subscribed at least once */
 };
 
 /* Encodes [kind, a?, b, c] as an array (RESP2) or a push (RESP3). */
@@ -113,12 +113,11 @@ static int deliver(em_ps_sub *sub, int kind, const char *pat, size_t plen, const
                    size_t clen, const char *msg, size_t mlen)
 {
     srv_psub *ps = (srv_psub *)sub;
-    return emit(ps, ps->cl.proto, msg_kinds[kind], pat, plen, kind == EM_PS_PATTERN, ch, clen,
-                msg, mlen, 0, 0);
+    return emit(ps, ps->cl.proto, msg_kinds[kind], pat, plen, kind == EM_PS_PATTERN, ch, clen, msg,
+                mlen, 0, 0);
 }
 
-static void confirm(em_ps_client *cl, const char *kind, const char *name, size_t len,
-                    int64_t count)
+static void confirm(em_ps_client *cl, const char *kind, const char *name, size_t len, int64_t count)
 {
     srv_psub *ps = (srv_psub *)cl;
     ps->active = 1;

@@ -112,7 +112,7 @@ struct srv_conn {
     /* I/O threads: what the read/send done off the loop thread found. */
     ssize_t io_n;
     int io_err;
-    int wq; /* in the loop's write list */
+    int wq;       /* in the loop's write list */
     srv_psub *ps; /* pub/sub state, from its first pub/sub command (s_pubsub.c) */
 };
 
