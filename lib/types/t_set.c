@@ -1075,12 +1075,14 @@ typedef struct sref {
 
 /* Looks up and type-checks argv[first .. first + n) into refs. Returns the
  * number of missing keys, or -1 after replying WRONGTYPE. */
-static long long load_sets(em_ctx *c, size_t first, size_t n, int write, sref *refs)
+static long long load_sets(em_ctx *c, size_t first, size_t n, sref *refs)
 {
     long long missing = 0;
     for (size_t j = 0; j < n; j++) {
         em_obj *o;
-        if (!ember__coll_lookup(c, first + j, EM_T_SET, write, &o, NULL))
+        /* Read lookups, the STORE forms' sources too (Redis counts their
+         * hits and misses and reports a missing one as a keymiss). */
+        if (!ember__coll_lookup(c, first + j, EM_T_SET, 0, &o, NULL))
             return -1;
         if (!o) {
             refs[j].s.enc = -1;
@@ -1156,7 +1158,7 @@ static void sinter_generic(em_ctx *c, size_t first, size_t n, int mode, long lon
         em_err_oom(c);
         return;
     }
-    long long missing = load_sets(c, first, n, mode == OP_STORE, refs);
+    long long missing = load_sets(c, first, n, refs);
     if (missing < 0)
         goto done;
     if (missing > 0) {
@@ -1267,7 +1269,7 @@ static void sunion_diff_generic(em_ctx *c, size_t first, size_t n, int diff, int
         em_err_oom(c);
         return;
     }
-    if (load_sets(c, first, n, store, refs) < 0)
+    if (load_sets(c, first, n, refs) < 0)
         goto done;
     if (result_new(c, &r) < 0)
         goto oom;

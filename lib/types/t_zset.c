@@ -1715,7 +1715,7 @@ static void zsetop_generic(em_ctx *c, size_t numkeys_idx, int store, int op, int
         return;
     }
     for (size_t i = 0; i < n; i++, j++) {
-        em_obj *o = store ? em_lookup_write(c, j, NULL) : em_lookup_read(c, j, NULL);
+        em_obj *o = em_lookup_read(c, j, NULL); /* the STORE forms' too, as Redis */
         if (o && ember__obj_type(o) != EM_T_ZSET && ember__obj_type(o) != EM_T_SET) {
             free(src);
             em_err_wrongtype(c);

@@ -314,13 +314,11 @@ static void test_directed_kea(void **state)
     run_directed("KEA");
 }
 
-/* n (new) is not part of A; keyspace channel only. (m, keymiss, is left
- * out: the *STORE commands look their sources up as writes, where Redis
- * reports a missing source as a keymiss.) */
-static void test_directed_new(void **state)
+/* n (new) and m (keymiss) are not part of A; keyspace channel only. */
+static void test_directed_new_keymiss(void **state)
 {
     (void)state;
-    run_directed("Kgn$lshz");
+    run_directed("Kgn$lshzm");
 }
 
 /* Random commands: each template names a key pattern; keys come from a
@@ -364,10 +362,9 @@ static const char *const templates[] = {
     "GETEX %k PERSIST",
 };
 
-static void test_random(void **state)
+static void run_random(const char *flags)
 {
-    (void)state;
-    both_setup("KEA");
+    both_setup(flags);
     static const char *keys[] = {"k1", "k2", "k3", "k4", "k5"};
     uint64_t seed = 42;
     const char *env = getenv("EMBER_NOTIFY_SEED");
@@ -396,12 +393,25 @@ static void test_random(void **state)
     assert_int_equal(bad, 0);
 }
 
+static void test_random(void **state)
+{
+    (void)state;
+    run_random("KEA");
+}
+
+static void test_random_new_keymiss(void **state)
+{
+    (void)state;
+    run_random("KEAnm");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_directed_kea),
-        cmocka_unit_test(test_directed_new),
+        cmocka_unit_test(test_directed_new_keymiss),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_random_new_keymiss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
