@@ -426,8 +426,12 @@ EMBER_API int ember_run(ember_db *db, ember_fn fn, void *userdata);
 /* Channels, patterns (Redis's glob rules) and shard channels (a namespace of
  * their own, as SSUBSCRIBE/SPUBLISH on one node) are shared by every handle
  * of a store and by the RESP server's clients, as in one Redis server.
- * PUBLISH, SPUBLISH and PUBSUB also work through ember_command(); keyspace
- * notifications (notify-keyspace-events) are published here too. */
+ * PUBLISH, SPUBLISH and PUBSUB also work through ember_command(); SUBSCRIBE
+ * and the other subscribe-mode commands need a connection to push to: they
+ * work over ember-server (RESP2 subscribe mode, RESP3 pushes, as Redis) and
+ * reply an error through ember_command() — in process, use ember_sub_open().
+ * Keyspace notifications (notify-keyspace-events, Redis's letters) are
+ * published here too. */
 
 typedef struct ember_sub ember_sub; /**< an in-process subscriber */
 
@@ -521,8 +525,9 @@ EMBER_API void ember_message_free(ember_message *msg);
 
 /** Unsubscribes from everything and frees the subscriber with what is still
  *  queued. In callback mode no callback runs once this returns. Call it
- *  before or after ember_db_close() (after, it only frees). NULL-safe.
- *  Any thread, not from a callback of this store. */
+ *  before or after ember_db_close() (after, it only frees), but not while
+ *  ember_db_close() runs on another thread. NULL-safe. Any thread, not from a
+ *  callback of this store. */
 EMBER_API void ember_sub_close(ember_sub *sub);
 
 /** PUBLISH (shard 0) or SPUBLISH (shard 1) a message, without building a
@@ -631,7 +636,9 @@ typedef void (*ember_change_fn)(void *userdata, const ember_change *ch);
 /** Registers a change-feed listener: every change of every database of db's
  *  store from now on, whatever notify-keyspace-events says (keymiss is not
  *  a change and never reaches it). Several listeners run in the order they
- *  were added. The same (fn, userdata) pair may be added once.
+ *  were added. The same (fn, userdata) pair may be added once. A snapshot
+ *  or append-log load that replaces the data reports one EMBER_EV_FLUSHDB
+ *  per database and no per-key events (nothing if the load is refused).
  *  @return EMBER_OK, EMBER_EINVAL (NULL, or already added), EMBER_ENOMEM,
  *          EMBER_ECLOSED. Any thread, not from a listener. */
 EMBER_API int ember_feed_add(ember_db *db, ember_change_fn fn, void *userdata);

@@ -216,6 +216,8 @@ int ember__store_stash(em_store *st, em_keyspace **saved)
     }
     *saved = st->dbs;
     st->dbs = fresh;
+    st->notify_stashed = st->notify;
+    st->notify = NULL;
     return 0;
 }
 
@@ -226,8 +228,13 @@ void ember__store_unstash(em_store *st, em_keyspace *saved, int keep_loaded)
         drop = st->dbs;
         st->dbs = saved;
     }
+    /* Kept: each flush of an old database reports its FLUSHDB. */
+    if (keep_loaded)
+        st->notify = st->notify_stashed;
     for (int i = 0; i < st->ndb; i++)
         ember__ks_flush(st, &drop[i], 1);
+    st->notify = st->notify_stashed;
+    st->notify_stashed = NULL;
     ember__mem_free(&st->mem, drop);
 }
 

@@ -160,11 +160,48 @@ static void test_feed(void **state)
     ember_db_close(db);
 }
 
+/* A snapshot load replaces every database: one FLUSHDB each, no key events;
+ * subscribers of notifications hear nothing of it. */
+static void test_feed_snapshot_load(void **state)
+{
+    (void)state;
+    ember_db *db = ta_open(EMBER_MODE_EXECUTOR, TA_T0, 0, NULL, NULL);
+    ta_expect_ok(ta_cmd_line(db, "SET a 1"));
+    ta_expect_int(ta_cmd_line(db, "RPUSH l x y"), 2);
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(ember_snapshot_save(db, fileno(f), 0), EMBER_OK);
+    rewind(f);
+    ta_expect_ok(ta_cmd_line(db, "CONFIG SET notify-keyspace-events KEAn"));
+    ember_sub *s;
+    assert_int_equal(ember_sub_open(db, NULL, NULL, 0, &s), EMBER_OK);
+    const char *pat = "*";
+    size_t pl = 1;
+    assert_int_equal(ember_psubscribe(s, 1, &pat, &pl), EMBER_OK);
+    rec r = {0};
+    assert_int_equal(ember_feed_add(db, on_change, &r), EMBER_OK);
+    assert_int_equal(ember_snapshot_load(db, fileno(f), 0, NULL), EMBER_OK);
+    fclose(f);
+    assert_int_equal(r.n, 16);
+    for (int i = 0; i < 16; i++)
+        expect_change(&r, i, i, EMBER_EV_FLUSHDB, EMBER_VALUE_NONE, "", -1);
+    ember_message *m;
+    assert_int_equal(ember_sub_next(s, &m), EMBER_ENOTFOUND);
+    ta_expect_bulk(ta_cmd_line(db, "GET a"), "1");
+    ta_expect_ok(ta_cmd_line(db, "SET a 2"));
+    assert_int_equal(r.n, 17); /* events flow again after the load */
+    assert_int_equal(ember_sub_next(s, &m), EMBER_OK);
+    ember_message_free(m);
+    ember_sub_close(s);
+    ember_db_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_feed),
+        cmocka_unit_test(test_feed_snapshot_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
