@@ -26,6 +26,7 @@
 
 #include <ember.h>
 
+#include "api_util.h"
 #include "diff_driver.h"
 #include "redis_proc.h"
 #include "resp_client.h"
@@ -45,33 +46,6 @@ static void on_msg(void *ud, const ember_message *m)
     tc_buf_puts(&got_ember, "\n");
 }
 
-static size_t split(const char *line, char *store, const char **argv, size_t *lens)
-{
-    size_t n = 0, o = 0;
-    const char *p = line;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        argv[n] = store + o;
-        if (*p == '"') { /* "" quotes (no escapes), for empty arguments */
-            p++;
-            while (*p && *p != '"')
-                store[o++] = *p++;
-            if (*p)
-                p++;
-        } else {
-            while (*p && *p != ' ')
-                store[o++] = *p++;
-        }
-        lens[n] = (size_t)(store + o - argv[n]);
-        store[o++] = 0;
-        n++;
-    }
-    return n;
-}
-
 static unsigned long marker;
 
 /* Runs one command on both sides; returns 0 if the notifications matched. */
@@ -80,7 +54,9 @@ static int run_both(const char *line)
     char store[1024];
     const char *argv[64];
     size_t lens[64];
-    size_t argc = split(line, store, argv, lens);
+    size_t argc = ta_split(line, store, argv, 64);
+    for (size_t i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
     if (!argc)
         return 0;
     tc_resp *r = tc_conn_command(rcmd, argc, argv, lens);
