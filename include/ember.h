@@ -134,6 +134,20 @@ EMBER_API void ember_config_free(ember_config *cfg);
  *  `CONFIG SET name value` would (e.g. "hz" "20", "maxmemory" "100mb",
  *  "databases" "4"). Parameters that only make sense at open ("databases")
  *  are accepted here too.
+ *
+ *  Memory limit: "maxmemory" (bytes, Redis's suffixes kb/mb/gb...; 0 = none)
+ *  with "maxmemory-policy" (noeviction, allkeys-lru, allkeys-lfu,
+ *  allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl),
+ *  "maxmemory-samples", "lfu-log-factor" and "lfu-decay-time" behave as in
+ *  Redis 7.0: before each command the database evicts keys (approximated
+ *  LRU/LFU with a candidate pool) until INFO's used_memory is at most
+ *  maxmemory; when nothing can be evicted, commands that may grow memory get
+ *  the error reply "OOM command not allowed when used memory > 'maxmemory'."
+ *  (EMBER_ENOMEM from typed calls) and change nothing; reads and deletes run.
+ *  used_memory counts every block the database allocated through its
+ *  allocator (keys, values, tables); not the append log's buffer, replies
+ *  handed to callers, or the arguments of parked blocking calls. Right after
+ *  a write it may exceed maxmemory by what that one command allocated.
  *  @param name, value  NUL-terminated strings.
  *  @return EMBER_OK, EMBER_EINVAL (unknown name, bad value or NULL argument). */
 EMBER_API int ember_config_set(ember_config *cfg, const char *name, const char *value);

@@ -25,6 +25,8 @@ packages=(
     locales # localedef data: tests/api/test_locale builds a comma-decimal locale
     libsqlite3-dev # examples/recent_visitors and bench_collections compare with SQLite
     sqlite3        # the sqlite3 shell, to look into the benchmark's database by hand
+    libhiredis-dev # tests/integration/test_server_hiredis: ember-server through hiredis
+    gnuplot-nox    # tests/bench/bench_server.sh: the ratio plot docs/bench_server.png
 )
 
 sudo=() # prefix for commands that need root, set by main()

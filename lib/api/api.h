@@ -19,7 +19,8 @@ typedef struct em_box {
     em_core core;
     _Atomic int refs;
     int closed;
-    struct em_aof_ref *aof; /* the attached append log (api_aof.c; its mutex) */
+    struct em_aof_ref *aof;  /* the attached append log (api_aof.c; its mutex) */
+    _Atomic int bg_rewrites; /* BGREWRITEAOF threads still running (api_aof.c) */
 } em_box;
 
 struct ember_db {
@@ -51,6 +52,9 @@ void ember__registry_init(void);
 
 /* Detaches the append log, if any (close). Returns EMBER_OK or EMBER_EIO. */
 int ember__aof_detach_all(ember_db *db);
+/* Waits until no BGREWRITEAOF thread runs on the box (ember_db_close, before
+ * the log is detached and the executor stops). */
+void ember__aof_bg_drain(em_box *b);
 
 /* Runs a command into a capture sink (typed wrappers). */
 int ember__call_capture(ember_db *db, size_t argc, const char *const *argv, const size_t *lens,

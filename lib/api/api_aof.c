@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../persist/aof.h"
@@ -36,20 +37,30 @@ static int policy_ok(int p)
            p == EMBER_AOF_NO;
 }
 
+static const char *bgrewriteaof_hook(em_server *srv);
+
+/* Executor: the log takes the configured policy unless it has one, starts
+ * logging, and BGREWRITEAOF can rewrite it. */
+static void install_log(em_aof *a, em_server *srv)
+{
+    if (ember__aof_policy(a) < 0)
+        ember__aof_set_policy(a, (int)srv->cfg.appendfsync);
+    ember__aof_install(a, srv);
+    srv->aof_rewrite_bg = bgrewriteaof_hook;
+}
+
 static int install_fn(ember_db *db, void *ud)
 {
     em_server *srv = &db->box->core.srv;
     if (srv->log)
         return EMBER_EBUSY;
-    em_aof *a = ud;
-    if (ember__aof_policy(a) < 0)
-        ember__aof_set_policy(a, (int)srv->cfg.appendfsync);
-    ember__aof_install(a, srv);
+    install_log(ud, srv);
     return EMBER_OK;
 }
 
 static int uninstall_fn(ember_db *db, void *ud)
 {
+    db->box->core.srv.aof_rewrite_bg = NULL;
     ember__aof_uninstall(ud, &db->box->core.srv);
     return EMBER_OK;
 }
@@ -243,7 +254,14 @@ static int rewrite_common(ember_db *db, int fd, int by_path)
 {
     em_box *b = db->box;
     em_core *c = &b->core;
-    pthread_mutex_lock(&aof_mu);
+    /* On the executor (BGREWRITEAOF) the mutex may be held by a thread
+     * that waits for the executor (attach, detach): never wait for it. */
+    if (ember__core_on_executor(c)) {
+        if (pthread_mutex_trylock(&aof_mu) != 0)
+            return EMBER_EBUSY;
+    } else {
+        pthread_mutex_lock(&aof_mu);
+    }
     struct em_aof_ref *ref = b->aof;
     if (!ref || ref->rewriting) {
         pthread_mutex_unlock(&aof_mu);
@@ -295,6 +313,86 @@ static int rewrite_common(ember_db *db, int fd, int by_path)
     ref_drop(ref);
     pthread_mutex_unlock(&aof_mu);
     return rc;
+}
+
+/* The end of a BGREWRITEAOF rewrite, for INFO persistence: the outcome is
+ * published before aof_rewrite_in_progress drops to 0. */
+static void bg_rewrite_done(em_server *srv, int rc)
+{
+    atomic_store(&srv->aof_last_rewrite_ok, rc == EMBER_OK);
+    if (rc == EMBER_OK)
+        atomic_fetch_add(&srv->aof_rewrites, 1);
+    atomic_store(&srv->aof_rewriting, 0);
+}
+
+static void *bg_rewrite_main(void *arg)
+{
+    em_box *b = arg;
+    struct ember_db h = {EM_DB_MAGIC, 0, 0, b};
+    bg_rewrite_done(&b->core.srv, rewrite_common(&h, -1, 1));
+    /* The last touch of the box: ember_db_close waits for this. */
+    atomic_fetch_sub(&b->bg_rewrites, 1);
+    return NULL;
+}
+
+void ember__aof_bg_drain(em_box *b)
+{
+    struct timespec ms = {0, 1000000};
+    while (atomic_load(&b->bg_rewrites) > 0)
+        nanosleep(&ms, NULL);
+}
+
+/*
+ * BGREWRITEAOF (on the executor). Only a log opened by path can be
+ * rewritten: a log attached by descriptor names no file to replace. The
+ * rewrite is ember_aof_rewrite_path's, run by a thread of its own, so the
+ * command replies at once and the executor goes on serving (it serializes
+ * the snapshot between batches); ember_db_close waits for the thread. In
+ * inline mode there is no executor to hand the work to: the rewrite is done
+ * before the reply.
+ */
+static const char *bgrewriteaof_hook(em_server *srv)
+{
+    static const char *const running = "ERR Background append only file rewriting already in "
+                                       "progress";
+    em_core *c = (em_core *)((char *)srv - offsetof(em_core, srv));
+    em_box *b = (em_box *)((char *)c - offsetof(em_box, core));
+    if (atomic_load(&srv->aof_rewriting))
+        return running;
+    if (pthread_mutex_trylock(&aof_mu) != 0)
+        return running; /* an attach, detach or rewrite holds it */
+    int by_path = b->aof && b->aof->name;
+    int busy = b->aof && b->aof->rewriting;
+    pthread_mutex_unlock(&aof_mu);
+    if (busy)
+        return running;
+    if (!by_path)
+        return "ERR the append log was attached by descriptor: rewrite it with "
+               "ember_aof_rewrite()";
+    if (ember__snap_busy(srv))
+        return "ERR Background save already in progress: retry BGREWRITEAOF when it ends";
+    atomic_store(&srv->aof_rewriting, 1);
+    if (c->mode == EMBER_MODE_INLINE) {
+        struct ember_db h = {EM_DB_MAGIC, 0, 0, b};
+        int rc = rewrite_common(&h, -1, 1);
+        bg_rewrite_done(srv, rc);
+        return rc == EMBER_OK ? NULL : "ERR append only file rewrite failed";
+    }
+    atomic_fetch_add(&b->bg_rewrites, 1);
+    pthread_attr_t attr;
+    pthread_t t;
+    int err = pthread_attr_init(&attr);
+    if (!err) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        err = pthread_create(&t, &attr, bg_rewrite_main, b);
+        pthread_attr_destroy(&attr);
+    }
+    if (err) {
+        atomic_fetch_sub(&b->bg_rewrites, 1);
+        atomic_store(&srv->aof_rewriting, 0);
+        return "ERR Can't start the append only file rewrite thread";
+    }
+    return NULL;
 }
 
 EMBER_API int ember_aof_rewrite(ember_db *db, int fd)
@@ -537,9 +635,7 @@ static int open_fn(ember_db *db, void *ud)
         return EMBER_ENOMEM;
     }
     j->fd = -1; /* the log's now */
-    if (ember__aof_policy(j->a) < 0)
-        ember__aof_set_policy(j->a, (int)srv->cfg.appendfsync);
-    ember__aof_install(j->a, srv);
+    install_log(j->a, srv);
     return EMBER_OK;
 }
 

@@ -181,6 +181,7 @@ EMBER_API int ember_db_open(const ember_config *cfg, ember_db **out)
         free(h);
         return EMBER_ENOMEM;
     }
+    ember__server_cfg_changed(srv);
     srv->start_us = ember__clock_us(&srv->st.clock);
     srv->start_mono_ns = ember__mono_ns();
     srv->inline_mode = cfg->mode == EMBER_MODE_INLINE;
@@ -188,7 +189,6 @@ EMBER_API int ember_db_open(const ember_config *cfg, ember_db **out)
     snprintf(srv->run_id, sizeof srv->run_id, "%016llx%016llx%08x", (unsigned long long)r1,
              (unsigned long long)r2, (unsigned)r3);
     ember__core_init(&b->core, cfg->mode);
-    ember__notify_refresh(srv);
     atomic_init(&b->refs, 1);
     if (ember__persist_init(srv) != 0) {
         ember__store_free(&srv->st);
@@ -221,6 +221,7 @@ EMBER_API int ember_db_close(ember_db *db)
     if (ember__core_on_executor(&b->core))
         return EMBER_EMISUSE;
     if (db->is_root) {
+        ember__aof_bg_drain(b);    /* a BGREWRITEAOF needs the executor to finish */
         ember__aof_detach_all(db); /* written and synced before the executor stops */
         ember__core_close(&b->core);
         ember__persist_shutdown(&b->core.srv); /* a snapshot in flight is abandoned */

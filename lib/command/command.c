@@ -16,6 +16,8 @@
 #define CMD_SLOTS 1024 /* power of two, well above the number of commands */
 
 static const em_cmd *slots[CMD_SLOTS];
+static const em_cmd *order[CMD_SLOTS]; /* registration order, for COMMAND */
+static size_t ncmds;
 
 /* ASCII case folding: command names are ASCII, and Redis compares them
  * case-insensitively in the C locale. (tolower() goes through the locale's
@@ -53,6 +55,8 @@ void ember__cmd_register(const em_cmd *const *modules, size_t nmodules)
             while (slots[i])
                 i = (i + 1) & (CMD_SLOTS - 1);
             slots[i] = c;
+            assert(ncmds < CMD_SLOTS);
+            order[ncmds++] = c;
         }
     }
 }
@@ -68,6 +72,16 @@ const em_cmd *ember__cmd_lookup(const char *name, size_t len)
         i = (i + 1) & (CMD_SLOTS - 1);
     }
     return NULL;
+}
+
+size_t ember__cmd_count(void)
+{
+    return ncmds;
+}
+
+const em_cmd *ember__cmd_nth(size_t i)
+{
+    return i < ncmds ? order[i] : NULL;
 }
 
 void ember__cmd_fullname(const em_cmd *parent, const em_cmd *cmd, char *buf, size_t cap)
@@ -116,7 +130,9 @@ const em_cmd *ember__cmd_resolve_known(em_ctx *c, const em_cmd *cmd)
         reply_unknown(c);
         return NULL;
     }
-    if (cmd->subcmds) {
+    if (cmd->subcmds && !(c->argc == 1 && cmd->proc)) {
+        /* A container runs its own handler only without a subcommand
+         * (COMMAND alone lists every command). */
         if (c->argc == 1) {
             c->cmd = cmd;
             em_err_arity(c);
@@ -187,6 +203,24 @@ static int refused_in_subscribe_mode(em_ctx *c, const em_cmd *cmd)
     return 1;
 }
 
+/*
+ * maxmemory, as Redis's processCommand: before any command, evict until used
+ * memory is under the limit; if that is impossible, a command that may grow
+ * memory (EM_CMD_DENYOOM) is refused and changes nothing, while reads and
+ * deletes still run. Returns 1 if the command was refused (it replied).
+ */
+static int oom_refused(em_ctx *c, const em_cmd *cmd)
+{
+    /* 500 us per command, Redis's default (maxmemory-eviction-tenacity 10);
+     * the timer continues what is left. */
+    int r = ember__evict_perform(c->st, em_now(c), 500);
+    if (r == EM_EVICT_FAIL && (cmd->flags & EM_CMD_DENYOOM)) {
+        em_err_oom(c);
+        return 1;
+    }
+    return 0;
+}
+
 void ember__cmd_call(em_ctx *c, const em_cmd *cmd)
 {
     if (EM_UNLIKELY(c->srv->cur_client != NULL) && refused_in_subscribe_mode(c, cmd))
@@ -194,6 +228,9 @@ void ember__cmd_call(em_ctx *c, const em_cmd *cmd)
     c->cmd = cmd;
     c->now = -1;
     c->blocked = 0;
+    if (EM_UNLIKELY(c->st->ev.maxmemory != 0) && !(c->flags & EM_CTX_NO_EVICT) &&
+        oom_refused(c, cmd))
+        return;
     if (EM_UNLIKELY(c->srv->log != NULL))
         call_logged(c, cmd);
     else
@@ -262,9 +299,32 @@ void em_add_bulk_ll(em_ctx *c, long long v)
     c->so->bulk(c->sink, buf, n);
 }
 
+/* Counts an error reply under its code, the first word (Redis's
+ * errorstats: "ERR", "WRONGTYPE"...). A linear search: the table holds a
+ * handful of codes, and errors are not the fast path. */
+static void count_error(em_server *s, const char *msg, size_t n)
+{
+    size_t cl = 0;
+    while (cl < n && cl < 31 && msg[cl] != ' ')
+        cl++;
+    s->total_error_replies++;
+    for (size_t i = 0; i < s->nerrstats; i++) {
+        if (strlen(s->errstats[i].code) == cl && memcmp(s->errstats[i].code, msg, cl) == 0) {
+            s->errstats[i].count++;
+            return;
+        }
+    }
+    if (s->nerrstats < EM_ERRSTATS_MAX) {
+        memcpy(s->errstats[s->nerrstats].code, msg, cl);
+        s->errstats[s->nerrstats].code[cl] = '\0';
+        s->errstats[s->nerrstats++].count = 1;
+    }
+}
+
 void em_add_error(em_ctx *c, const char *msg)
 {
     size_t n = strlen(msg);
+    count_error(c->srv, msg, n);
     c->so->error(c->sink, ember__error_code_for(msg, n), msg, n);
 }
 
@@ -295,6 +355,7 @@ void em_add_errorf(em_ctx *c, const char *fmt, ...)
     for (int i = 0; i < n; i++)
         if (buf[i] == '\r' || buf[i] == '\n')
             buf[i] = ' ';
+    count_error(c->srv, buf, (size_t)n);
     c->so->error(c->sink, ember__error_code_for(buf, (size_t)n), buf, (size_t)n);
     if (buf != small)
         free(buf);
@@ -330,9 +391,11 @@ void em_err_nokey(em_ctx *c)
     em_add_error(c, "ERR no such key");
 }
 
+const char ember__oom_msg[] = "OOM command not allowed when used memory > 'maxmemory'.";
+
 void em_err_oom(em_ctx *c)
 {
-    em_add_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
+    em_add_error(c, ember__oom_msg);
 }
 
 void em_err_arity(em_ctx *c)

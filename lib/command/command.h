@@ -10,6 +10,7 @@
 #define EMBER_COMMAND_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../keyspace/keyspace.h"
@@ -41,6 +42,8 @@ typedef struct em_log_ops {
      * requests to join it, and how many it expects (0: commit now). */
     int64_t (*gather)(void *ud, size_t *expect);
 } em_log_ops;
+
+#define EM_ERRSTATS_MAX 64
 
 /* The server-side state a store's commands share. */
 typedef struct em_server {
@@ -75,6 +78,35 @@ typedef struct em_server {
     const em_log_ops *log;
     void *log_ud;
     const char *log_refuse;
+    /* BGREWRITEAOF (lib/api starts it; INFO persistence reads these).
+     * aof_rewrite_bg: starts a background rewrite of the attached log; 0,
+     * or the reply's error text. NULL while no log is attached. */
+    const char *(*aof_rewrite_bg)(struct em_server *srv);
+    _Atomic int aof_rewriting;
+    _Atomic int aof_last_rewrite_ok;
+    _Atomic uint64_t aof_rewrites;
+    /* The RESP front end (lib/server) keeps these up to date; INFO prints
+     * them (clients, stats, server). Zero when no server is started. */
+    _Atomic long long net_clients;
+    long long net_maxclients;
+    _Atomic long long net_connections_total;
+    int64_t tcp_port;
+    /* instantaneous_ops_per_sec: ember__info_sample() on every executor
+     * tick keeps the last samples of total_commands (Redis: 16 of them,
+     * 100 ms apart). */
+    uint64_t ops_samples[16];
+    int64_t ops_sample_ns;
+    uint64_t ops_last_cmds;
+    int ops_idx;
+    /* Error replies by code (the message's first word), for INFO
+     * errorstats and total_error_replies; executor thread. Codes beyond
+     * EM_ERRSTATS_MAX distinct ones are counted in the total only. */
+    uint64_t total_error_replies;
+    size_t nerrstats;
+    struct em_errstat {
+        char code[32];
+        uint64_t count;
+    } errstats[EM_ERRSTATS_MAX];
     /* Pub/sub registry and change feeds (pubsub.c); NULL until first used. */
     struct em_pubsub *ps;
     /* The RESP connection whose commands run right now (set by lib/server
@@ -83,7 +115,16 @@ typedef struct em_server {
     struct em_ps_client *cur_client;
 } em_server;
 
+/* Takes an instantaneous_ops_per_sec sample if 100 ms have passed
+ * (executor thread, at every tick). */
+void ember__info_sample(em_server *srv);
+
 enum { EM_BG_BUSY = 0, EM_BG_TICK = 1, EM_BG_IDLE = 2 };
+
+/* Hands the settings the keyspace acts on (maxmemory and its policy) to the
+ * store; called at open and after every CONFIG SET. Executor thread (or
+ * before the executor starts). */
+void ember__server_cfg_changed(em_server *s);
 
 typedef struct em_cmd em_cmd;
 
@@ -117,6 +158,8 @@ typedef struct em_ctx {
 enum {
     EM_CTX_MAY_SELECT = 1, /* SELECT allowed (batches, closures, connections) */
     EM_CTX_MAY_BLOCK = 2,  /* the caller can wait (sync and async requests) */
+    EM_CTX_NO_EVICT = 4,   /* no eviction or OOM refusal first (the append log's loader,
+                            * an atomic batch's commands, a served waiter) */
 };
 
 /* Command flags (as Redis's command table). */
@@ -141,12 +184,30 @@ struct em_cmd {
     const em_cmd *subcmds;             /* container commands (CONFIG, OBJECT) */
 };
 
+/*
+ * What COMMAND INFO and COMMAND DOCS report beyond a table row (cmd_meta.c
+ * holds one per command, with Redis 7.0's values). Space-separated words;
+ * "" when there are none. keyspecs: see cmd_meta.c.
+ */
+typedef struct em_cmd_meta {
+    const char *name; /* full name, "config|get" */
+    const char *group, *since;
+    const char *flags, *acl, *tips, *keyspecs;
+    const char *summary;
+} em_cmd_meta;
+
+/* The row for a full name (lower case), or NULL. */
+const em_cmd_meta *ember__cmd_meta(const char *fullname);
+
 /* ------------------------------------------------------------ dispatch */
 
 /* Builds the lookup table from NULL-terminated module tables (once). */
 void ember__cmd_register(const em_cmd *const *modules, size_t nmodules);
 /* Finds a command by name, any case; NULL if unknown. */
 const em_cmd *ember__cmd_lookup(const char *name, size_t len);
+/* The registered commands, in registration order (i < ember__cmd_count()). */
+size_t ember__cmd_count(void);
+const em_cmd *ember__cmd_nth(size_t i);
 /* Resolves c->argv to a command and checks arity: returns the command, or
  * NULL after replying with Redis's error (unknown command / subcommand,
  * wrong number of arguments). */
@@ -241,6 +302,8 @@ void em_err_overflow(em_ctx *c);
 void em_err_nokey(em_ctx *c);
 void em_err_arity(em_ctx *c);
 void em_err_oom(em_ctx *c);
+/* Redis's text of that error (for replies built without a context). */
+extern const char ember__oom_msg[];
 /* "ERR invalid expire time in '<cmd>' command" */
 void em_err_expire(em_ctx *c);
 

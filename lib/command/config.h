@@ -11,16 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum {
-    EM_POLICY_NOEVICTION = 0,
-    EM_POLICY_ALLKEYS_LRU,
-    EM_POLICY_ALLKEYS_LFU,
-    EM_POLICY_ALLKEYS_RANDOM,
-    EM_POLICY_VOLATILE_LRU,
-    EM_POLICY_VOLATILE_LFU,
-    EM_POLICY_VOLATILE_RANDOM,
-    EM_POLICY_VOLATILE_TTL,
-};
+#include "../keyspace/evict.h" /* EM_POLICY_* */
 
 typedef struct em_settings {
     int64_t databases;

@@ -329,8 +329,7 @@ static int park_request(em_core *c, em_req *r, const em_ctx *x)
         c->srv.blocked_clients = c->blk.nwaiters;
         return 1;
     }
-    static const char msg[] = "OOM command not allowed when used memory > 'maxmemory'.";
-    x->so->error(x->sink, EMBER_ENOMEM, msg, sizeof msg - 1);
+    x->so->error(x->sink, EMBER_ENOMEM, ember__oom_msg, strlen(ember__oom_msg));
     return 0;
 }
 
@@ -338,8 +337,11 @@ static int park_request(em_core *c, em_req *r, const em_ctx *x)
 static int retry_request(em_core *c, em_req *r)
 {
     em_ctx x;
+    /* A waiter served after a write is not checked against maxmemory again
+     * (Redis checks a blocking command once, when it arrives). */
     if (r->kind == EM_REQ_CMD) {
-        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, r->so, r->sink, EM_CTX_MAY_BLOCK, &x);
+        run_command(c, r->dbid, r->argc, r->argv, r->argvlen, r->so, r->sink,
+                    EM_CTX_MAY_BLOCK | EM_CTX_NO_EVICT, &x);
         if (x.blocked)
             return 0;
         release_served(c, r);
@@ -348,7 +350,7 @@ static int retry_request(em_core *c, em_req *r)
     em_tree_sink t;
     ember__tree_sink_init(&t);
     run_command(c, r->dbid, r->argc, r->argv, r->argvlen, &ember__tree_sink_ops, &t,
-                EM_CTX_MAY_BLOCK, &x);
+                EM_CTX_MAY_BLOCK | EM_CTX_NO_EVICT, &x);
     if (x.blocked) {
         ember__reply_tree_free(ember__tree_sink_take(&t));
         return 0;
@@ -507,32 +509,46 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
     if (flags & EMBER_BATCH_ATOMIC) {
         /* MULTI/EXEC: a command that cannot even be queued (unknown, wrong
          * arity) aborts the whole batch before anything runs. */
-        int bad = 0;
+        int bad = 0, denyoom = 0;
         em_capture_sink cap;
         for (size_t i = 0; i < b->ncmds && !bad; i++) {
             memset(&cap, 0, sizeof cap);
             x.so = &ember__capture_sink_ops;
             x.sink = &cap;
             batch_args(b, i, &x);
-            if (!ember__cmd_resolve(&x))
+            const em_cmd *cmd = ember__cmd_resolve(&x);
+            if (!cmd)
                 bad = 1;
+            else
+                denyoom |= (cmd->flags & EM_CMD_DENYOOM) != 0;
         }
+        /* maxmemory as for MULTI: eviction runs once, before the batch (never
+         * between its commands); if memory stays over the limit, a command
+         * that may grow it is refused as at queue time, and the batch aborts. */
+        int oom = !bad && denyoom && c->srv.st.ev.maxmemory &&
+                  ember__evict_perform(&c->srv.st, ember__clock_ms(&c->srv.st.clock), 500) ==
+                      EM_EVICT_FAIL;
         x.so = &ember__tree_sink_ops;
         x.sink = &t;
-        if (bad) {
+        if (bad || oom) {
             static const char abort_msg[] =
                 "EXECABORT Transaction discarded because of previous errors.";
             for (size_t i = 0; i < b->ncmds; i++) {
                 ember__tree_sink_init(&t);
                 t.arena = &b->arena;
                 batch_args(b, i, &x);
-                if (ember__cmd_resolve(&x))
+                const em_cmd *cmd = ember__cmd_resolve(&x);
+                if (cmd && oom && (cmd->flags & EM_CMD_DENYOOM))
+                    ember__tree_sink_ops.error(&t, EMBER_ENOMEM, ember__oom_msg,
+                                               strlen(ember__oom_msg));
+                else if (cmd)
                     ember__tree_sink_ops.error(&t, EMBER_EABORT, abort_msg, sizeof abort_msg - 1);
                 b->replies[i] = ember__tree_sink_take(&t);
             }
             b->nreplies = b->ncmds;
             return EMBER_EABORT;
         }
+        x.flags |= EM_CTX_NO_EVICT;
     }
     if (flags & EMBER_BATCH_ATOMIC)
         em_log_begin(&c->srv); /* logged as MULTI ... EXEC */
@@ -565,6 +581,10 @@ static void tick(em_core *c)
     /* Active expiry may use 5% of the period; rehashing 1 ms per database. */
     ember__ks_active_expire(st, ember__clock_ms(&st->clock), period_us / 20);
     ember__ks_cron(st, 1000);
+    /* What the per-command eviction left for lack of time (a lowered maxmemory). */
+    if (st->ev.maxmemory)
+        ember__evict_perform(st, ember__clock_ms(&st->clock), period_us / 20);
+    ember__info_sample(&c->srv);
     expire_waiters(c);
     if (c->srv.bg_step)
         c->srv.bg_step(&c->srv, 0, EM_BG_TICK); /* save rules, finished snapshots */

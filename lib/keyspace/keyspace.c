@@ -174,7 +174,7 @@ int ember__store_init(em_store *st, const em_alloc_hooks *hooks, int ndb, uint64
         st->rng = 1;
     st->ndb = ndb;
     st->active_expire = 1;
-    st->lru_clock = (uint32_t)(ember__clock_ms(&st->clock) / 1000) & 0xFFFFFF;
+    ember__ks_set_clock(st, ember__clock_ms(&st->clock));
     st->dbs = ember__mem_calloc(&st->mem, (size_t)ndb * sizeof(em_keyspace));
     if (!st->dbs)
         return -1;
@@ -184,8 +184,11 @@ int ember__store_init(em_store *st, const em_alloc_hooks *hooks, int ndb, uint64
         st->dbs[i].id = i;
     }
     st->lazy = lazy_start(&st->mem);
-    if (!st->lazy) {
+    if (!st->lazy || ember__evict_init(st) != 0) {
+        lazy_stop(st->lazy);
+        st->lazy = NULL;
         ember__mem_free(&st->mem, st->dbs);
+        st->dbs = NULL;
         return -1;
     }
     return 0;
@@ -193,6 +196,7 @@ int ember__store_init(em_store *st, const em_alloc_hooks *hooks, int ndb, uint64
 
 void ember__store_free(em_store *st)
 {
+    ember__evict_release(st);
     lazy_stop(st->lazy);
     st->lazy = NULL;
     if (!st->dbs)
@@ -321,7 +325,7 @@ em_obj *ember__ks_lookup(em_store *st, em_keyspace *ks, const void *key, size_t 
 {
     em_dpos p;
     uint64_t h = ember__dict_hash(&ks->dict, key, klen);
-    st->lru_clock = (uint32_t)(now_ms / 1000) & 0xFFFFFF;
+    ember__ks_set_clock(st, now_ms);
     if (!ember__dict_find(&ks->dict, key, klen, h, &p)) {
         if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS))) {
             st->stats.keyspace_misses++;
@@ -343,7 +347,7 @@ em_obj *ember__ks_lookup(em_store *st, em_keyspace *ks, const void *key, size_t 
     if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS)))
         st->stats.keyspace_hits++;
     if (!(flags & EM_LK_NOTOUCH))
-        ember__obj_set_lru(o, st->lru_clock);
+        ember__ks_touch(st, o);
     if (pos)
         *pos = p;
     return o;
@@ -354,7 +358,7 @@ int ember__ks_add(em_store *st, em_keyspace *ks, em_obj *o)
     size_t kl;
     const char *k = ember__obj_key(o, &kl);
     int rc = ember__dict_add(&ks->dict, o, ember__dict_hash(&ks->dict, k, kl));
-    ember__obj_set_lru(o, st->lru_clock); /* a new value starts its idle time now */
+    ember__obj_set_lru(o, ember__ks_fresh_lru(st)); /* a new value starts its history now */
     if (ember__obj_has_expire(o))
         vol_add(st, ks, o);
     st->dirty++;
@@ -369,7 +373,9 @@ em_obj *ember__ks_replace(em_store *st, em_keyspace *ks, const em_dpos *pos, em_
     em_obj *o = *pos->link;
     ember__ks_prewrite(st, ks, o);
     ember__dict_replace(&ks->dict, pos, n);
-    ember__obj_set_lru(n, st->lru_clock);
+    /* A new value under an LFU policy keeps the key's access counter (as
+     * Redis's overwrite); under LRU it was just accessed. */
+    ember__obj_set_lru(n, st->ev.lfu ? ember__obj_lru(o) : st->lru_clock);
     int oe = ember__obj_has_expire(o), ne = ember__obj_has_expire(n);
     if (oe && ne) {
         uint32_t i = ember__obj_volidx(o);
@@ -454,7 +460,9 @@ int ember__ks_move(em_store *st, em_keyspace *from, const em_dpos *pos, em_keysp
     ember__dict_unlink(&from->dict, pos);
     if (ember__obj_has_expire(o))
         vol_remove(from, o);
+    uint32_t lru = ember__obj_lru(o);
     ember__ks_add(st, to, o);
+    ember__obj_set_lru(o, lru); /* the same value, moved: its history stays */
     return 0;
 }
 
@@ -484,7 +492,7 @@ size_t ember__ks_active_expire(em_store *st, int64_t now_ms, int64_t budget_us)
     int64_t end = ember__mono_ns() + budget_us * 1000;
     if (!st->active_expire)
         return 0;
-    st->lru_clock = (uint32_t)(now_ms / 1000) & 0xFFFFFF;
+    ember__ks_set_clock(st, now_ms);
     st->stats.expire_cycles++;
     for (int d = 0; d < st->ndb; d++) {
         em_keyspace *ks = &st->dbs[d];

@@ -21,6 +21,7 @@
 
 #include "../common/clock.h"
 #include "dict.h"
+#include "evict.h"
 
 typedef struct em_keyspace {
     em_dict dict;
@@ -81,7 +82,49 @@ typedef struct em_store {
                            size_t klen, const em_obj *o);
     em_lazyfree *lazy;
     uint32_t lru_clock; /* 24-bit seconds clock of the latest lookup; new keys start at it */
+    uint32_t lfu_min;   /* Unix minutes of the same moment, for LFU fields (evict.h) */
+    em_evict_cfg ev;    /* maxmemory settings (ember__evict_configure) */
+    em_evpool *pool;    /* eviction candidates (ember__evict_init) */
+    int evict_next_db;  /* round robin of the *-random policies */
 } em_store;
+
+/* Sets the access clocks (LRU seconds, LFU minutes) to now_ms. */
+static inline void ember__ks_set_clock(em_store *st, int64_t now_ms)
+{
+    st->lru_clock = (uint32_t)(now_ms / 1000) & EM_LRU_CLOCK_MAX;
+    st->lfu_min = (uint32_t)(now_ms / 60000) & 0xFFFF;
+}
+/* Records an access to o: the LFU counter (decay, then a logarithmic
+ * increment) under an LFU policy, the LRU clock otherwise. */
+void ember__ks_touch_lfu(em_store *st, em_obj *o);
+static inline void ember__ks_touch(em_store *st, em_obj *o)
+{
+    if (st->ev.lfu)
+        ember__ks_touch_lfu(st, o);
+    else
+        ember__obj_set_lru(o, st->lru_clock);
+}
+/* The access field a new key starts with. */
+static inline uint32_t ember__ks_fresh_lru(const em_store *st)
+{
+    return st->ev.lfu ? ember__lfu_fresh(st->lfu_min) : st->lru_clock;
+}
+
+/* ---- maxmemory (evict.c) */
+
+/* Applies eviction settings (at open and after CONFIG SET). */
+void ember__evict_configure(em_store *st, const em_evict_cfg *cfg);
+/* Allocates the candidate pool (store init); 0 or -1 on OOM. */
+int ember__evict_init(em_store *st);
+/* Frees the candidate pool (before the store is freed). */
+void ember__evict_release(em_store *st);
+/* The memory eviction compares with maxmemory (see evict.c for what it counts). */
+size_t ember__evict_used(em_store *st);
+/* Evicts keys by the policy until used memory is at most maxmemory, for at
+ * most about budget_us. Returns EM_EVICT_OK, _RUNNING or _FAIL (evict.h). */
+int ember__evict_perform(em_store *st, int64_t now_ms, int64_t budget_us);
+/* The one place a key is evicted (the object at pos in ks). */
+void ember__evict_key(em_store *st, em_keyspace *ks, const em_dpos *pos);
 
 /* Lookup flags. */
 enum {

@@ -938,7 +938,7 @@ int ember__aof_load(em_server *srv, const uint8_t *data, size_t len, int flags, 
     l.x.st = st;
     l.x.ks = &st->dbs[0];
     l.x.dbid = 0;
-    l.x.flags = EM_CTX_MAY_SELECT;
+    l.x.flags = EM_CTX_MAY_SELECT | EM_CTX_NO_EVICT; /* Redis's loader checks no maxmemory */
     size_t pos = 0;
     int fatal = 0;
     if (len >= 5 && memcmp(data, "REDIS", 5) == 0) {

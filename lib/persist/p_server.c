@@ -1,7 +1,7 @@
 /*
- * p_server.c — the snapshot commands: SAVE, BGSAVE, LASTSAVE. Files go to
- * the "dir" and "dbfilename" settings (temporary file, sync, rename, sync of
- * the directory), zstd-framed unless "rdbcompression" is no.
+ * p_server.c — the persistence commands: SAVE, BGSAVE, LASTSAVE and
+ * BGREWRITEAOF. Snapshot files go to the "dir" and "dbfilename" settings (temporary file, sync,
+ * rename, sync of the directory), zstd-framed unless "rdbcompression" is no.
  */
 #include <unistd.h>
 
@@ -74,7 +74,30 @@ static void cmd_lastsave(em_ctx *c)
     em_add_int(c, c->srv->lastsave_s);
 }
 
+/*
+ * BGREWRITEAOF: rewrites the attached append log (see the hook in
+ * lib/api/api_aof.c; the rewrite is complete when the reply comes, so
+ * aof_rewrite_in_progress is 0 again by then). Redis 7.0 rewrites even
+ * under appendonly no, into its own appendonly directory; ember writes a
+ * log only where the application attached one, so without a log this is
+ * an error.
+ */
+static void cmd_bgrewriteaof(em_ctx *c)
+{
+    if (!c->srv->aof_rewrite_bg) {
+        em_add_error(c, "ERR no append only file is attached: open one with "
+                        "ember_aof_open_path() first");
+        return;
+    }
+    const char *err = c->srv->aof_rewrite_bg(c->srv);
+    if (err)
+        em_add_error(c, err);
+    else
+        em_add_status(c, "Background append only file rewriting started");
+}
+
 const em_cmd ember__persist_cmds[] = {
+    {"bgrewriteaof", cmd_bgrewriteaof, 1, EM_CMD_ADMIN | EM_CMD_NOMULTI, 0, 0, 0, NULL},
     {"save", cmd_save, 1, EM_CMD_ADMIN | EM_CMD_NOMULTI, 0, 0, 0, NULL},
     {"bgsave", cmd_bgsave, -1, EM_CMD_ADMIN, 0, 0, 0, NULL},
     {"lastsave", cmd_lastsave, 1, EM_CMD_FAST | EM_CMD_RANDOM, 0, 0, 0, NULL},

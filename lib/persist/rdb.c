@@ -20,6 +20,7 @@
 #include "../common/util.h"
 #include "../types/coll.h"
 #include "../types/hash_type.h"
+#include "../types/intset.h"
 #include "../types/listpack.h"
 #include "../types/quicklist.h"
 #include "../types/zset.h"
@@ -211,23 +212,42 @@ static void put_double(em_rdb_buf *b, double d)
     put_le(b, u, 8);
 }
 
+/*
+ * Small encodings are written as the blobs Redis 7.0 writes for them
+ * (ember's listpacks and intsets are byte for byte Redis's formats), so a
+ * load adopts each one after validating it instead of rebuilding it
+ * element by element, and a save is a copy. Lists are always a quicklist
+ * of listpack nodes (QUICKLIST_2, every node "packed"). Sets in a listpack
+ * (7.2's encoding) have no RDB v10 type: they go element by element.
+ */
+static void put_blob(em_rdb_buf *b, const uint8_t *p, size_t n)
+{
+    put_len(b, n);
+    put_bytes(b, p, n);
+}
+
 static void put_list(em_rdb_buf *b, const em_obj *o)
 {
     const em_quicklist *ql = ember__obj_body(o);
-    put_len(b, ql->count);
-    em_qlpos pos;
-    if (!ember__ql_index(ql, 0, &pos))
-        return;
-    do {
-        uint8_t ib[EM_LP_INTBUF];
-        size_t len;
-        const uint8_t *s = ember__ql_get(&pos, ib, &len);
-        put_string(b, s, len);
-    } while (ember__ql_next(&pos));
+    uint64_t nodes = 0;
+    for (const em_qlnode *n = ql->head; n; n = n->next)
+        nodes += n->count > 0;
+    put_len(b, nodes);
+    for (const em_qlnode *n = ql->head; n; n = n->next) {
+        if (!n->count)
+            continue; /* Redis refuses empty nodes */
+        put_len(b, EM_RDB_QL_PACKED);
+        put_blob(b, n->lp, ember__lp_bytes(n->lp));
+    }
 }
 
 static void put_set(em_rdb_buf *b, const em_obj *o)
 {
+    if (ember__obj_enc(o) == EM_ENC_INTSET) {
+        const uint8_t *is = ember__obj_body(o);
+        put_blob(b, is, ember__intset_bytes(is));
+        return;
+    }
     put_len(b, ember__set_size(o));
     em_set_iter it;
     ember__set_iter_init(&it, o);
@@ -240,6 +260,11 @@ static void put_set(em_rdb_buf *b, const em_obj *o)
 
 static void put_hash(em_rdb_buf *b, const em_obj *o)
 {
+    if (ember__obj_enc(o) == EM_ENC_LISTPACK) {
+        const uint8_t *lp = ember__obj_body(o);
+        put_blob(b, lp, ember__lp_bytes(lp));
+        return;
+    }
     put_len(b, ember__hash_len(o));
     em_hash_iter it;
     em_hval f, v;
@@ -253,6 +278,10 @@ static void put_hash(em_rdb_buf *b, const em_obj *o)
 static void put_zset(em_rdb_buf *b, const em_obj *o)
 {
     em_zv v = ember__zv(o);
+    if (v.enc == EM_ENC_LISTPACK) {
+        put_blob(b, v.lp, ember__lp_bytes(v.lp));
+        return;
+    }
     put_len(b, ember__zv_len(&v));
     em_zpos pos;
     if (!ember__zv_at(&v, 0, &pos))
@@ -287,13 +316,21 @@ static int obj_empty(const em_obj *o)
 
 static int rdb_type_of(const em_obj *o)
 {
-    static const uint8_t rdb_type[EM_T__COUNT] = {
-        [EM_T_STRING] = EM_RDB_TYPE_STRING, [EM_T_LIST] = EM_RDB_TYPE_LIST,
-        [EM_T_SET] = EM_RDB_TYPE_SET,       [EM_T_ZSET] = EM_RDB_TYPE_ZSET_2,
-        [EM_T_HASH] = EM_RDB_TYPE_HASH,
-    };
-    int type = ember__obj_type(o);
-    return type < EM_T__COUNT ? rdb_type[type] : -1;
+    int small = ember__obj_enc(o) == EM_ENC_LISTPACK;
+    switch (ember__obj_type(o)) {
+    case EM_T_STRING:
+        return EM_RDB_TYPE_STRING;
+    case EM_T_LIST:
+        return EM_RDB_TYPE_LIST_QUICKLIST_2;
+    case EM_T_SET:
+        return ember__obj_enc(o) == EM_ENC_INTSET ? EM_RDB_TYPE_SET_INTSET : EM_RDB_TYPE_SET;
+    case EM_T_ZSET:
+        return small ? EM_RDB_TYPE_ZSET_LISTPACK : EM_RDB_TYPE_ZSET_2;
+    case EM_T_HASH:
+        return small ? EM_RDB_TYPE_HASH_LISTPACK : EM_RDB_TYPE_HASH;
+    default:
+        return -1;
+    }
 }
 
 static void put_value(em_rdb_buf *b, const em_obj *o)

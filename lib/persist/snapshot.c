@@ -824,6 +824,7 @@ int ember__persist_init(em_server *srv)
     srv->lastsave_s = ember__clock_ms(&srv->st.clock) / 1000;
     srv->last_bgsave_ok = 1;
     srv->last_save_ok = 1;
+    atomic_store(&srv->aof_last_rewrite_ok, 1);
     return 0;
 }
 

@@ -122,4 +122,9 @@ void ember__set_iter_init(em_set_iter *it, const em_obj *o);
 const char *ember__set_iter_next(em_set_iter *it, size_t *len, char *buf);
 int ember__set_contains(const em_obj *o, const char *p, size_t len);
 
+/* OBJECT REFCOUNT's and OBJECT IDLETIME's answers for a key's object (t_keys.c;
+ * DEBUG OBJECT reports them too). */
+int64_t ember__key_refcount(const em_ctx *c, const em_obj *o);
+int64_t ember__key_idle_s(em_ctx *c, const em_obj *o);
+
 #endif

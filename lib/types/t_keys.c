@@ -25,14 +25,12 @@
 #define SHARED_INTEGERS 10000
 /* What OBJECT REFCOUNT reports for a shared object (Redis's OBJ_SHARED_REFCOUNT). */
 #define SHARED_REFCOUNT 2147483647
-#define LRU_CLOCK_MAX 0xFFFFFF
 
 /* ------------------------------------------------------------------ helpers */
 
 static int is_lfu(const em_ctx *c)
 {
-    int64_t p = c->srv->cfg.maxmemory_policy;
-    return p == EM_POLICY_ALLKEYS_LFU || p == EM_POLICY_VOLATILE_LFU;
+    return ember__policy_is_lfu(c->srv->cfg.maxmemory_policy);
 }
 
 static int same_arg(const em_ctx *c, size_t a, size_t b)
@@ -731,13 +729,8 @@ static void cmd_object_freq(em_ctx *c)
                         "LRU and LFU data will take some time to adjust.");
         return;
     }
-    uint32_t f = ember__obj_lru(o);
-    uint64_t ldt = f >> 8, counter = f & 255;
-    uint64_t now = (uint64_t)(em_now(c) / 1000 / 60) & 65535;
-    uint64_t elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
-    int64_t decay = c->srv->cfg.lfu_decay_time;
-    uint64_t periods = decay > 0 ? elapsed / (uint64_t)decay : 0;
-    em_add_int(c, (int64_t)(periods > counter ? 0 : counter - periods));
+    uint32_t now_min = (uint32_t)(em_now(c) / 60000);
+    em_add_int(c, ember__lfu_decayed(ember__obj_lru(o), now_min, (int)c->srv->cfg.lfu_decay_time));
 }
 
 /* OBJECT IDLETIME key */
@@ -752,17 +745,26 @@ static void cmd_object_idletime(em_ctx *c)
                         "will take some time to adjust.");
         return;
     }
+    em_add_int(c, ember__key_idle_s(c, o));
+}
+
+int64_t ember__key_idle_s(em_ctx *c, const em_obj *o)
+{
     /* The 24-bit seconds clock wraps every ~194 days; Redis's arithmetic. */
-    uint64_t now = (uint64_t)(em_now(c) / 1000) & LRU_CLOCK_MAX, lru = ember__obj_lru(o);
-    em_add_int(c, (int64_t)(now >= lru ? now - lru : now + (LRU_CLOCK_MAX - lru)));
+    uint32_t now = (uint32_t)(em_now(c) / 1000) & EM_LRU_CLOCK_MAX;
+    return (int64_t)(ember__lru_idle_ms(now, ember__obj_lru(o)) / 1000);
 }
 
 /* OBJECT REFCOUNT key */
 static void cmd_object_refcount(em_ctx *c)
 {
     em_obj *o = object_lookup(c);
-    if (!o)
-        return;
+    if (o)
+        em_add_int(c, ember__key_refcount(c, o));
+}
+
+int64_t ember__key_refcount(const em_ctx *c, const em_obj *o)
+{
     /* Redis shares the integers 0..9999 unless maxmemory is set with an LRU
      * or LFU policy; a shared object reports INT_MAX. Ember has no shared
      * objects, so it reports what Redis would for the same value. */
@@ -772,7 +774,7 @@ static void cmd_object_refcount(em_ctx *c)
     int shared = ember__obj_type(o) == EM_T_STRING && ember__obj_enc(o) == EM_ENC_INT &&
                  !ember__obj_unshared(o) && ember__obj_int(o) >= 0 &&
                  ember__obj_int(o) < SHARED_INTEGERS && (c->srv->cfg.maxmemory == 0 || !lru_lfu);
-    em_add_int(c, shared ? SHARED_REFCOUNT : 1);
+    return shared ? SHARED_REFCOUNT : 1;
 }
 
 /* OBJECT HELP */

@@ -823,12 +823,14 @@ static void test_write_failure(void **state)
     ember_reply_free(r);
     assert_int_equal(ember_aof_wait(db, m.len + 100), EMBER_EIO);
     r = CMD(db, "info", "persistence");
-    assert_non_null(strstr(ember_reply_str(r, NULL), "aof_enabled:1\r\naof_last_write_status:err"));
+    assert_non_null(strstr(ember_reply_str(r, NULL), "\r\naof_enabled:1\r\n"));
+    assert_non_null(strstr(ember_reply_str(r, NULL), "\r\naof_last_write_status:err\r\n"));
     ember_reply_free(r);
     assert_int_equal(ember_aof_detach(db), EMBER_EIO);
     RUN(db, "set", "x", "3"); /* no log: writes work again */
     r = CMD(db, "info", "persistence");
-    assert_non_null(strstr(ember_reply_str(r, NULL), "aof_enabled:0\r\naof_last_write_status:ok"));
+    assert_non_null(strstr(ember_reply_str(r, NULL), "\r\naof_enabled:0\r\n"));
+    assert_non_null(strstr(ember_reply_str(r, NULL), "\r\naof_last_write_status:ok\r\n"));
     ember_reply_free(r);
     /* A failed sync: same story, with the text of ENOSPC. */
     memlog m2;

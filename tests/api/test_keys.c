@@ -67,21 +67,6 @@ static void expect_set_of(ember_reply *r, size_t n, const char *const *want)
     ember_reply_free(r);
 }
 
-/* A numeric field of INFO (e.g. "expired_keys"). */
-static int64_t info_field(ember_db *db, const char *name)
-{
-    ember_reply *r = CMD(db, "INFO", "all");
-    const char *s = ember_reply_str(r, NULL);
-    assert_non_null(s);
-    char key[64];
-    snprintf(key, sizeof key, "\r\n%s:", name);
-    const char *p = strstr(s, key);
-    assert_non_null(p);
-    int64_t v = strtoll(p + strlen(key), NULL, 10);
-    ember_reply_free(r);
-    return v;
-}
-
 static void set(ember_db *db, const char *k, const char *v)
 {
     assert_int_equal(ember_set(db, k, strlen(k), v, strlen(v)), EMBER_OK);
@@ -106,14 +91,15 @@ static void test_del_exists_touch(void **state)
 
     /* EXISTS and TOUCH are reads: they count keyspace hits and misses. */
     set(db, "a", "1");
-    int64_t hits = info_field(db, "keyspace_hits"), misses = info_field(db, "keyspace_misses");
+    int64_t hits = ta_info_field(db, "keyspace_hits"),
+            misses = ta_info_field(db, "keyspace_misses");
     ta_expect_int(CMD(db, "EXISTS", "a", "zz"), 1);
     ta_expect_int(CMD(db, "TOUCH", "a", "zz"), 1);
-    assert_int_equal(info_field(db, "keyspace_hits"), hits + 2);
-    assert_int_equal(info_field(db, "keyspace_misses"), misses + 2);
+    assert_int_equal(ta_info_field(db, "keyspace_hits"), hits + 2);
+    assert_int_equal(ta_info_field(db, "keyspace_misses"), misses + 2);
     /* DEL is a write: no hit/miss counted. */
     ta_expect_int(CMD(db, "DEL", "a", "zz"), 1);
-    assert_int_equal(info_field(db, "keyspace_misses"), misses + 2);
+    assert_int_equal(ta_info_field(db, "keyspace_misses"), misses + 2);
 
     /* Typed wrappers. */
     const void *keys[] = {"x", "y", "x", "nope"};
@@ -442,23 +428,23 @@ static void test_flush(void **state)
     ta_expect_error(CMD(db, "FLUSHDB", "async", "sync"), "ERR syntax error");
     ta_expect_error(CMD(db, "FLUSHALL", "foo"), "ERR syntax error");
     ta_expect_error(CMD(db, "FLUSHALL", "async", "x"), "ERR syntax error");
-    int64_t lazy = info_field(db, "lazyfreed_objects");
+    int64_t lazy = ta_info_field(db, "lazyfreed_objects");
     ta_expect_ok(CMD(db, "FLUSHDB"));
     ta_expect_int(CMD(db, "DBSIZE"), 0);
     ta_expect_int(CMD(v3, "DBSIZE"), 50); /* only the handle's database */
-    assert_int_equal(info_field(db, "lazyfreed_objects"), lazy);
+    assert_int_equal(ta_info_field(db, "lazyfreed_objects"), lazy);
     fill(db, "a", 100);
     ta_expect_ok(CMD(db, "FLUSHDB", "ASYNC"));
     ta_expect_int(CMD(db, "DBSIZE"), 0);
-    assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 100);
+    assert_int_equal(ta_info_field(db, "lazyfreed_objects"), lazy + 100);
     /* lazyfree-lazy-user-flush makes the plain form asynchronous, not SYNC. */
     ta_expect_ok(CMD(db, "CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"));
     fill(db, "a", 10);
     ta_expect_ok(CMD(db, "FLUSHDB", "sync"));
-    assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 100);
+    assert_int_equal(ta_info_field(db, "lazyfreed_objects"), lazy + 100);
     fill(db, "a", 10);
     ta_expect_ok(CMD(db, "FLUSHDB"));
-    assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 110);
+    assert_int_equal(ta_info_field(db, "lazyfreed_objects"), lazy + 110);
     ta_expect_ok(CMD(db, "CONFIG", "SET", "lazyfree-lazy-user-flush", "no"));
     /* FLUSHALL empties every database. */
     fill(db, "a", 5);
@@ -470,7 +456,7 @@ static void test_flush(void **state)
     ta_expect_ok(CMD(v3, "FLUSHALL", "async"));
     ta_expect_int(CMD(db, "DBSIZE"), 0);
     ta_expect_int(CMD(v3, "DBSIZE"), 0);
-    assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 120);
+    assert_int_equal(ta_info_field(db, "lazyfreed_objects"), lazy + 120);
     /* Typed wrappers. */
     fill(db, "a", 5);
     fill(v3, "b", 5);
@@ -478,7 +464,7 @@ static void test_flush(void **state)
     ta_expect_int(CMD(db, "DBSIZE"), 5);
     ta_expect_int(CMD(v3, "DBSIZE"), 0);
     assert_int_equal(ember_flushdb(db, 1), EMBER_OK);
-    assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 125);
+    assert_int_equal(ta_info_field(db, "lazyfreed_objects"), lazy + 125);
     fill(db, "a", 5);
     fill(v3, "b", 5);
     assert_int_equal(ember_flushall(db, 0), EMBER_OK);
@@ -486,7 +472,7 @@ static void test_flush(void **state)
     fill(v3, "b", 5);
     assert_int_equal(ember_flushall(v3, 1), EMBER_OK);
     ta_expect_int(CMD(v3, "DBSIZE"), 0);
-    assert_int_equal(info_field(db, "lazyfreed_objects"), lazy + 130);
+    assert_int_equal(ta_info_field(db, "lazyfreed_objects"), lazy + 130);
     assert_int_equal(ember_flushdb(NULL, 0), EMBER_EINVAL);
     assert_int_equal(ember_flushall(NULL, 0), EMBER_EINVAL);
     assert_int_equal(ember_db_close(v3), EMBER_OK);
@@ -784,7 +770,7 @@ static void test_expired_keys_in_iteration(void **state)
         snprintf(k, sizeof k, "dead%d", i);
         ta_expect_ok(CMD(db, "SET", k, "v", "PX", "10"));
     }
-    int64_t expired0 = info_field(db, "expired_keys");
+    int64_t expired0 = ta_info_field(db, "expired_keys");
     assert_int_equal(ember_clock_advance(db, 20), EMBER_OK);
     expired_probe p;
     memset(&p, 0, sizeof p);
@@ -795,7 +781,7 @@ static void test_expired_keys_in_iteration(void **state)
     assert_int_equal(p.after_keys, p.before); /* ... without deleting them */
     assert_int_equal(p.scan_len, 1000);       /* SCAN never returns them ... */
     assert_int_equal(p.after_scan, 1000);     /* ... and reclaims them */
-    assert_int_equal(info_field(db, "expired_keys"), expired0 + 50);
+    assert_int_equal(ta_info_field(db, "expired_keys"), expired0 + 50);
     assert_int_equal(ember_db_close(db), EMBER_OK);
 }
 
@@ -911,7 +897,7 @@ static void test_expire_conditions(void **state)
     set(db, "k4", "v");
     ta_expect_int(CMD(db, "EXPIRE", "k4", "0", "xx"), 0);
     ta_expect_int(CMD(db, "EXISTS", "k4"), 1);
-    int64_t expired = info_field(db, "expired_keys");
+    int64_t expired = ta_info_field(db, "expired_keys");
     ta_expect_int(CMD(db, "PEXPIREAT", "k4", "-1"), 1);
     ta_expect_int(CMD(db, "EXISTS", "k4"), 0);
     set(db, "k4", "v");
@@ -920,7 +906,7 @@ static void test_expire_conditions(void **state)
     ta_expect_int(CMD(db, "PEXPIRE", "k4", "0"), 1); /* now itself is the past */
     ta_expect_int(CMD(db, "EXISTS", "k4"), 0);
     /* Those were deletions, not expirations, in Redis's statistics. */
-    assert_int_equal(info_field(db, "expired_keys"), expired);
+    assert_int_equal(ta_info_field(db, "expired_keys"), expired);
     assert_int_equal(ember_db_close(db), EMBER_OK);
 }
 
@@ -941,11 +927,11 @@ static void test_ttl_clock(void **state)
     ta_expect_int(CMD(db, "PTTL", "k"), 0);
     ta_expect_int(CMD(db, "TTL", "k"), 0);
     ta_expect_bulk(CMD(db, "GET", "k"), "v");
-    int64_t expired = info_field(db, "expired_keys");
+    int64_t expired = ta_info_field(db, "expired_keys");
     assert_int_equal(ember_clock_advance(db, 1), EMBER_OK);
     ta_expect_int(CMD(db, "PTTL", "k"), -2);
     ta_expect_nil(CMD(db, "GET", "k"));
-    assert_int_equal(info_field(db, "expired_keys"), expired + 1);
+    assert_int_equal(ta_info_field(db, "expired_keys"), expired + 1);
     /* Absolute forms. */
     set(db, "a", "v");
     ta_expect_int(CMD(db, "EXPIREAT", "a", "1700000100"), 1);
@@ -1024,7 +1010,7 @@ static void test_expire_wrappers(void **state)
 static void test_active_expiry(void **state)
 {
     ember_db *db = open_db(state);
-    int64_t expired = info_field(db, "expired_keys");
+    int64_t expired = ta_info_field(db, "expired_keys");
     for (int i = 0; i < 200; i++) {
         char k[32];
         snprintf(k, sizeof k, "t%d", i);
@@ -1036,8 +1022,8 @@ static void test_active_expiry(void **state)
      * one cycle reclaims them all without any command touching them. */
     assert_int_equal(ember_clock_advance(db, 101), EMBER_OK);
     ta_expect_int(CMD(db, "DBSIZE"), 10);
-    assert_int_equal(info_field(db, "expired_keys"), expired + 200);
-    assert_true(info_field(db, "expire_cycles") > 0);
+    assert_int_equal(ta_info_field(db, "expired_keys"), expired + 200);
+    assert_true(ta_info_field(db, "expire_cycles") > 0);
     assert_int_equal(ember_db_close(db), EMBER_OK);
 }
 

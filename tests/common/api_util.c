@@ -226,3 +226,17 @@ void ta_script(ember_db *db, const ta_step *s, size_t n)
         assert_string_equal(got, s[i].want);
     }
 }
+
+int64_t ta_info_field(ember_db *db, const char *name)
+{
+    ember_reply *r = CMD(db, "INFO", "all");
+    const char *s = ember_reply_str(r, NULL);
+    assert_non_null(s);
+    char key[64];
+    snprintf(key, sizeof key, "\r\n%s:", name);
+    const char *p = strstr(s, key);
+    assert_non_null(p);
+    int64_t v = strtoll(p + strlen(key), NULL, 10);
+    ember_reply_free(r);
+    return v;
+}

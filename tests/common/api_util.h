@@ -57,6 +57,9 @@ void ta_expect_int(ember_reply *r, int64_t v);
 void ta_expect_bulk(ember_reply *r, const char *s);
 void ta_expect_nil(ember_reply *r);
 
+/* A numeric field of INFO's full text (e.g. "expired_keys"); asserts it exists. */
+int64_t ta_info_field(ember_db *db, const char *name);
+
 /* ------------------------------------------------------------ command lines */
 
 /* Writes r as one line: +status, -error, :int, $bulk (non-printable bytes and

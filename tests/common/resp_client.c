@@ -165,15 +165,20 @@ const char *tc_conn_error(const tc_conn *c)
     return c->err;
 }
 
-void tc_conn_append(tc_conn *c, size_t argc, const char *const *argv, const size_t *argvlen)
+void tc_buf_command(tc_buf *b, size_t argc, const char *const *argv, const size_t *argvlen)
 {
-    tc_buf_printf(&c->out, "*%zu\r\n", argc);
+    tc_buf_printf(b, "*%zu\r\n", argc);
     for (size_t i = 0; i < argc; i++) {
         size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
-        tc_buf_printf(&c->out, "$%zu\r\n", n);
-        tc_buf_put(&c->out, argv[i], n);
-        tc_buf_put(&c->out, "\r\n", 2);
+        tc_buf_printf(b, "$%zu\r\n", n);
+        tc_buf_put(b, argv[i], n);
+        tc_buf_put(b, "\r\n", 2);
     }
+}
+
+void tc_conn_append(tc_conn *c, size_t argc, const char *const *argv, const size_t *argvlen)
+{
+    tc_buf_command(&c->out, argc, argv, argvlen);
 }
 
 int tc_conn_flush(tc_conn *c)

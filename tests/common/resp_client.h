@@ -72,6 +72,9 @@ typedef struct tc_buf {
 void tc_buf_put(tc_buf *b, const void *p, size_t n);
 void tc_buf_puts(tc_buf *b, const char *s);
 void tc_buf_printf(tc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends a command as a RESP multibulk request (argvlen NULL:
+ * NUL-terminated arguments), exactly the bytes tc_conn_append() sends. */
+void tc_buf_command(tc_buf *b, size_t argc, const char *const *argv, const size_t *argvlen);
 /* Appends bytes quoted and escaped like redis-cli ("a\x00b"). */
 void tc_buf_quote(tc_buf *b, const void *p, size_t n);
 void tc_buf_free(tc_buf *b);

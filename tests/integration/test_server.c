@@ -17,73 +17,38 @@
  *  - BLPOP on one connection served by LPUSH on another.
  */
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "ember.h"
+#include "raw_conn.h"
 #include "redis_proc.h"
 
 /* ------------------------------------------------------------ raw client */
 
-typedef struct raw_conn {
-    int fd;
-    char *buf;
-    size_t len, cap;
-} raw_conn;
+/* tests/common/raw_conn.h, with the failures as test failures. */
+typedef tc_raw raw_conn;
 
 static int raw_open(raw_conn *c, int port)
 {
-    memset(c, 0, sizeof *c);
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (c->fd < 0)
-        return -1;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        close(c->fd);
-        return -1;
-    }
-    struct timeval tv = {10, 0};
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return 0;
+    return tc_raw_open(c, port, 10000);
 }
 
 static void raw_close(raw_conn *c)
 {
-    if (c->fd >= 0)
-        close(c->fd);
-    free(c->buf);
-    c->fd = -1;
-    c->buf = NULL;
+    tc_raw_close(c);
 }
 
 static void raw_send(raw_conn *c, const void *p, size_t n)
 {
-    const char *q = p;
-    while (n) {
-        ssize_t w = send(c->fd, q, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        assert_true(w > 0);
-        q += w;
-        n -= (size_t)w;
-    }
+    assert_int_equal(tc_raw_send(c, p, n), 0);
 }
 
 static void raw_sends(raw_conn *c, const char *s)
@@ -91,82 +56,14 @@ static void raw_sends(raw_conn *c, const char *s)
     raw_send(c, s, strlen(s));
 }
 
-/* Length of the first complete RESP reply in p[0..n), 0 if incomplete. */
-static size_t reply_len(const char *p, size_t n)
-{
-    const char *nl = memchr(p, '\n', n);
-    if (!nl)
-        return 0;
-    size_t head = (size_t)(nl - p) + 1;
-    long long v = strtoll(p + 1, NULL, 10);
-    switch (p[0]) {
-    case '$':
-    case '!':
-    case '=':
-        if (v < 0)
-            return head;
-        return n >= head + (size_t)v + 2 ? head + (size_t)v + 2 : 0;
-    case '*':
-    case '~':
-    case '%':
-    case '>': {
-        if (v < 0)
-            return head;
-        long long k = p[0] == '%' ? 2 * v : v;
-        size_t off = head;
-        for (long long i = 0; i < k; i++) {
-            size_t e = reply_len(p + off, n - off);
-            if (!e)
-                return 0;
-            off += e;
-        }
-        return off;
-    }
-    default:
-        return head;
-    }
-}
-
-/* Reads one whole reply; returns a malloc'd NUL-terminated copy (length in
- * *out_len), or NULL if the connection closed or timed out first. */
 static char *raw_read_reply(raw_conn *c, size_t *out_len)
 {
-    for (;;) {
-        size_t n = c->len ? reply_len(c->buf, c->len) : 0;
-        if (n) {
-            char *r = malloc(n + 1);
-            memcpy(r, c->buf, n);
-            r[n] = '\0';
-            memmove(c->buf, c->buf + n, c->len - n);
-            c->len -= n;
-            if (out_len)
-                *out_len = n;
-            return r;
-        }
-        if (c->cap - c->len < 65536) {
-            c->cap = c->cap ? c->cap * 2 : 65536;
-            c->buf = realloc(c->buf, c->cap);
-        }
-        ssize_t rd = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-        if (rd < 0 && errno == EINTR)
-            continue;
-        if (rd <= 0)
-            return NULL;
-        c->len += (size_t)rd;
-    }
+    return tc_raw_read_reply(c, out_len);
 }
 
-/* 1 if the peer closed the connection (after any bytes still pending). */
 static int raw_closed(raw_conn *c)
 {
-    char b[256];
-    for (;;) {
-        ssize_t rd = recv(c->fd, b, sizeof b, 0);
-        if (rd == 0)
-            return 1;
-        if (rd < 0)
-            return errno == ECONNRESET;
-    }
+    return tc_raw_wait_closed(c);
 }
 
 /* A command as a multibulk request. */
