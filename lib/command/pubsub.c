@@ -185,6 +185,11 @@ static void ps_detach(struct em_pubsub *ps, em_ps_sub *s, int kind, em_ps_ent *e
             break;
         }
     ptr_remove((void **)s->subs[kind], &s->nsubs[kind], si);
+    if (!s->nsubs[kind]) { /* a subscriber holds memory only while subscribed */
+        free(s->subs[kind]);
+        s->subs[kind] = NULL;
+        s->capsubs[kind] = 0;
+    }
     if (e->nsubs)
         return;
     map_remove(&ps->map[kind], e);
@@ -222,12 +227,7 @@ void ember__ps_unsubscribe_all(em_server *srv, em_ps_sub *s, int kind,
             em_ps_ent *e = s->subs[k][0];
             if (each)
                 each(ud, e->name, e->len);
-            ps_detach(srv->ps, s, k, e, 0);
-        }
-        if (kind < 0 || !s->nsubs[k]) {
-            free(s->subs[k]);
-            s->subs[k] = NULL;
-            s->capsubs[k] = 0;
+            ps_detach(srv->ps, s, k, e, 0); /* frees s's list with the last */
         }
     }
 }

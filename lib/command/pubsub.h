@@ -40,7 +40,8 @@ struct em_ps_ent;
 struct em_ps_sub {
     em_ps_deliver_fn deliver;
     void (*dropped)(em_ps_sub *s); /* may be NULL */
-    /* What it is subscribed to, per kind (registry-owned). */
+    /* What it is subscribed to, per kind (the registry allocates each list
+     * and frees it when it empties or the store goes). */
     struct em_ps_ent **subs[EM_PS__KINDS];
     size_t nsubs[EM_PS__KINDS], capsubs[EM_PS__KINDS];
     int dead; /* dropped during a publish: skipped, unsubscribed after it */

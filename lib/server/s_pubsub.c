@@ -208,6 +208,8 @@ void ember__srv_ps_free(struct ember_server *s, srv_conn *c)
             break;
         }
     pthread_mutex_unlock(&s->ps_lock);
+    for (int k = 0; k < EM_PS__KINDS; k++)
+        free(ps->cl.sub.subs[k]); /* NULL unless a subscribe ran out of memory */
     pthread_mutex_destroy(&ps->lock);
     free(ps->pending.p);
     free(ps);
