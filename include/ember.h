@@ -1694,13 +1694,50 @@ typedef struct ember_server ember_server; /**< a running RESP listener */
  *  executor through the same queue as ember_command(), so network clients
  *  and in-process callers see one order and the same atomicity. Replies go
  *  back in request order per connection.
- *  Handled by the server itself: HELLO [2|3 [SETNAME name]], QUIT, SELECT
- *  (per connection), CLIENT ID|SETNAME|GETNAME. MULTI/EXEC/WATCH, the
- *  pub/sub commands, AUTH, RESET and MONITOR are refused with an error for
- *  now. Limits as Redis: a bulk longer than proto-max-bulk-len (read when
- *  the server starts) or a multibulk count over 1048576 is answered with
+ *  Handled by the server itself, as Redis 7.0 replies: HELLO [2|3 [AUTH
+ *  user pass] [SETNAME name]], AUTH [user] password, QUIT, RESET, SELECT
+ *  (per connection), SHUTDOWN (through the application's hook, see
+ *  ember_server_config_set_shutdown_hook()), and CLIENT ID, GETNAME,
+ *  SETNAME, INFO, LIST [TYPE t | ID id...], KILL (ip:port, or the filters
+ *  ID TYPE USER ADDR LADDR SKIPME and Redis 7.4's MAXAGE), NO-EVICT, HELP,
+ *  and Redis 7.2's SETINFO LIB-NAME|LIB-VER and NO-TOUCH (NO-EVICT and
+ *  NO-TOUCH are accepted and shown in the flags; they change nothing).
+ *  CLIENT INFO/LIST lines carry Redis 7.0's fields in its order plus 7.2's
+ *  lib-name and lib-ver; what ember does not track reads as for an idle
+ *  Redis connection (sub=0, multi=-1, omem=0...).
+ *  Authentication: the database settings "requirepass" (the default user's
+ *  password; "" = none, the default) and "maxclients" (default 10000) are
+ *  read by every server on the database whenever needed, so CONFIG SET
+ *  changes them at run time (see ember_server_config_set()). While a
+ *  password is set, a connection that has not authenticated (AUTH or HELLO
+ *  AUTH; the user name must be "default") gets "NOAUTH Authentication
+ *  required." for everything but AUTH, HELLO, QUIT and RESET; as in Redis
+ *  a connection accepted while no password was set stays authenticated.
+ *  Beyond maxclients connections, a new one gets "-ERR max number of
+ *  clients reached" and is closed.
+ *  Transactions with Redis 7.0's replies: MULTI, EXEC, DISCARD, WATCH key [key ...], UNWATCH.
+ *  A command that cannot be queued (unknown, wrong arity, not allowed in a
+ *  transaction) is answered at once and makes EXEC answer EXECABORT;
+ *  errors while running stay inside EXEC's array; EXEC runs the queued
+ *  commands atomically on the executor (no other client's command, no
+ *  in-process call and no served blocked caller comes in between; the
+ *  append log gets them as MULTI ... EXEC). EXEC answers
+ *  a null array (RESP3: null) if a watched key was changed by anyone after
+ *  WATCH (a write that changes it, a deletion, expiry, FLUSHDB/FLUSHALL of
+ *  a database holding it, SWAPDB of its database) or, live at WATCH, is
+ *  expired at EXEC. EXEC, DISCARD and disconnecting unwatch everything.
+ *  Inside MULTI, SELECT and HELLO are queued and take effect where they
+ *  stand (the connection's database and protocol after EXEC follow them);
+ *  blocking commands answer at once as if they timed out.
+ *  MONITOR and replication are refused with an error (inside MULTI they
+ *  are queued and the error is EXEC's element).
+ *  Limits as Redis: a bulk longer than proto-max-bulk-len (read when
+ *  the server starts) or a multibulk count over 2147483647 is answered with
  *  Redis's protocol error and the connection closed; a connection whose
  *  unparsed input exceeds 1 GB is closed.
+ *  This is ember_server_start_config() with only an address; SHUTDOWN then
+ *  answers "ERR SHUTDOWN is not available: the application that runs this
+ *  server gave it no shutdown hook".
  *  @param db    the database (root handle or view; connections start in
  *               database 0). It must stay open until ember_server_stop().
  *  @param bind  numeric address to listen on ("127.0.0.1", "::1",
@@ -1711,9 +1748,71 @@ typedef struct ember_server ember_server; /**< a running RESP listener */
  *  @return EMBER_OK, EMBER_EINVAL (bad argument or address, flags != 0,
  *          an inline-mode database), EMBER_EIO (socket, bind or listen
  *          failed — errno tells why — or no thread), EMBER_ENOMEM,
- *          EMBER_ECLOSED. Any thread. */
+ *          EMBER_ECLOSED, EMBER_EMISUSE (called on the executor: from an
+ *          ember_run() closure or an async callback). Any other thread. */
 EMBER_API int ember_server_start(ember_db *db, const char *bind, int port, uint32_t flags,
                                  ember_server **out);
+
+typedef struct ember_server_config ember_server_config; /**< settings of a server */
+
+/** Options of SHUTDOWN, as a shutdown hook receives them. */
+enum {
+    EMBER_SHUTDOWN_NOSAVE = 1, /**< SHUTDOWN NOSAVE: do not save a snapshot */
+    EMBER_SHUTDOWN_SAVE = 2,   /**< SHUTDOWN SAVE: save even without save rules */
+    EMBER_SHUTDOWN_NOW = 4,    /**< NOW (Redis: do not wait for replicas) */
+    EMBER_SHUTDOWN_FORCE = 8,  /**< FORCE (Redis: go on even if saving fails) */
+};
+
+/** Called when a client sends a valid SHUTDOWN: the library cannot end
+ *  your process, you decide. Runs on the server's I/O thread: do not call
+ *  ember_server_stop() from it (that joins this thread) and do not block
+ *  for long; signal your main thread instead (ember-server raises SIGTERM
+ *  on itself, then saves as flags ask and stops). Return 0 to accept: the
+ *  client gets no reply and its connection reads nothing more until you
+ *  stop the server (as with Redis, it sees the connection close). Return
+ *  anything else to refuse: the client gets "ERR Errors trying to
+ *  SHUTDOWN. Check logs.". SHUTDOWN ABORT never reaches the hook (it
+ *  answers "ERR No shutdown in progress."), nor does a syntax error.
+ *  @param flags EMBER_SHUTDOWN_* bits. */
+typedef int (*ember_shutdown_fn)(void *ctx, uint32_t flags);
+
+/** Creates a server configuration with the defaults: bind 127.0.0.1, port
+ *  6379, io-threads 1, no shutdown hook, requirepass and maxclients as
+ *  the database has them.
+ *  @param[out] out free it with ember_server_config_free().
+ *  @return EMBER_OK, EMBER_EINVAL (out NULL), EMBER_ENOMEM. Any thread. */
+EMBER_API int ember_server_config_new(ember_server_config **out);
+
+/** Frees a server configuration. NULL-safe. A server does not keep it. */
+EMBER_API void ember_server_config_free(ember_server_config *cfg);
+
+/** Sets an option by name (NUL-terminated strings, copied):
+ *  - "bind": a numeric address (at most 63 bytes), as ember_server_start().
+ *  - "port": 0..65535 (0: any free port).
+ *  - "requirepass": the password clients must give ("" = none). It is a
+ *    setting of the database, not of this server: ember_server_start_config()
+ *    applies it as CONFIG SET requirepass would, for every server on the
+ *    database (leave it unset to keep the database's own).
+ *  - "maxclients": 1..4294967295, likewise a database setting.
+ *  - "io-threads": 1..128 threads doing the socket reads and writes, the
+ *    event-loop thread included (as Redis 6's io-threads); default 1.
+ *  @return EMBER_OK, EMBER_EINVAL (unknown name, bad value, NULL argument),
+ *          EMBER_ENOMEM. */
+EMBER_API int ember_server_config_set(ember_server_config *cfg, const char *name,
+                                      const char *value);
+
+/** Installs the SHUTDOWN hook (NULL fn: none, SHUTDOWN is refused). ctx is
+ *  passed to fn and kept by the server until ember_server_stop().
+ *  @return EMBER_OK, EMBER_EINVAL (cfg NULL). */
+EMBER_API int ember_server_config_set_shutdown_hook(ember_server_config *cfg, ember_shutdown_fn fn,
+                                                    void *ctx);
+
+/** Starts a server as ember_server_start() does, with the options of cfg
+ *  (NULL: the defaults, port 6379). requirepass and maxclients, if cfg
+ *  sets them, are applied to the database first (CONFIG SET).
+ *  @return as ember_server_start(). Any thread but the executor's. */
+EMBER_API int ember_server_start_config(ember_db *db, const ember_server_config *cfg,
+                                        ember_server **out);
 
 /** The TCP port the server listens on (the one picked for port 0), or -1
  *  for NULL. Any thread. */

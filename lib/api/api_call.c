@@ -275,21 +275,6 @@ static void batch_free_replies(ember_batch *b)
     b->nreplies = 0;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap : 8;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return -1;
-    *p = np;
-    *cap = nc;
-    return 0;
-}
-
 /* 1 while an asynchronous execution owns the batch. */
 static int batch_busy(const ember_batch *b)
 {
@@ -303,53 +288,12 @@ EMBER_API int ember_batch_add(ember_batch *b, size_t argc, const char *const *ar
         return EMBER_EINVAL;
     if (batch_busy(b))
         return EMBER_EMISUSE;
-    size_t bytes = 0;
-    for (size_t i = 0; i < argc; i++)
-        bytes += (argvlen ? argvlen[i] : (argv[i] ? strlen(argv[i]) : 0)) + 1;
-    size_t capargs = b->capargs, capargs2 = b->capargs, capargs3 = b->capargs;
-    if (grow((void **)&b->cmds, &b->capcmds, b->ncmds + 1, sizeof *b->cmds) ||
-        grow((void **)&b->argv, &capargs, b->nargs + argc, sizeof *b->argv) ||
-        grow((void **)&b->argvlen, &capargs2, b->nargs + argc, sizeof *b->argvlen) ||
-        grow((void **)&b->argoff, &capargs3, b->nargs + argc, sizeof *b->argoff) ||
-        grow((void **)&b->bytes, &b->capbytes, b->nbytes + bytes, 1))
-        return EMBER_ENOMEM;
-    b->capargs = capargs;
-    b->cmds[b->ncmds].argc = argc;
-    b->cmds[b->ncmds].arg0 = b->nargs;
-    b->cmds[b->ncmds].cmd =
-        ember__cmd_lookup(argv[0], argvlen ? argvlen[0] : (argv[0] ? strlen(argv[0]) : 0));
-    for (size_t i = 0; i < argc; i++) {
-        size_t n = argvlen ? argvlen[i] : (argv[i] ? strlen(argv[i]) : 0);
-        if (n)
-            memcpy(b->bytes + b->nbytes, argv[i], n);
-        b->bytes[b->nbytes + n] = '\0';
-        b->argoff[b->nargs] = b->nbytes;
-        b->argvlen[b->nargs] = n;
-        b->nargs++;
-        b->nbytes += n + 1;
-    }
-    b->ncmds++;
-    return EMBER_OK;
+    return ember__batch_add(b, argc, argv, argvlen);
 }
 
 EMBER_API size_t ember_batch_count(const ember_batch *b)
 {
     return batch_ok(b) ? b->ncmds : 0;
-}
-
-/* Readies a batch for execution: reply slots, argv pointed into its bytes. */
-static int batch_prepare(ember_batch *b)
-{
-    batch_free_replies(b);
-    struct ember_reply **rep = realloc(b->replies, (b->ncmds ? b->ncmds : 1) * sizeof *rep);
-    if (!rep)
-        return EMBER_ENOMEM;
-    b->replies = rep;
-    memset(rep, 0, (b->ncmds ? b->ncmds : 1) * sizeof *rep);
-    /* The byte arena may have moved since add: point argv into it now. */
-    for (size_t i = 0; i < b->nargs; i++)
-        b->argv[i] = b->bytes + b->argoff[i];
-    return EMBER_OK;
 }
 
 EMBER_API int ember_batch_exec(ember_db *db, ember_batch *b, int flags)
@@ -358,7 +302,7 @@ EMBER_API int ember_batch_exec(ember_db *db, ember_batch *b, int flags)
         return EMBER_EINVAL;
     if (batch_busy(b))
         return EMBER_EMISUSE;
-    int rc = batch_prepare(b);
+    int rc = ember__batch_prepare(b);
     if (rc != EMBER_OK || b->ncmds == 0)
         return rc;
     return ember__exec_batch(&db->box->core, db->dbid, b, flags);
@@ -373,7 +317,7 @@ EMBER_API int ember_batch_exec_async(ember_db *db, ember_batch *b, int flags, em
         return EMBER_EINVAL;
     if (batch_busy(b))
         return EMBER_EMISUSE;
-    int rc = batch_prepare(b);
+    int rc = ember__batch_prepare(b);
     if (rc != EMBER_OK)
         return rc;
     em_req *r = calloc(1, sizeof *r);
@@ -412,15 +356,7 @@ EMBER_API void ember_batch_free(ember_batch *b)
 {
     if (!batch_ok(b))
         return;
-    ember__arena_free(&b->arena);
-    free(b->cmds);
-    free(b->argv);
-    free(b->argvlen);
-    free(b->argoff);
-    free(b->bytes);
-    free(b->replies);
-    b->magic = 0;
-    free(b);
+    ember__batch_destroy(b);
 }
 
 /* ------------------------------------------------------------ closures */

@@ -80,7 +80,7 @@ EMBER_API int ember_config_get(const ember_config *cfg, const char *name, char *
     int i = ember__settings_find(name, strlen(name));
     if (i < 0)
         return EMBER_EINVAL;
-    char buf[256];
+    char buf[EM_SETTING_TEXT_MAX];
     size_t n = ember__settings_format(&cfg->s, (size_t)i, buf, sizeof buf);
     char *s = malloc(n + 1);
     if (!s)
@@ -173,6 +173,7 @@ EMBER_API int ember_db_open(const ember_config *cfg, ember_db **out)
     memset(b, 0, sizeof *b);
     em_server *srv = &b->core.srv;
     srv->cfg = cfg->s;
+    pthread_mutex_init(&srv->cfg_lock, NULL);
     uint64_t seed = cfg->has_seed ? cfg->seed : ember__random_seed();
     if (ember__store_init(&srv->st, cfg->has_hooks ? &cfg->hooks : NULL, (int)cfg->s.databases,
                           seed, cfg->virtual_clock, cfg->start_ms) != 0) {
@@ -227,6 +228,7 @@ EMBER_API int ember_db_close(ember_db *db)
         ember__persist_shutdown(&b->core.srv); /* a snapshot in flight is abandoned */
         ember__ps_free(&b->core.srv);
         ember__store_free(&b->core.srv.st);
+        pthread_mutex_destroy(&b->core.srv.cfg_lock);
         b->closed = 1;
     }
     db->magic = 0;

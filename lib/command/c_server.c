@@ -123,6 +123,20 @@ static void bytes_human(char *buf, size_t cap, uint64_t n)
     snprintf(buf, cap, "%.2f%c", d, units[u]);
 }
 
+/* The process's resident set size (the host's, all of it: ember is a
+ * library), from /proc/self/statm; 0 where that is not available. */
+static size_t process_rss(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long pages = 0, rss = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%llu %llu", &pages, &rss) != 2)
+        rss = 0;
+    fclose(f);
+    return (size_t)(rss * (unsigned long long)sysconf(_SC_PAGESIZE));
+}
+
 /* ------------------------------------------------------------ INFO sections */
 
 /*
@@ -181,20 +195,6 @@ static void info_clients(info_ctx *x)
               (long long)s->net_maxclients, (unsigned long long)s->blocked_clients);
 }
 
-/* Resident set size from /proc (0 where it cannot be read). */
-static uint64_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long pages = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%llu %llu", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    long ps = sysconf(_SC_PAGESIZE);
-    return resident * (uint64_t)(ps > 0 ? ps : 4096);
-}
-
 static void info_memory(info_ctx *x)
 {
     em_server *s = x->c->srv;
@@ -202,7 +202,11 @@ static void info_memory(info_ctx *x)
     char h1[32], h2[32], h3[32], h4[32], h5[32];
     size_t used = ember__mem_used(&st->mem);
     size_t peak = atomic_load_explicit(&st->mem.peak, memory_order_relaxed);
-    uint64_t rss = rss_bytes();
+    /* used_memory is what the store allocated (see lib/keyspace/evict.c for
+     * what that covers): the figure maxmemory is compared with. RSS is the
+     * whole host process's, so the fragmentation ratio is only meaningful
+     * when the database is most of the process. */
+    uint64_t rss = process_rss();
     long pages = sysconf(_SC_PHYS_PAGES), ps = sysconf(_SC_PAGESIZE);
     uint64_t total = pages > 0 && ps > 0 ? (uint64_t)pages * (uint64_t)ps : 0;
     bytes_human(h1, sizeof h1, used);
@@ -435,7 +439,8 @@ void ember__server_cfg_changed(em_server *s)
         .lfu_decay_time = (int)s->cfg.lfu_decay_time,
     };
     ember__evict_configure(&s->st, &ev);
-    ember__notify_refresh(s); /* notify-keyspace-events */
+    s->net_maxclients = (long long)s->cfg.maxclients; /* INFO clients */
+    ember__notify_refresh(s);                         /* notify-keyspace-events */
 }
 
 /* CONFIG GET parameter [parameter ...] */
@@ -457,7 +462,7 @@ static void cmd_config_get(em_ctx *c)
     for (size_t i = 0; i < n && i < sizeof hit; i++) {
         if (!hit[i])
             continue;
-        char buf[256];
+        char buf[EM_SETTING_TEXT_MAX];
         size_t l = ember__settings_format(&c->srv->cfg, i, buf, sizeof buf);
         em_add_cstr(c, ember__settings_name(i));
         em_add_bulk(c, buf, l);
@@ -506,7 +511,9 @@ static void cmd_config_set(em_ctx *c)
             return;
         }
     }
+    pthread_mutex_lock(&c->srv->cfg_lock); /* the RESP server reads requirepass, maxclients */
     c->srv->cfg = next;
+    pthread_mutex_unlock(&c->srv->cfg_lock);
     ember__server_cfg_changed(c->srv);
     em_add_ok(c);
 }

@@ -304,6 +304,8 @@ void em_add_bulk_ll(em_ctx *c, long long v)
  * handful of codes, and errors are not the fast path. */
 static void count_error(em_server *s, const char *msg, size_t n)
 {
+    if (!s)
+        return; /* a check off the executor (ember-server queueing MULTI): no stats */
     size_t cl = 0;
     while (cl < n && cl < 31 && msg[cl] != ' ')
         cl++;

@@ -9,6 +9,7 @@
 #ifndef EMBER_COMMAND_H
 #define EMBER_COMMAND_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -107,6 +108,9 @@ typedef struct em_server {
         char code[32];
         uint64_t count;
     } errstats[EM_ERRSTATS_MAX];
+    /* Held by the executor while it replaces cfg (CONFIG SET); other
+     * threads (lib/server: requirepass, maxclients) read cfg under it. */
+    pthread_mutex_t cfg_lock;
     /* Pub/sub registry and change feeds (pubsub.c); NULL until first used. */
     struct em_pubsub *ps;
     /* The RESP connection whose commands run right now (set by lib/server

@@ -61,6 +61,9 @@ static const param params[] = {
     {"dbfilename", P_STRING, OFF(dbfilename), 0, sizeof(((em_settings *)0)->dbfilename), 0, NULL},
     {"rdbcompression", P_BOOL, OFF(rdbcompression), 0, 1, 0, NULL},
     {"appendfsync", P_ENUM, OFF(appendfsync), 0, 2, 0, fsync_names},
+    {"requirepass", P_STRING, OFF(requirepass), 0, sizeof(((em_settings *)0)->requirepass), 0,
+     NULL},
+    {"maxclients", P_INT, OFF(maxclients), 1, UINT32_MAX, 0, NULL},
     {"notify-keyspace-events", P_NOTIFY, OFF(notify_keyspace_events), 0, 0, 0, NULL},
 };
 
@@ -155,6 +158,8 @@ void ember__settings_defaults(em_settings *s)
     s->save[0] = 0;
     s->dir[0] = 0;
     strcpy(s->dbfilename, "dump.rdb");
+    s->requirepass[0] = 0;
+    s->maxclients = 10000;
 }
 
 /* Redis's "save" syntax: pairs of integers >= 0 ("" = no rules), at most 16. */

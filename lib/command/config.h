@@ -47,9 +47,17 @@ typedef struct em_settings {
     /* The append log's sync policy (Redis's appendfsync: 0 always, 1
      * everysec, 2 no); CONFIG SET changes the attached log's policy. */
     int64_t appendfsync;
+    /* The RESP server's (lib/server): the default user's password ("" =
+     * none) and the connection limit. Other threads read them under
+     * em_server.cfg_lock. */
+    char requirepass[512];
+    int64_t maxclients;
     /* notify-keyspace-events as EM_NC_* flags (lib/keyspace/notify.h). */
     int64_t notify_keyspace_events;
 } em_settings;
+
+/* Room for the longest value ember__settings_format writes, with its NUL. */
+#define EM_SETTING_TEXT_MAX 512
 
 void ember__settings_defaults(em_settings *s);
 

@@ -41,41 +41,76 @@ void ember__blk_free(em_blocking *b)
     ember__dict_free_all(&b->keys, free_entry, b);
 }
 
-static em_bkey *find_key(em_blocking *b, int32_t dbid, const char *key, size_t klen, int create)
+void *ember__dbkey_get(em_dict *d, em_mem *m, int32_t dbid, const char *key, size_t klen,
+                       size_t body_size, int create, em_obj **entry, int *oom)
 {
     char small[128], *heap = NULL;
     size_t n = make_key(small, sizeof small, dbid, key, klen, &heap);
-    const char *k = heap ? heap : small;
-    em_bkey *bk = NULL;
-    em_dpos pos;
-    if (!n)
+    if (!n) {
+        *oom = 1;
         return NULL;
-    uint64_t h = ember__dict_hash(&b->keys, k, n);
-    if (ember__dict_find(&b->keys, k, n, h, &pos)) {
-        bk = ember__obj_body(*pos.link);
+    }
+    const char *k = heap ? heap : small;
+    void *body = NULL;
+    em_dpos pos;
+    uint64_t h = ember__dict_hash(d, k, n);
+    if (ember__dict_find(d, k, n, h, &pos)) {
+        *entry = *pos.link;
+        body = ember__obj_body(*entry);
     } else if (create) {
-        bk = ember__mem_calloc(b->mem, sizeof *bk);
-        em_obj *e = bk ? ember__obj_new_scored(b->mem, k, n, 0.0) : NULL;
+        body = ember__mem_calloc(m, body_size);
+        em_obj *e = body ? ember__obj_new_scored(m, k, n, 0.0) : NULL;
         if (!e) {
-            ember__mem_free(b->mem, bk);
-            bk = NULL;
+            ember__mem_free(m, body);
+            body = NULL;
+            *oom = 1;
         } else {
-            ember__obj_set_body(e, bk); /* the 8-byte value area holds the pointer */
-            bk->entry = e;
-            bk->dbid = dbid;
-            ember__dict_add(&b->keys, e, h);
+            ember__obj_set_body(e, body); /* the 8-byte value area holds the pointer */
+            ember__dict_add(d, e, h);
+            *entry = e;
         }
     }
     free(heap);
+    return body;
+}
+
+void ember__dbkey_drop(em_dict *d, em_mem *m, em_obj *entry)
+{
+    void *body = ember__obj_body(entry);
+    size_t n;
+    const char *k = ember__obj_key(entry, &n);
+    em_dpos pos;
+    if (ember__dict_find(d, k, n, ember__dict_hash(d, k, n), &pos)) {
+        ember__dict_unlink(d, &pos);
+        ember__obj_free(m, entry);
+        ember__dict_rehash(d, 1);
+    }
+    ember__mem_free(m, body);
+}
+
+const char *ember__dbkey_key(const em_obj *entry, size_t *len)
+{
+    size_t n;
+    const char *k = ember__obj_key(entry, &n);
+    *len = n - sizeof(int32_t);
+    return k + sizeof(int32_t);
+}
+
+static em_bkey *find_key(em_blocking *b, int32_t dbid, const char *key, size_t klen, int create)
+{
+    em_obj *e = NULL;
+    int oom = 0;
+    em_bkey *bk = ember__dbkey_get(&b->keys, b->mem, dbid, key, klen, sizeof *bk, create, &e, &oom);
+    if (bk && !bk->entry) { /* just created */
+        bk->entry = e;
+        bk->dbid = dbid;
+    }
     return bk;
 }
 
 const char *ember__blk_key(const em_bkey *bk, size_t *len)
 {
-    size_t n;
-    const char *k = ember__obj_key(bk->entry, &n);
-    *len = n - sizeof(int32_t);
-    return k + sizeof(int32_t);
+    return ember__dbkey_key(bk->entry, len);
 }
 
 /* Drops a key's registry entry once nobody waits on it (and it is not
@@ -84,15 +119,7 @@ static void maybe_drop_key(em_blocking *b, em_bkey *bk)
 {
     if (bk->head || bk->queued || bk->serving)
         return;
-    size_t n;
-    const char *k = ember__obj_key(bk->entry, &n);
-    em_dpos pos;
-    if (ember__dict_find(&b->keys, k, n, ember__dict_hash(&b->keys, k, n), &pos)) {
-        em_obj *e = ember__dict_unlink(&b->keys, &pos);
-        ember__obj_free(b->mem, e);
-        ember__dict_rehash(&b->keys, 1);
-    }
-    ember__mem_free(b->mem, bk);
+    ember__dbkey_drop(&b->keys, b->mem, bk->entry);
 }
 
 em_bwait *ember__blk_add(em_blocking *b, struct em_req *r, int32_t dbid, const char *const *argv,

@@ -54,6 +54,18 @@ typedef struct em_blocking {
     em_bkey *ready;
 } em_blocking;
 
+/* Tables keyed by (database, key), each entry's value a pointer to a body
+ * (the blocking registry here, the WATCH registry in watch.c).
+ * ember__dbkey_get: the body of (dbid, key) in d, or NULL; with create, a
+ * missing entry is added with a zeroed body of body_size bytes (from m).
+ * *entry gets the entry; out of memory: NULL and *oom = 1.
+ * ember__dbkey_drop: removes the entry and frees it and its body.
+ * ember__dbkey_key: the key bytes of an entry (the database left out). */
+void *ember__dbkey_get(em_dict *d, em_mem *m, int32_t dbid, const char *key, size_t klen,
+                       size_t body_size, int create, em_obj **entry, int *oom);
+void ember__dbkey_drop(em_dict *d, em_mem *m, em_obj *entry);
+const char *ember__dbkey_key(const em_obj *entry, size_t *len);
+
 void ember__blk_init(em_blocking *b, em_mem *m, uint64_t seed);
 void ember__blk_free(em_blocking *b);
 /* Registers r as waiting on argv keys (first, first+step, ... count of them).

@@ -16,6 +16,7 @@
 #include "../command/command.h"
 #include "blocking.h"
 #include "mpsc.h"
+#include "watch.h"
 
 typedef struct em_core em_core;
 
@@ -31,6 +32,14 @@ enum {
                          * cancel_ud (its callback gets EMBER_ECLOSED, no reply) */
     EM_REQ_CALL,        /* heap request: call(core, ud) on the executor, then cb(ud, status,
                          * NULL) after the group commit (the RESP server's batches) */
+    EM_REQ_WATCH,       /* heap request: watch_op on watcher (see em_req) */
+};
+
+/* EM_REQ_WATCH operations (lib/exec/watch.h). */
+enum {
+    EM_WATCH_KEYS = 1, /* WATCH argv[1..argc) in dbid */
+    EM_WATCH_CLEAR,    /* UNWATCH */
+    EM_WATCH_RELEASE,  /* the client is gone: forget and free the watcher */
 };
 
 /* Sync request states (the word a waiter may park on). */
@@ -95,6 +104,12 @@ typedef struct em_req {
     void (*call_fail)(void *ud, const char *msg);
     /* A served waiter held back until the append log's group commit. */
     struct em_req *log_next;
+    /* EM_REQ_WATCH: the operation and its watcher. EM_REQ_BATCH_ASYNC: when
+     * set, the batch is an EXEC guarded by this watcher: if a watched key
+     * changed nothing runs (status EMBER_EABORT, batch->nreplies 0), and the
+     * watcher is unwatched either way. */
+    em_watcher *watcher;
+    int watch_op;
 } em_req;
 
 struct ember_cq {
@@ -130,6 +145,7 @@ struct em_core {
     int thread_started;
     int64_t next_tick_ns;
     em_blocking blk;    /* callers waiting on keys */
+    em_watch_reg watch; /* WATCHed keys */
     em_req *log_served; /* served waiters to release after the group commit */
     uint32_t spin_exec; /* executor's idle-spin budget (adaptive) */
     /* The key whose waiters serve_ready() is running again (else NULL). */
@@ -161,6 +177,13 @@ int ember__exec_async(em_core *c, em_req *r);
 void ember__exec_run_known(em_core *c, int32_t dbid, const em_cmd *cmd, size_t argc,
                            const char *const *argv, const size_t *argvlen, const em_sink_ops *so,
                            void *sink);
+/* For EM_REQ_CALL functions (executor only): EXEC of a transaction, the
+ * batch b prepared (ember__batch_prepare) and run atomically as
+ * EMBER_BATCH_ATOMIC does, guarded by watcher w (NULL: none). Returns the
+ * batch's status, or EMBER_EABORT with b->nreplies 0 when a watched key
+ * changed (nothing ran); w is unwatched either way. Then serves the
+ * callers its writes woke. */
+int ember__exec_txn(em_core *c, int32_t dbid, struct ember_batch *b, em_watcher *w);
 /* Completion queues. */
 void ember__cq_complete(struct ember_cq *cq, em_req *r);
 /* A heap EM_REQ_ASYNC request for dbid with argv copied behind it (argvlen
@@ -170,5 +193,15 @@ em_req *ember__req_new_async(int32_t dbid, size_t argc, const char *const *argv,
                              const size_t *argvlen);
 /* Frees an async request (and its reply if still held). */
 void ember__req_free_async(em_req *r);
+
+/* Batches (batch.c; any thread, one at a time per batch). A batch is
+ * calloc'd by its owner. ember__batch_add copies one command (argvlen NULL:
+ * C strings) and looks its name up: EMBER_OK or EMBER_ENOMEM.
+ * ember__batch_prepare drops the previous replies and readies the batch to
+ * run (EMBER_OK or EMBER_ENOMEM). ember__batch_destroy frees b (NULL: no-op). */
+int ember__batch_add(struct ember_batch *b, size_t argc, const char *const *argv,
+                     const size_t *argvlen);
+int ember__batch_prepare(struct ember_batch *b);
+void ember__batch_destroy(struct ember_batch *b);
 
 #endif

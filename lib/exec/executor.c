@@ -64,6 +64,7 @@ static unsigned shard_index(void)
 int ember__core_init(em_core *c, int mode)
 {
     ember__blk_init(&c->blk, &c->srv.st.mem, c->srv.st.seed);
+    ember__watch_init(&c->watch, &c->srv.st, c->srv.st.seed);
     c->srv.after_write = signal_written_keys;
     c->srv.after_write_ud = c;
     ember__mpsc_init(&c->q);
@@ -567,6 +568,25 @@ static int run_batch(em_core *c, int32_t dbid, struct ember_batch *b, int flags)
     return status;
 }
 
+/* EXEC of a transaction guarded by WATCH: nothing runs if a watched key
+ * changed (no replies, EMBER_EABORT); the watcher is unwatched either way. */
+static int run_txn(em_core *c, int32_t dbid, struct ember_batch *b, em_watcher *w)
+{
+    if (w && !ember__watch_exec_check(&c->watch, w)) {
+        b->nreplies = 0;
+        return EMBER_EABORT;
+    }
+    return run_batch(c, dbid, b, EMBER_BATCH_ATOMIC);
+}
+
+int ember__exec_txn(em_core *c, int32_t dbid, struct ember_batch *b, em_watcher *w)
+{
+    int rc = run_txn(c, dbid, b, w);
+    if (c->blk.ready)
+        serve_ready(c); /* callers its writes woke, after the whole transaction */
+    return rc;
+}
+
 /* Redis accepts any hz but runs between 1 and 500 times a second. */
 static int64_t effective_hz(const em_core *c)
 {
@@ -631,8 +651,17 @@ static int execute(em_core *c, em_req *r)
         c->stop = 1;
         return 1;
     case EM_REQ_BATCH_ASYNC:
-        r->status = run_batch(c, r->dbid, r->batch, r->batch_flags);
+        r->status = r->watcher ? run_txn(c, r->dbid, r->batch, r->watcher)
+                               : run_batch(c, r->dbid, r->batch, r->batch_flags);
         return 0; /* finish_async() hands the batch back */
+    case EM_REQ_WATCH:
+        if (r->watch_op == EM_WATCH_KEYS)
+            ember__watch_keys(&c->watch, r->watcher, r->dbid, r->argc, r->argv, r->argvlen);
+        else if (r->watch_op == EM_WATCH_CLEAR)
+            ember__watch_clear(&c->watch, r->watcher);
+        else
+            ember__watch_release(&c->watch, r->watcher);
+        return 0;
     case EM_REQ_CANCEL:
         cancel_waiter(c, r->cancel_ud);
         return 0;
@@ -808,6 +837,7 @@ int ember__core_close(em_core *c)
         c->thread_started = 0;
     }
     ember__blk_free(&c->blk);
+    ember__watch_free(&c->watch);
     return EMBER_OK;
 }
 

@@ -290,15 +290,25 @@ static void free_maybe_lazy(em_store *st, em_obj *o, int lazy)
     ember__obj_free(&st->mem, o);
 }
 
-em_obj *ember__ks_detach(em_store *st, em_keyspace *ks, const em_dpos *pos)
+/* Unlinks the object at pos; expired: it goes because it expired (WATCH
+ * treats that deletion apart, see lib/exec/watch.h). */
+static em_obj *detach(em_store *st, em_keyspace *ks, const em_dpos *pos, int expired)
 {
     em_obj *o = *pos->link;
-    ember__ks_prewrite(st, ks, o);
+    if (st->prewrite)
+        st->prewrite(st, ks, o, st->prewrite_ud);
+    if (st->watch_key)
+        st->watch_key(st, ks, o, expired, st->watch_ud);
     ember__dict_unlink(&ks->dict, pos);
     if (ember__obj_has_expire(o))
         vol_remove(ks, o);
     st->dirty++;
     return o;
+}
+
+em_obj *ember__ks_detach(em_store *st, em_keyspace *ks, const em_dpos *pos)
+{
+    return detach(st, ks, pos, 0);
 }
 
 void ember__ks_delete(em_store *st, em_keyspace *ks, const em_dpos *pos, int lazy, int why)
@@ -312,7 +322,7 @@ void ember__ks_delete(em_store *st, em_keyspace *ks, const em_dpos *pos, int laz
         ember__notify_obj(st, ks, why == EM_DEL_EXPIRED ? EM_EV_EXPIRED : EM_EV_EVICTED,
                           *pos->link);
     }
-    em_obj *o = ember__ks_detach(st, ks, pos);
+    em_obj *o = detach(st, ks, pos, why == EM_DEL_EXPIRED);
     if (why == EM_DEL_EXPIRED)
         st->stats.expired_keys++;
     else if (why == EM_DEL_EVICTED)
@@ -364,6 +374,8 @@ int ember__ks_add(em_store *st, em_keyspace *ks, em_obj *o)
     st->dirty++;
     if (st->added)
         st->added(st, ks, o, st->prewrite_ud);
+    if (st->watch_key)
+        st->watch_key(st, ks, o, 0, st->watch_ud);
     ember__notify_obj(st, ks, EM_EV_NEW, o);
     return rc;
 }
@@ -413,6 +425,8 @@ em_obj *ember__ks_set_expire(em_store *st, em_keyspace *ks, const em_dpos *pos, 
 void ember__ks_flush(em_store *st, em_keyspace *ks, int async)
 {
     size_t n = ember__dict_size(&ks->dict);
+    if (st->watch_db && n)
+        st->watch_db(st, ks, NULL, st->watch_ud);
     ember__notify_keyspace_event(st, ks, EM_EV_FLUSHDB, NULL, 0, NULL);
     if (st->prewrite) {
         /* Let the hook see every key before it goes (snapshots need pre-images). */
@@ -449,6 +463,8 @@ void ember__ks_swap(em_store *st, em_keyspace *a, em_keyspace *b)
     st->dirty++;
     if (st->swapped)
         st->swapped(st, a, b, st->prewrite_ud);
+    if (st->watch_db)
+        st->watch_db(st, a, b, st->watch_ud);
     /* SWAPDB carries no key: klen is the other database's index. */
     ember__notify_keyspace_event(st, a, EM_EV_SWAPDB, NULL, (size_t)b->id, NULL);
 }

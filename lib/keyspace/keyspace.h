@@ -72,6 +72,13 @@ typedef struct em_store {
      * append log records a DEL). NULL: nobody listens. */
     void (*on_expire)(struct em_store *st, em_keyspace *ks, em_obj *o, void *ud);
     void *on_expire_ud;
+    /* WATCH (lib/exec/watch.c); both NULL while no key is watched, both get
+     * watch_ud. watch_key: o is about to change or go (expired: it goes
+     * because it expired), or was just added. watch_db: b NULL: a is about
+     * to be emptied; else a and b have just swapped their contents. */
+    void (*watch_key)(struct em_store *st, em_keyspace *ks, const em_obj *o, int expired, void *ud);
+    void (*watch_db)(struct em_store *st, em_keyspace *a, em_keyspace *b, void *ud);
+    void *watch_ud;
     /* The keyspace-event listener (notify.h: notifications and the change
      * feed, lib/command/pubsub.c installs it); NULL when nobody listens. */
     void (*notify)(struct em_store *st, em_keyspace *ks, int ev, const void *key, size_t klen,
@@ -161,11 +168,14 @@ em_obj *ember__ks_detach(em_store *st, em_keyspace *ks, const em_dpos *pos);
  * pos, rebuilding it if the field must appear or disappear. Returns the
  * object now at pos, or NULL on OOM (nothing changed). */
 em_obj *ember__ks_set_expire(em_store *st, em_keyspace *ks, const em_dpos *pos, int64_t when);
-/* Calls the prewrite hook (handlers that edit a value in place call this). */
+/* Calls the prewrite and WATCH hooks (handlers that edit a value in place
+ * call this before the first change). */
 static inline void ember__ks_prewrite(em_store *st, em_keyspace *ks, em_obj *o)
 {
     if (st->prewrite)
         st->prewrite(st, ks, o, st->prewrite_ud);
+    if (st->watch_key)
+        st->watch_key(st, ks, o, 0, st->watch_ud);
 }
 /* Removes every key of one database (async: freed on the lazy-free thread). */
 void ember__ks_flush(em_store *st, em_keyspace *ks, int async);

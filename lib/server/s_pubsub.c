@@ -193,6 +193,12 @@ static int unsubscribe_all(struct ember_db *h, void *ud)
     return 0;
 }
 
+void ember__srv_ps_reset(struct ember_server *s, srv_conn *c)
+{
+    if (c->ps)
+        ember__exec_run(s->core, NULL, unsubscribe_all, c->ps);
+}
+
 void ember__srv_ps_free(struct ember_server *s, srv_conn *c)
 {
     srv_psub *ps = c->ps;

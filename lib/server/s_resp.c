@@ -80,8 +80,30 @@ void ember__sbuf_bulk(srv_buf *b, const char *p, size_t n)
  * a command that sends one (nullarray). The reply tree has RESP3's shape,
  * where WITHSCORES-style replies are arrays of pairs; in RESP2 Redis sends
  * them as one flat array (flatpairs). */
-void ember__srv_encode(srv_buf *b, const struct ember_reply *r, int proto, int nullarray,
-                       int flatpairs)
+/* A verbatim string: "=<len+4>\r\ntxt:<bytes>\r\n". */
+static void put_verbatim(srv_buf *b, const char *p, size_t n)
+{
+    ember__sbuf_line(b, '=', (long long)n + 4);
+    ember__sbuf_put(b, "txt:", 4);
+    ember__sbuf_put(b, p, n);
+    ember__sbuf_put(b, "\r\n", 2);
+}
+
+static void encode_tree(srv_buf *b, const struct ember_reply *r, int proto, int nullarray,
+                        int flatpairs);
+
+void ember__srv_encode(srv_buf *b, const struct ember_reply *r, int proto, int shape)
+{
+    if ((shape & SRV_SHAPE_VERBATIM) && proto == 3 && r && r->type == EMBER_REPLY_STRING) {
+        put_verbatim(b, r->str, r->len);
+        return;
+    }
+    encode_tree(b, r, proto, (shape & SRV_SHAPE_NULLARRAY) != 0,
+                (shape & SRV_SHAPE_FLATPAIRS) != 0);
+}
+
+static void encode_tree(srv_buf *b, const struct ember_reply *r, int proto, int nullarray,
+                        int flatpairs)
 {
     if (flatpairs && proto == 2 && r && r->type == EMBER_REPLY_ARRAY) {
         size_t n = 0;
@@ -94,9 +116,9 @@ void ember__srv_encode(srv_buf *b, const struct ember_reply *r, int proto, int n
             const struct ember_reply *e = r->u.elems[i];
             if (e && e->type == EMBER_REPLY_ARRAY) {
                 for (size_t k = 0; k < e->len; k++)
-                    ember__srv_encode(b, e->u.elems[k], proto, 0, 0);
+                    encode_tree(b, e->u.elems[k], proto, 0, 0);
             } else {
-                ember__srv_encode(b, e, proto, 0, 0);
+                encode_tree(b, e, proto, 0, 0);
             }
         }
         return;
@@ -146,7 +168,7 @@ void ember__srv_encode(srv_buf *b, const struct ember_reply *r, int proto, int n
         }
         ember__sbuf_line(b, pfx, n);
         for (size_t i = 0; i < r->len; i++)
-            ember__srv_encode(b, r->u.elems[i], proto, 0, 0);
+            encode_tree(b, r->u.elems[i], proto, 0, 0);
         break;
     }
     default: /* NIL */
@@ -275,7 +297,10 @@ static void rs_dbl(void *sk, double v)
 static void rs_bulk(void *sk, const char *p, size_t n)
 {
     em_resp_sink *s = sk;
-    ember__sbuf_bulk(s->b, p ? p : "", n);
+    if (s->verbatim && s->proto == 3 && s->depth == 0)
+        put_verbatim(s->b, p ? p : "", n);
+    else
+        ember__sbuf_bulk(s->b, p ? p : "", n);
     rs_scalar(s);
 }
 
@@ -345,11 +370,12 @@ static void rs_agg_end(void *sk, size_t n)
 const em_sink_ops ember__resp_sink_ops = {rs_status, rs_error, rs_integer, rs_dbl,    rs_bulk,
                                           rs_nil,    rs_bool,  rs_agg,     rs_agg_end};
 
-void ember__resp_sink_init(em_resp_sink *s, srv_buf *b, int proto, int nullarray, int flatpairs)
+void ember__resp_sink_init(em_resp_sink *s, srv_buf *b, int proto, int shape)
 {
     memset(s, 0, sizeof *s);
     s->b = b;
     s->proto = proto;
-    s->nullarray = nullarray;
-    s->flatpairs = flatpairs;
+    s->nullarray = (shape & SRV_SHAPE_NULLARRAY) != 0;
+    s->flatpairs = (shape & SRV_SHAPE_FLATPAIRS) != 0;
+    s->verbatim = (shape & SRV_SHAPE_VERBATIM) != 0;
 }

@@ -60,6 +60,8 @@ static void job_free(srv_job *j)
 {
     if (!j)
         return;
+    for (size_t i = 0; i < j->ncmds; i++)
+        ember__srv_mstep_free(j->cmds[i].multi);
     free(j->cmds);
     free(j->argoff);
     free(j->argvlen);
@@ -71,6 +73,7 @@ static void job_free(srv_job *j)
 
 static void rec_free(srv_rec *r)
 {
+    ember__srv_txn_free(r->txn);
     ember__reply_tree_free(r->reply);
     free(r->raw);
     free(r->pending);
@@ -90,6 +93,7 @@ static void conn_set_events(struct ember_server *s, srv_conn *c, uint32_t ev)
 static void conn_free(srv_conn *c)
 {
     struct ember_server *s = c->srv;
+    ember__srv_multi_reset(s, c);
     ember__srv_ps_free(s, c); /* pub/sub: s_pubsub.c */
     if (c->prev)
         c->prev->nextc = c->nextc;
@@ -109,6 +113,7 @@ static void conn_free(srv_conn *c)
     free(c->argvlen);
     free(c->scratch);
     free(c->name);
+    ember__srv_conn_freed(c);
     free(c);
 }
 
@@ -172,6 +177,7 @@ void ember__srv_conn_kill(struct ember_server *s, srv_conn *c)
     if (c->dead)
         return;
     c->dead = 1;
+    ember__srv_conn_closing(s, c);
     epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
@@ -211,6 +217,10 @@ srv_rec *ember__srv_rec_new(srv_conn *c)
 /* Queues a reply built by the server (a complete record). */
 void ember__srv_reply_raw(srv_conn *c, const char *p, size_t n)
 {
+    if (c->capture) { /* a server command inside EXEC (s_multi.c) */
+        ember__sbuf_put(c->capture, p, n);
+        return;
+    }
     if (!c->head) { /* nothing ahead of it: straight to the output */
         ember__sbuf_put(&c->out, p, n);
         return;
@@ -246,7 +256,9 @@ static void conn_drain_fifo(srv_conn *c)
 {
     while (c->head && c->head->done) {
         srv_rec *r = c->head;
-        if (r->job && r->status == EMBER_OK) {
+        if (r->txn) {
+            ember__srv_multi_emit(c, r);
+        } else if (r->job && r->status == EMBER_OK) {
             srv_buf *jo = &r->job->out;
             if (c->out.len == c->out.off) { /* nothing pending: take the buffer whole */
                 srv_buf t = c->out;
@@ -261,7 +273,7 @@ static void conn_drain_fifo(srv_conn *c)
         else if (r->status != EMBER_OK || !r->reply)
             ember__sbuf_puts(&c->out, "-ERR the database is closed\r\n");
         else
-            ember__srv_encode(&c->out, r->reply, r->proto, r->nullarray, r->flatpairs);
+            ember__srv_encode(&c->out, r->reply, r->proto, r->shape);
         c->head = r->next;
         if (!c->head)
             c->tail = NULL;
@@ -369,11 +381,31 @@ static int arg_push(srv_conn *c, size_t argc, const char *p, size_t n)
 
 /* Parses a multibulk request at in.p[off]. On P_OK, *argc and *used are set
  * (argc 0: an empty request to skip). On P_ERR, err is Redis's message. */
+/* Where ch first occurs in [p, end) before any NUL byte, else NULL: Redis
+ * looks for line ends with strchr() in its query buffer, so a NUL before
+ * the line end hides it (the request waits for more input, then meets the
+ * size limit), and ember-server must answer such input the same way. */
+static const char *strchr_stop(const char *p, const char *end, char ch)
+{
+    for (; p < end && *p; p++)
+        if (*p == ch)
+            return p;
+    return NULL;
+}
+
 static int parse_multibulk(struct ember_server *s, srv_conn *c, size_t *argc, size_t *used,
                            const char **err, char *errbuf, size_t errcap)
 {
     const char *base = c->in.p + c->in.off, *end = c->in.p + c->in.len;
-    const char *cr = memchr(base, '\r', (size_t)(end - base));
+    long long n, i = 0;
+    const char *p, *cr;
+    if (c->mb_active) { /* resume where the last read stopped */
+        n = c->mb_n;
+        i = c->mb_i;
+        p = base + c->mb_pos;
+        goto args;
+    }
+    cr = strchr_stop(base, end, '\r');
     if (!cr || cr + 1 >= end) {
         if (end - base > SRV_INLINE_MAX) {
             *err = "ERR Protocol error: too big mbulk count string";
@@ -381,50 +413,63 @@ static int parse_multibulk(struct ember_server *s, srv_conn *c, size_t *argc, si
         }
         return P_MORE;
     }
-    long long n;
     if (!ember__str_to_ll(base + 1, (size_t)(cr - base - 1), &n) || n > SRV_MBULK_MAX) {
+        /* Redis 7.0 takes any count up to INT_MAX (argv grows as arguments
+         * arrive, so an announced count costs nothing by itself). */
         *err = "ERR Protocol error: invalid multibulk length";
         return P_ERR;
     }
-    const char *p = cr + 2;
+    p = cr + 2;
     if (n <= 0) {
         *argc = 0;
         *used = (size_t)(p - base);
         return P_OK;
     }
-    for (long long i = 0; i < n; i++) {
+args:
+    /* Arguments are kept as offsets from base until the request is whole:
+     * the buffer may move (grow, compact) between reads, offsets do not. */
+    for (; i < n; i++) {
         if (p >= end)
-            return P_MORE;
+            goto more;
         if (*p != '$') {
             snprintf(errbuf, errcap, "ERR Protocol error: expected '$', got '%c'", *p);
             *err = errbuf;
             return P_ERR;
         }
-        cr = memchr(p, '\r', (size_t)(end - p));
+        cr = strchr_stop(p, end, '\r');
         if (!cr || cr + 1 >= end) {
             if (end - p > SRV_INLINE_MAX) {
                 *err = "ERR Protocol error: too big bulk count string";
                 return P_ERR;
             }
-            return P_MORE;
+            goto more;
         }
         long long len;
         if (!ember__str_to_ll(p + 1, (size_t)(cr - p - 1), &len) || len < 0 || len > s->max_bulk) {
             *err = "ERR Protocol error: invalid bulk length";
             return P_ERR;
         }
+        if ((unsigned long long)(end - cr - 2) < (unsigned long long)len + 2)
+            goto more;
         p = cr + 2;
-        if ((unsigned long long)(end - p) < (unsigned long long)len + 2)
-            return P_MORE;
-        if (arg_push(c, (size_t)i, p, (size_t)len)) {
+        if (arg_push(c, (size_t)i, (const char *)(uintptr_t)(p - base), (size_t)len)) {
             *err = "ERR out of memory";
             return P_ERR;
         }
         p += len + 2;
     }
+    for (long long k = 0; k < n; k++)
+        c->argv[k] = base + (uintptr_t)c->argv[k];
+    c->mb_active = 0;
     *argc = (size_t)n;
     *used = (size_t)(p - base);
     return P_OK;
+more:
+    c->mb_active = 1;
+    c->mb_n = n;
+    c->mb_i = i;
+    c->mb_pos = (size_t)(p - base);
+    return P_MORE;
 }
 
 static int hexval(char ch)
@@ -438,9 +483,17 @@ static int hexval(char ch)
     return -1;
 }
 
-/* Splits an inline request with redis-cli's quoting rules: "..." with
- * \n \r \t \b \a \\ \" \xHH escapes, '...' with \', a closing quote followed
- * by a space or the end. Returns argc, or -1 on unbalanced quotes / OOM. */
+static int is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+/* Splits an inline request as Redis 7.0 does (its argument splitter):
+ * blanks separate tokens; a double quote opens a quoted part anywhere in a
+ * token, with \n \r \t \b \a \\ \" \xHH escapes, a single quote one with \'
+ * only; a closing quote must be followed by a blank or the end. The line has
+ * no NUL (strchr_stop found its end). Returns argc, or -1 on unbalanced
+ * quotes / OOM. */
 static long split_inline(srv_conn *c, const char *p, size_t n)
 {
     if (c->scratchcap < n + 1) {
@@ -454,24 +507,19 @@ static long split_inline(srv_conn *c, const char *p, size_t n)
     const char *e = p + n;
     size_t argc = 0;
     for (;;) {
-        while (p < e &&
-               (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f'))
+        while (p < e && is_space(*p))
             p++;
         if (p >= e)
             break;
         char *start = o;
         int inq = 0, insq = 0;
-        for (;;) {
+        while (p < e) {
             if (inq) {
-                if (p >= e)
-                    return -1;
                 if (*p == '\\' && p + 3 < e && p[1] == 'x' && hexval(p[2]) >= 0 &&
                     hexval(p[3]) >= 0) {
                     *o++ = (char)(hexval(p[2]) * 16 + hexval(p[3]));
                     p += 4;
-                    continue;
-                }
-                if (*p == '\\' && p + 1 < e) {
+                } else if (*p == '\\' && p + 1 < e) {
                     char ch = p[1];
                     *o++ = ch == 'n'   ? '\n'
                            : ch == 'r' ? '\r'
@@ -480,46 +528,42 @@ static long split_inline(srv_conn *c, const char *p, size_t n)
                            : ch == 'a' ? '\a'
                                        : ch;
                     p += 2;
-                    continue;
-                }
-                if (*p == '"') {
-                    p++;
-                    if (p < e && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+                } else if (*p == '"') {
+                    if (p + 1 < e && !is_space(p[1]))
                         return -1;
+                    p++;
+                    inq = 0;
                     break;
+                } else {
+                    *o++ = *p++;
                 }
-                *o++ = *p++;
             } else if (insq) {
-                if (p >= e)
-                    return -1;
                 if (*p == '\\' && p + 1 < e && p[1] == '\'') {
                     *o++ = '\'';
                     p += 2;
-                    continue;
-                }
-                if (*p == '\'') {
-                    p++;
-                    if (p < e && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+                } else if (*p == '\'') {
+                    if (p + 1 < e && !is_space(p[1]))
                         return -1;
+                    p++;
+                    insq = 0;
                     break;
+                } else {
+                    *o++ = *p++;
                 }
-                *o++ = *p++;
+            } else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+                break; /* \v and \f end no token (they only separate leading blanks) */
+            } else if (*p == '"') {
+                inq = 1;
+                p++;
+            } else if (*p == '\'') {
+                insq = 1;
+                p++;
             } else {
-                if (p >= e || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-                    break;
-                if (*p == '"' && o == start) {
-                    inq = 1;
-                    p++;
-                    continue;
-                }
-                if (*p == '\'' && o == start) {
-                    insq = 1;
-                    p++;
-                    continue;
-                }
                 *o++ = *p++;
             }
         }
+        if (inq || insq)
+            return -1; /* the line ended inside quotes */
         if (arg_push(c, argc, start, (size_t)(o - start)))
             return -1;
         argc++;
@@ -530,7 +574,7 @@ static long split_inline(srv_conn *c, const char *p, size_t n)
 static int parse_inline(srv_conn *c, size_t *argc, size_t *used, const char **err)
 {
     const char *base = c->in.p + c->in.off, *end = c->in.p + c->in.len;
-    const char *nl = memchr(base, '\n', (size_t)(end - base));
+    const char *nl = strchr_stop(base, end, '\n');
     if (!nl) {
         if (end - base > SRV_INLINE_MAX) {
             *err = "ERR Protocol error: too big inline request";
@@ -588,6 +632,11 @@ static void init_reply_shapes(struct ember_server *s)
         s->nullarray_cmds[i] = ember__cmd_lookup(nullarray[i], strlen(nullarray[i]));
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         s->pair_cmds[i] = ember__cmd_lookup(pairs[i], strlen(pairs[i]));
+    s->info_cmd = ember__cmd_lookup("info", 4);
+    s->lpop_cmd = ember__cmd_lookup("lpop", 4);
+    s->rpop_cmd = ember__cmd_lookup("rpop", 4);
+    s->blmove_cmd = ember__cmd_lookup("blmove", 6);
+    s->brpoplpush_cmd = ember__cmd_lookup("brpoplpush", 10);
 }
 
 static int cmd_in(const em_cmd *cmd, const em_cmd *const *set, size_t n)
@@ -606,6 +655,20 @@ static int sends_null_array(const struct ember_server *s, const em_cmd *cmd)
 static int sends_pairs(const struct ember_server *s, const em_cmd *cmd)
 {
     return cmd_in(cmd, s->pair_cmds, sizeof s->pair_cmds / sizeof s->pair_cmds[0]);
+}
+
+/* Redis 7.0's null arrays that depend on the request: LPOP/RPOP with a
+ * count answer a missing key with *-1 (without one, $-1); BLMOVE and
+ * BRPOPLPUSH time out with *-1, but inside MULTI (where they cannot block)
+ * answer $-1. */
+int ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd, size_t argc,
+                           int in_multi)
+{
+    int na = sends_null_array(s, cmd) ||
+             ((cmd == s->lpop_cmd || cmd == s->rpop_cmd) && cmd && argc >= 3) ||
+             (!in_multi && cmd && (cmd == s->blmove_cmd || cmd == s->brpoplpush_cmd));
+    return (na ? SRV_SHAPE_NULLARRAY : 0) | (sends_pairs(s, cmd) ? SRV_SHAPE_FLATPAIRS : 0) |
+           (cmd && cmd == s->info_cmd ? SRV_SHAPE_VERBATIM : 0);
 }
 
 /* ------------------------------------------------------------ jobs */
@@ -675,10 +738,10 @@ static int job_add(struct ember_server *s, srv_conn *c, const em_cmd *cmd, size_
     j->capargs = cap;
     srv_jcmd *jc = &j->cmds[j->ncmds++];
     jc->cmd = cmd;
+    jc->multi = NULL;
     jc->argc = (uint32_t)argc;
     jc->arg0 = (uint32_t)j->nargs;
-    jc->nullarray = (uint8_t)sends_null_array(s, cmd);
-    jc->flatpairs = (uint8_t)sends_pairs(s, cmd);
+    jc->shape = (uint8_t)ember__srv_reply_shape(s, cmd, argc, 0);
     for (size_t i = 0; i < argc; i++) {
         size_t n = c->argvlen[i];
         j->argoff[j->nargs] = j->nbytes;
@@ -688,6 +751,15 @@ static int job_add(struct ember_server *s, srv_conn *c, const em_cmd *cmd, size_
         j->bytes[j->nbytes + n] = '\0';
         j->nbytes += n + 1;
     }
+    return 0;
+}
+
+int ember__srv_job_add_step(struct ember_server *s, srv_conn *c, struct srv_mstep *step,
+                            size_t argc)
+{
+    if (job_add(s, c, NULL, argc))
+        return -1;
+    c->job->cmds[c->job->ncmds - 1].multi = step;
     return 0;
 }
 
@@ -709,8 +781,12 @@ static void run_round(em_core *core, void *ud)
         core->srv.cur_client = j->ps ? ember__srv_ps_begin(j->ps, &j->out, j->proto) : NULL;
         for (size_t i = 0; i < j->ncmds; i++) {
             const srv_jcmd *jc = &j->cmds[i];
+            if (jc->multi) {
+                ember__srv_multi_run(core, j, jc);
+                continue;
+            }
             em_resp_sink rs;
-            ember__resp_sink_init(&rs, &j->out, j->proto, jc->nullarray, jc->flatpairs);
+            ember__resp_sink_init(&rs, &j->out, j->proto, jc->shape);
             ember__exec_run_known(core, j->db, jc->cmd, jc->argc, j->argv + jc->arg0,
                                   j->argvlen + jc->arg0, &ember__resp_sink_ops, &rs);
         }
@@ -823,12 +899,16 @@ static void submit(struct ember_server *s, srv_conn *c, size_t argc)
         rec->done = 1;
         return;
     }
+    rec->shape = ember__srv_reply_shape(s, cmd, argc, 0);
+    ember__srv_submit_single(s, c, rec, r);
+}
+
+void ember__srv_submit_single(struct ember_server *s, srv_conn *c, srv_rec *rec, em_req *r)
+{
     r->cb = on_exec_done;
     r->ud = rec;
     r->cq = NULL;
     rec->blocking = 1;
-    rec->nullarray = sends_null_array(s, cmd);
-    rec->flatpairs = sends_pairs(s, cmd);
     rec->pending = r;
     *s->singles_tail = rec;
     s->singles_tail = &rec->next_single;
@@ -1102,6 +1182,7 @@ static void do_accept(struct ember_server *s)
         if (s->conns)
             s->conns->prev = c;
         s->conns = c;
+        ember__srv_conn_opened(s, c);
     }
 }
 
@@ -1332,6 +1413,15 @@ static int io_helpers_start(struct ember_server *s)
 int ember__server_start_ex(em_core *core, const char *addr, int port, int io_threads,
                            struct ember_server **out)
 {
+    em_srv_opts o = {0};
+    o.io_threads = io_threads;
+    return ember__server_start_opts(core, addr, port, &o, out);
+}
+
+int ember__server_start_opts(em_core *core, const char *addr, int port, const em_srv_opts *opts,
+                             struct ember_server **out)
+{
+    int io_threads = opts ? opts->io_threads : 1;
     if (port < 0 || port > 65535 || io_threads < 1 || io_threads > 128)
         return EMBER_EINVAL;
     struct ember_server *s =
@@ -1343,6 +1433,8 @@ int ember__server_start_ex(em_core *core, const char *addr, int port, int io_thr
     s->core = core;
     s->lfd = s->efd = s->stopfd = s->ep = -1;
     s->ndb = core->srv.st.ndb;
+    if (opts)
+        s->opts = *opts;
     /* Read once: the executor owns the live value (CONFIG SET). */
     s->max_bulk = (long long)core->srv.cfg.proto_max_bulk_len;
     ember__mpsc_init(&s->done);
@@ -1434,6 +1526,7 @@ void ember__server_stop(struct ember_server *s)
             close(c->fd);
             c->fd = -1;
             c->dead = 1;
+            ember__srv_conn_closing(s, c);
         }
     }
     close(s->ep);

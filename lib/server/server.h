@@ -13,6 +13,14 @@
 
 struct ember_server;
 
+/* What the application gives a server besides its address (see
+ * ember_server_config in ember.h). */
+typedef struct em_srv_opts {
+    int (*shutdown)(void *ctx, uint32_t flags); /* SHUTDOWN; NULL: refused */
+    void *shutdown_ctx;
+    int io_threads;
+} em_srv_opts;
+
 /* Starts listening on bind:port (bind NULL = 127.0.0.1, port 0 = any free
  * port) and starts the I/O thread. Returns EMBER_OK, EMBER_EINVAL (bad
  * address), EMBER_EIO (socket/bind/listen/thread failed; errno kept),
@@ -23,6 +31,10 @@ int ember__server_start(em_core *core, const char *bind, int port, struct ember_
  * outside that range. */
 int ember__server_start_ex(em_core *core, const char *bind, int port, int io_threads,
                            struct ember_server **out);
+/* As ember__server_start_ex, with the application's options (io_threads
+ * from opts; opts NULL: one thread, no hooks). */
+int ember__server_start_opts(em_core *core, const char *bind, int port, const em_srv_opts *opts,
+                             struct ember_server **out);
 /* The bound TCP port. */
 int ember__server_port(const struct ember_server *s);
 /* Stops the I/O thread and closes every connection. Memory still referenced

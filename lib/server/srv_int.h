@@ -3,7 +3,11 @@
  * records, output buffers, the RESP encoder, and the connection commands.
  *   server.c  event loop, connections, parsing, submission, completions
  *   s_resp.c  output buffers and the RESP2/RESP3 encoder
- *   s_conn.c  commands the server answers itself (HELLO, CLIENT, SELECT...)
+ *   s_conn.c   commands the server answers itself (HELLO, RESET, SELECT,
+ *              SHUTDOWN...) and the gate every request passes (NOAUTH)
+ *   s_auth.c   AUTH, HELLO AUTH, requirepass
+ *   s_client.c CLIENT and its subcommands, the per-connection state behind
+ *              CLIENT LIST, maxclients
  * Everything here runs on the I/O thread unless it says otherwise.
  */
 #ifndef EMBER_SRV_INT_H
@@ -18,13 +22,19 @@
 #include "server.h"
 
 #define SRV_INLINE_MAX (64 * 1024)      /* PROTO_INLINE_MAX_SIZE */
-#define SRV_MBULK_MAX (1024 * 1024)     /* largest multibulk count */
+#define SRV_MBULK_MAX 2147483647LL      /* largest multibulk count (INT_MAX) */
 #define SRV_QUERYBUF_MAX (1024LL << 20) /* client-query-buffer-limit */
 #define SRV_FIFO_MAX 1024               /* records pending before reading stops */
 #define SRV_OUT_HIGH (4u << 20)         /* output pending before reading stops */
 #define SRV_READ_CHUNK (16 * 1024)
 
 typedef struct srv_conn srv_conn;
+
+/* How Redis sends a command's reply where the reply tree does not say:
+ * NULLARRAY: a top-level nil is a null array in RESP2; FLATPAIRS: RESP2
+ * splices the [member, score] pairs into one array; VERBATIM: a top-level
+ * bulk string is a verbatim "txt" string in RESP3 (INFO). */
+enum { SRV_SHAPE_NULLARRAY = 1, SRV_SHAPE_FLATPAIRS = 2, SRV_SHAPE_VERBATIM = 4 };
 typedef struct srv_job srv_job;
 typedef struct srv_psub srv_psub;
 
@@ -36,8 +46,7 @@ typedef struct srv_rec {
     struct ember_server *srv;
     int done;      /* the reply (or raw bytes) is ready */
     int proto;     /* 2 or 3, as it was when the request arrived */
-    int nullarray; /* a top-level NIL is a null array in RESP2 */
-    int flatpairs; /* RESP2 splices the [member, score] pairs into one array */
+    int shape;     /* SRV_SHAPE_* of the command's reply */
     int is_cancel; /* an EM_REQ_CANCEL's record: not in the FIFO */
     int blocking;  /* a blocking command: the connection waits for it */
     int status;
@@ -48,6 +57,7 @@ typedef struct srv_rec {
     srv_job *jobs;   /* a round (not in a FIFO): the jobs it carries */
     em_req *pending; /* a blocking command not submitted yet */
     struct srv_rec *next_single;
+    struct srv_txn *txn; /* an EXEC run as a single: its transaction (s_multi.c) */
 } srv_rec;
 
 typedef struct srv_buf {
@@ -66,7 +76,8 @@ typedef struct srv_buf {
 typedef struct srv_jcmd {
     const em_cmd *cmd; /* looked up on the I/O thread; NULL = unknown */
     uint32_t argc, arg0;
-    uint8_t nullarray, flatpairs;
+    uint8_t shape;           /* SRV_SHAPE_* */
+    struct srv_mstep *multi; /* a WATCH/UNWATCH/EXEC step, owned by the job (s_multi.c) */
 } srv_jcmd;
 
 struct srv_job {
@@ -112,8 +123,26 @@ struct srv_conn {
     /* I/O threads: what the read/send done off the loop thread found. */
     ssize_t io_n;
     int io_err;
-    int wq;       /* in the loop's write list */
-    srv_psub *ps; /* pub/sub state, from its first pub/sub command (s_pubsub.c) */
+    int wq; /* in the loop's write list */
+    /* A multibulk request parsed in part (resumed on the next read). */
+    int mb_active;
+    long long mb_n, mb_i;
+    size_t mb_pos;
+    /* transaction state (s_multi.c) */
+    struct srv_txn *txn;        /* between MULTI and EXEC / DISCARD, else NULL */
+    struct em_watcher *watcher; /* its WATCH state on the executor, else NULL */
+    int watch_maybe;            /* the last step queued for watcher may leave keys watched */
+    srv_buf *capture;           /* set while EXEC runs a server command: its reply */
+    /* connection state (s_conn.c) */
+    int authenticated;         /* may run commands when requirepass is set */
+    int rejected;              /* over maxclients: never counted as a client */
+    int no_evict, no_touch;    /* CLIENT NO-EVICT / NO-TOUCH (accepted, shown) */
+    int64_t ctime_ms, last_ms; /* monotonic: accepted, last command */
+    size_t argv_mem;           /* bytes of the arguments of the command running */
+    char lastcmd[48];          /* "NULL" or the last command's full name ("client|info") */
+    char *lib_name, *lib_ver;  /* CLIENT SETINFO; NULL = empty */
+    char addr[64], laddr[64];  /* "ip:port" of the peer and of our end */
+    srv_psub *ps;              /* pub/sub state, from its first pub/sub command (s_pubsub.c) */
 };
 
 struct ember_server {
@@ -128,7 +157,8 @@ struct ember_server {
     srv_conn *conns;
     srv_job *round, **round_tail;     /* jobs of the current round */
     srv_rec *singles, **singles_tail; /* blocking commands, submitted after the round */
-    const em_cmd *nullarray_cmds[8], *pair_cmds[11];
+    const em_cmd *nullarray_cmds[8], *pair_cmds[11], *info_cmd;
+    const em_cmd *lpop_cmd, *rpop_cmd, *blmove_cmd, *brpoplpush_cmd;
     /* I/O threads (nio > 1): reads and sends of one loop iteration fan out
      * to nio - 1 helper threads plus the loop thread (see io_run). */
     int nio;
@@ -142,6 +172,9 @@ struct ember_server {
     em_mpsc done EM_ALIGNED_CL;
     _Atomic uint32_t signaled;
     _Atomic int64_t refs;
+    /* connection state (s_conn.c) */
+    int nclients; /* connections accepted and not closed */
+    em_srv_opts opts;
     /* Subscribers with pushes waiting (s_pubsub.c; the executor adds). */
     pthread_mutex_t ps_lock;
     srv_psub *ps_ready;
@@ -157,8 +190,7 @@ void ember__sbuf_puts(srv_buf *b, const char *s);
 void ember__sbuf_line(srv_buf *b, char prefix, long long v);
 void ember__sbuf_bulk(srv_buf *b, const char *p, size_t n);
 /* Encodes a reply tree as RESP `proto` (see s_resp.c for the flattening). */
-void ember__srv_encode(srv_buf *b, const struct ember_reply *r, int proto, int nullarray,
-                       int flatpairs);
+void ember__srv_encode(srv_buf *b, const struct ember_reply *r, int proto, int shape);
 
 /* The streaming RESP sink (runs on the executor): handlers' replies go
  * straight into b as RESP `proto` bytes, identical to ember__srv_encode()
@@ -175,14 +207,14 @@ typedef struct em_resp_level {
 
 typedef struct em_resp_sink {
     srv_buf *b;
-    int proto, nullarray, flatpairs;
+    int proto, nullarray, flatpairs, verbatim;
     int depth;
     int oom;
     em_resp_level lv[32];
 } em_resp_sink;
 
 extern const em_sink_ops ember__resp_sink_ops;
-void ember__resp_sink_init(em_resp_sink *s, srv_buf *b, int proto, int nullarray, int flatpairs);
+void ember__resp_sink_init(em_resp_sink *s, srv_buf *b, int proto, int shape);
 
 /* ------------------------------------------------------------ server.c */
 
@@ -197,12 +229,80 @@ void ember__srv_reply_error(srv_conn *c, const char *msg);
 int ember__srv_name_is(const srv_conn *c, size_t i, const char *lit);
 /* Closes the connection (its memory goes once nothing of it is in flight). */
 void ember__srv_conn_kill(struct ember_server *s, srv_conn *c);
+/* For s_multi.c. ember__srv_reply_shape: the SRV_SHAPE_* of cmd's reply. ember__srv_job_add_step:
+ * queues step (run on the executor by ember__srv_multi_run, owned by the
+ * job from then on) in the connection's job, with c->argv[0..argc) copied;
+ * -1 when out of memory (the step is not queued). ember__srv_submit_single:
+ * hands r (ud rec, completion into rec) to the executor after this round,
+ * the connection waiting for it as for a blocking command. */
+int ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd, size_t argc,
+                           int in_multi);
+int ember__srv_job_add_step(struct ember_server *s, srv_conn *c, struct srv_mstep *step,
+                            size_t argc);
+void ember__srv_submit_single(struct ember_server *s, srv_conn *c, srv_rec *rec, em_req *r);
 
 /* ------------------------------------------------------------ s_conn.c */
 
 /* Runs the request in c->argv if it is a connection command; returns 1 if
  * it did (the reply is queued), 0 if it goes to the executor. */
 int ember__srv_conn_command(struct ember_server *s, srv_conn *c, size_t argc);
+/* Monotonic milliseconds. */
+int64_t ember__srv_now_ms(void);
+/* Queues a bulk string reply. */
+void ember__srv_reply_bulk(srv_conn *c, const char *p, size_t n);
+/* Queues "-ERR wrong number of arguments for '<name>' command". */
+void ember__srv_reply_arity(srv_conn *c, const char *name);
+/* 1 if every byte of p is printable ASCII without spaces ('!'..'~'): what
+ * CLIENT SETNAME and SETINFO accept, so a CLIENT LIST line splits on spaces. */
+int ember__srv_attr_ok(const char *p, size_t n);
+
+/* ------------------------------------------------------------ s_auth.c */
+
+/* 1 if requirepass is set and c has not authenticated. */
+int ember__srv_auth_required(const struct ember_server *s, const srv_conn *c);
+/* 1 if requirepass is set (read under the store's cfg_lock). */
+int ember__srv_auth_configured(const struct ember_server *s);
+/* Checks a user name and password as AUTH / HELLO AUTH do (only "default"
+ * exists; with no requirepass it accepts any password). 1 if they match. */
+int ember__srv_auth_check(const struct ember_server *s, const char *user, size_t ulen,
+                          const char *pass, size_t plen);
+/* AUTH [username] password */
+void ember__srv_cmd_auth(struct ember_server *s, srv_conn *c, size_t argc);
+
+/* ------------------------------------------------------------ s_client.c */
+
+/* CLIENT <subcommand> ... (argc >= 2): looks the subcommand up and checks
+ * its arity. Returns its table index, or -1 after replying with Redis's
+ * error. *known: 0 if the subcommand is unknown, else its index + 1. */
+int ember__srv_client_resolve(srv_conn *c, size_t argc, int *known);
+/* The full name for cmd= ("client|list") of a resolved subcommand. */
+const char *ember__srv_client_name(int sub);
+/* Runs the resolved subcommand. */
+void ember__srv_cmd_client(struct ember_server *s, srv_conn *c, size_t argc, int sub);
+/* Hooks of server.c: a connection was accepted (sets up its state; closes
+ * it if maxclients is reached), is being closed, is being freed. */
+void ember__srv_conn_opened(struct ember_server *s, srv_conn *c);
+void ember__srv_conn_closing(struct ember_server *s, srv_conn *c);
+void ember__srv_conn_freed(srv_conn *c);
+/* The maxclients setting (read under the store's cfg_lock). */
+long long ember__srv_maxclients(const struct ember_server *s);
+
+/* ------------------------------------------------------------ s_multi.c */
+
+/* MULTI, EXEC, DISCARD, WATCH, UNWATCH, and queueing while a transaction is
+ * open: returns 1 if it answered the request in c->argv, 0 if not (QUIT and
+ * RESET inside MULTI, anything outside MULTI but these five). */
+int ember__srv_multi_command(struct ember_server *s, srv_conn *c, size_t argc);
+/* Discards the queued transaction and unwatches every key (RESET, close). */
+void ember__srv_multi_reset(struct ember_server *s, srv_conn *c);
+/* Executor: runs a job's transaction step jc, its reply into j->out. */
+void ember__srv_multi_run(em_core *core, srv_job *j, const srv_jcmd *jc);
+/* Appends the reply of a finished EXEC single to c->out (runs the queued
+ * server commands in their place). */
+void ember__srv_multi_emit(srv_conn *c, srv_rec *r);
+/* Frees a transaction / a step (NULL: no-op). */
+void ember__srv_txn_free(struct srv_txn *t);
+void ember__srv_mstep_free(struct srv_mstep *st);
 
 /* ------------------------------------------------------------ s_pubsub.c */
 
@@ -218,6 +318,9 @@ void ember__srv_ps_end(srv_psub *ps);
 int ember__srv_ps_flush(srv_conn *c);
 /* Loop thread: the next connection with pushes waiting, or NULL. */
 srv_conn *ember__srv_ps_pop_ready(struct ember_server *s);
+/* Loop thread, RESET: unsubscribes from everything (waits for the
+ * executor); what was already published stays queued. */
+void ember__srv_ps_reset(struct ember_server *s, srv_conn *c);
 /* Loop thread, when the connection is freed: unsubscribes it (on the
  * executor, waiting for it) and frees its state. */
 void ember__srv_ps_free(struct ember_server *s, srv_conn *c);

@@ -69,17 +69,6 @@ for tool in redis-server redis-benchmark redis-cli; do
     }
 done
 
-if [[ -z $ember_bin ]]; then
-    build=${EMBER_BENCH_BUILD:-$root/build-bench}
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$build" -j2 --target ember-server >/dev/null
-    ember_bin=$build/examples/ember-server
-fi
-[[ -x $ember_bin ]] || {
-    echo "bench_server: no ember-server at $ember_bin" >&2
-    exit 1
-}
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench_server.XXXXXX")
 pids=()
 cleanup() {
@@ -94,6 +83,21 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+if [[ -z $ember_bin ]]; then
+    build=${EMBER_BENCH_BUILD:-$root/build-bench}
+    echo "bench_server: building ember-server (Release) in $build"
+    if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release &&
+        cmake --build "$build" -j2 --target ember-server; } >"$work/build.log" 2>&1; then
+        cat "$work/build.log" >&2
+        exit 1
+    fi
+    ember_bin=$build/examples/ember-server
+fi
+[[ -x $ember_bin ]] || {
+    echo "bench_server: no ember-server at $ember_bin" >&2
+    exit 1
+}
 
 # A port nobody listens on (bash's /dev/tcp connect fails).
 free_port() {
@@ -131,6 +135,7 @@ while [[ $ember_port == "$redis_port" ]]; do ember_port=$(free_port); done
 pids+=($!)
 wait_port "$ember_port"
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 redis_version=$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')
 echo "bench_server: redis-server $redis_version on $redis_port, $ember_bin on $ember_port"
 echo "bench_server: -c $clients -n $requests, depths $depths, $repeats repeat(s), $stat kept"
@@ -180,6 +185,7 @@ awk -v stat="$stat" -v order="${tests//,/ }" -v depths="$depths" '
         }
     }' "$raw" >"$summary"
 
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$outdir"
 csv=$outdir/bench_server.csv
 md=$outdir/bench_server.md
@@ -193,7 +199,8 @@ md=$outdir/bench_server.md
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, redis-server $redis_version;" \
         "redis-benchmark -c $clients -n $requests, $repeats repeat(s) per server and depth" \
-        "($stat kept), redis then ember in turn. Ratio = ember / redis (target >= 1.0)."
+        "($stat kept), redis then ember in turn. Ratio = ember / redis (target >= 1.0)." \
+        "Load average (1/5/15 min) at the start $load_start, at the end $load_end."
     for d in $depths; do
         echo
         echo "## -P $d"

@@ -3,6 +3,8 @@
  */
 #include "resp_client.h"
 
+#include "raw_conn.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -403,6 +405,27 @@ tc_resp *tc_conn_read(tc_conn *c)
     if (c->out.len && tc_conn_flush(c) != 0)
         return NULL;
     return parse(c, 0);
+}
+
+char *tc_conn_read_raw(tc_conn *c, size_t *len)
+{
+    if (c->out.len && tc_conn_flush(c) != 0)
+        return NULL;
+    for (;;) {
+        size_t avail = c->in_len - c->in_pos;
+        size_t n = tc_resp_frame_len(c->in + c->in_pos, avail);
+        if (n) {
+            char *r = xrealloc(NULL, n + 1);
+            memcpy(r, c->in + c->in_pos, n);
+            r[n] = '\0';
+            c->in_pos += n;
+            if (len)
+                *len = n;
+            return r;
+        }
+        if (fill(c, avail + 1) != 0)
+            return NULL;
+    }
 }
 
 tc_resp *tc_conn_command(tc_conn *c, size_t argc, const char *const *argv, const size_t *argvlen)

@@ -52,6 +52,9 @@ int tc_conn_flush(tc_conn *c);
 /* Flushes, then reads one reply. Returns NULL on I/O or protocol error
  * (the reason is in tc_conn_error()). Attributes ('|') are skipped. */
 tc_resp *tc_conn_read(tc_conn *c);
+/* Flushes, then reads one reply as raw bytes (malloc'd, NUL-terminated,
+ * length in *len), for byte-for-byte comparisons. NULL on I/O error. */
+char *tc_conn_read_raw(tc_conn *c, size_t *len);
 /* append + read. */
 tc_resp *tc_conn_command(tc_conn *c, size_t argc, const char *const *argv, const size_t *argvlen);
 /* Convenience for literal commands: a NULL-terminated list of C strings. */

@@ -17,18 +17,21 @@
  *    the limit is read, one byte more refused.
  *  - random garbage: seeded binary noise and noise of protocol characters,
  *    the reply streams compared byte for byte.
- *  - the 1 GB query buffer: a client blocked in BLPOP keeps sending
- *    pipelined commands (1.1 GB); Redis closes it once its unread input
- *    passes client-query-buffer-limit (1 GB); ember-server must close it
- *    too, or stop reading it, and its memory (this process's peak RSS, the
- *    client here uses a few KB) must stay under 1.2 GB. Another client is
- *    served meanwhile.
- *  - a stalled client that pipelines GETs of a 1 MB value and never reads
- *    the replies: other clients are served meanwhile and ember's memory
- *    stays bounded (ember-server only: Redis, with its default unlimited
- *    output buffer for normal clients, buffers it all).
+ *  - a flood behind a blocked client: a client blocked in BLPOP keeps
+ *    sending pipelined PINGs; Redis (client-query-buffer-limit lowered to
+ *    64 MB for the test) closes it; ember-server must close it too or stop
+ *    reading it (1.1 GB offered), its memory bounded, others served.
+ *  - a request over 1 GB that never completes (MSET with three 400 MB
+ *    values, the last cut short): ember-server closes the connection past
+ *    1 GB of unparsed input, its peak memory growth under 1.2 GB (Redis moves
+ *    complete arguments out of its query buffer and keeps reading: nothing
+ *    to compare).
+ *  - a stalled client that pipelines 500 GETs of a 1 MB value and never
+ *    reads: both servers serve other clients meanwhile; Redis, with its
+ *    default unlimited output buffer for normal clients, buffers the 500 MB,
+ *    and ember-server may hold no more than that (plus a quarter and 64 MB).
  *
- * EMBER_LIMITS_SKIP_GB=1 leaves out the 1 GB test (it moves 2.2 GB).
+ * EMBER_LIMITS_SKIP_GB=1 leaves out the 1 GB request test (it moves 1 GB).
  */
 #include <errno.h>
 #include <poll.h>
@@ -52,6 +55,14 @@
 #include "resp_client.h"
 
 static const char *const Side[2] = {"redis", "ember"};
+
+/* AddressSanitizer keeps freed memory in quarantine and pads every block:
+ * under it the memory bounds are three times looser. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEM_SLACK 3
+#else
+#define MEM_SLACK 1
+#endif
 
 /* A pair of servers: redis-server and ember-server. */
 typedef struct pair {
@@ -178,46 +189,24 @@ static int same_outcome(const char *name, outcome out[2])
 }
 
 /*
- * Known ember-server bugs (reported with these reproducers): the cases named
- * here still run and print their difference, but do not fail the test; a
- * case here that matches again is reported so that it can be taken off.
- *  - Redis 7.0 accepts a multibulk count up to INT_MAX (it refuses only
- *    counts over 2147483647); ember-server refuses counts over 1048576 (the
- *    limit of older Redis versions) with "invalid multibulk length".
- *    Reproducer: printf '*1048577\r\n' to each server: redis waits for the
- *    arguments, ember-server answers the error and closes.
- *  - Redis finds an inline request's line end, and a multibulk or bulk
- *    header's CR, with strchr(): a NUL byte before it hides it, and Redis
- *    waits for more input (up to the 64 KB inline limit); ember-server finds
- *    the line end past the NUL and runs the request. Reproducer: printf
- *    'ECHO a\0b\r\nPING\r\n': redis sends nothing, ember-server "$3 a\0b"
- *    and "+PONG".
- *  - Inline requests: in Redis a quote anywhere in a token opens a quoted
- *    part (ECHO a"b c" is one argument "ab c"; ECHO ab" and ECHO a"b"c are
- *    "unbalanced quotes" and a disconnect); ember-server takes a quote inside
- *    a token literally. Reproducer: printf 'ECHO a"b c"\r\n': redis "$4 ab c",
- *    ember-server a wrong-number-of-arguments error.
+ * Known ember-server bugs (reported with reproducers): the cases named here
+ * still run and print their difference, but do not fail the test; a case
+ * here that matches again is reported so that it can be taken off. None is
+ * known now (the multibulk count limit, NUL bytes before a line end and
+ * quotes inside inline tokens were fixed to behave as Redis 7.0).
  */
-static const char *const known_server_bugs[] = {
-    "multibulk count over 1M",
-    "multibulk count INT_MAX, waiting",
-    "inline NUL byte",
-    "inline NUL before CRLF",
-    "NUL in multibulk count line",
-    "NUL in bulk length line",
-    "inline quote inside a token",
-    "inline single quote inside a token",
-    "inline quote inside a token, then a letter",
-    "inline quote at a token's end",
-};
+static const char *const known_server_bugs[] = {NULL};
 
 static int is_known_bug(const char *name)
 {
     for (size_t i = 0; i < sizeof known_server_bugs / sizeof known_server_bugs[0]; i++)
-        if (!strcmp(name, known_server_bugs[i]))
+        if (known_server_bugs[i] && !strcmp(name, known_server_bugs[i]))
             return 1;
     return 0;
 }
+
+/* A literal with NUL bytes inside, and its length. */
+#define BIN(s) s, sizeof(s) - 1
 
 /* A case: its input (len 0: strlen), and what must happen on both. */
 typedef struct pcase {
@@ -263,11 +252,11 @@ static const pcase protocol_cases[] = {
     {"inline single quote inside a token", "ECHO a'b c'\r\n", 0},
     {"inline quote inside a token, then a letter", "ECHO a\"b\"c\r\n", 0},
     {"inline quote at a token's end", "ECHO ab\"\r\n", 0},
-    {"inline NUL byte", "ECHO a\0b\r\nPING\r\n", 15},
-    {"inline NUL before CRLF", "PING\0\r\n", 7},
-    {"NUL in multibulk count line", "*1\0\r\n$4\r\nPING\r\n", 17},
-    {"NUL in bulk length line", "*1\r\n$4\0\r\nPING\r\n", 17},
-    {"NUL inside a bulk command name", "*1\r\n$4\r\nPI\0G\r\n", 16},
+    {"inline NUL byte", BIN("ECHO a\0b\r\nPING\r\n")},
+    {"inline NUL before CRLF", BIN("PING\0\r\n")},
+    {"NUL in multibulk count line", BIN("*1\0\r\n$4\r\nPING\r\n")},
+    {"NUL in bulk length line", BIN("*1\r\n$4\0\r\nPING\r\n")},
+    {"NUL inside a bulk command name", BIN("*1\r\n$4\r\nPI\0G\r\n")},
     {"inline unknown command", "FOO bar baz\r\n", 0},
     {"pipelined after an error", "*1\r\n$4\r\nPING\r\n*x\r\n*1\r\n$4\r\nPING\r\n", 0},
 };
@@ -438,8 +427,8 @@ static double assert_served(int port, const char *who, int limit_s)
 
 /* Sends up to total bytes, taken from the repeated pattern, as fast as the
  * server reads them. Returns what it took before it closed the connection
- * (*closed = 1) or stopped reading for 2 s (*closed = 0). */
-static size_t flood(tc_raw *c, const char *pattern, size_t total, int *closed)
+ * (*closed = 1) or stopped reading for stall_ms (*closed = 0). */
+static size_t flood(tc_raw *c, const char *pattern, size_t total, int stall_ms, int *closed)
 {
     static char chunk[1 << 20];
     size_t pl = strlen(pattern), len = sizeof chunk - sizeof chunk % pl;
@@ -449,7 +438,7 @@ static size_t flood(tc_raw *c, const char *pattern, size_t total, int *closed)
     *closed = 0;
     while (sent < total) {
         struct pollfd pf = {c->fd, POLLOUT, 0};
-        if (poll(&pf, 1, 2000) <= 0)
+        if (poll(&pf, 1, stall_ms) <= 0)
             break; /* the server stopped reading */
         size_t n = total - sent < len ? total - sent : len;
         ssize_t w = send(c->fd, chunk, n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -495,7 +484,8 @@ static void test_flood_behind_blocked_client(void **state)
         assert_int_equal(tc_raw_sends(&c, "BLPOP never 0\r\n"), 0);
         int closed;
         double t0 = now_s();
-        size_t sent = flood(&c, "PING\r\n", total[k], &closed);
+        /* redis must get to its limit even on a loaded machine: 10 s */
+        size_t sent = flood(&c, "PING\r\n", total[k], k ? 2000 : 10000, &closed);
         double ping = assert_served(P.port[k], Side[k], 5);
         if (!closed)
             closed = tc_raw_wait_closed(&c); /* 1 s */
@@ -510,7 +500,7 @@ static void test_flood_behind_blocked_client(void **state)
             assert_true(closed);
         } else {
             assert_true(closed || sent < (1024u << 20));
-            if (grew > (1200ll << 20))
+            if (grew > MEM_SLACK * (1200ll << 20))
                 fail_msg("ember-server's peak memory grew by %lld MB", grew >> 20);
             fprintf(stderr, "limits: ember-server peak memory growth %lld MB\n", grew >> 20);
         }
@@ -549,7 +539,7 @@ static void test_incomplete_request_over_1gb(void **state)
             break;
         }
         size_t part = i < 2 ? 400000000u : 300000000u;
-        sent += flood(&c, "v", part, &closed);
+        sent += flood(&c, "v", part, 10000, &closed);
         if (!closed && i < 2 && tc_raw_sends(&c, "\r\n") != 0)
             closed = 1;
     }
@@ -563,7 +553,7 @@ static void test_incomplete_request_over_1gb(void **state)
             sent >> 20, closed ? "closed the connection" : "kept it open", now_s() - t0,
             grew >> 20);
     assert_true(closed);
-    assert_true(grew < (1200ll << 20));
+    assert_true(grew < MEM_SLACK * (1200ll << 20));
     assert_served(P.port[1], Side[1], 5);
 }
 
@@ -601,7 +591,7 @@ static void test_stalled_reader(void **state)
         int small = 4096;
         setsockopt(st.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
         int closed;
-        size_t sent = flood(&st, "GET big\r\n", GETS * strlen("GET big\r\n"), &closed);
+        size_t sent = flood(&st, "GET big\r\n", GETS * strlen("GET big\r\n"), 2000, &closed);
         double ping = assert_served(P.port[k], Side[k], 30);
         growth[k] = status_bytes(pid, "VmRSS") - before;
         fprintf(stderr,
@@ -611,7 +601,7 @@ static void test_stalled_reader(void **state)
         tc_raw_close(&st);
         assert_served(P.port[k], Side[k], 30);
     }
-    if (growth[1] > growth[0] + growth[0] / 4 + (64ll << 20))
+    if (growth[1] > MEM_SLACK * (growth[0] + growth[0] / 4 + (64ll << 20)))
         fail_msg("ember-server holds %lld MB for a stalled client, redis %lld MB", growth[1] >> 20,
                  growth[0] >> 20);
 }
