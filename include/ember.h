@@ -89,6 +89,7 @@ enum {
     EMBER_EBUSY = -18,     /**< the resource is busy (e.g. still referenced) */
     EMBER_ENOTSUP = -19,   /**< not supported in this configuration */
     EMBER_ECORRUPT = -20,  /**< input (a snapshot file) is malformed or fails its checksum */
+    EMBER_EDROPPED = -21,  /**< a subscriber exceeded its buffer limit and was dropped */
 };
 
 /** A static, human-readable name for a status code ("EMBER_EWRONGTYPE: ...").
@@ -432,6 +433,234 @@ typedef int (*ember_fn)(ember_db *db, void *userdata);
 /** Runs `fn` on the executor thread and waits for it (inline mode: at once).
  *  @return fn's return value, or EMBER_EINVAL / EMBER_ECLOSED if it was not run. */
 EMBER_API int ember_run(ember_db *db, ember_fn fn, void *userdata);
+
+/* ------------------------------------------------------------------------ */
+/* Pub/sub                                                                    */
+/* ------------------------------------------------------------------------ */
+/* Channels, patterns (Redis's glob rules) and shard channels (a namespace of
+ * their own, as SSUBSCRIBE/SPUBLISH on one node) are shared by every handle
+ * of a store and by the RESP server's clients, as in one Redis server.
+ * PUBLISH, SPUBLISH and PUBSUB also work through ember_command(); SUBSCRIBE
+ * and the other subscribe-mode commands need a connection to push to: they
+ * work over ember-server (RESP2 subscribe mode, RESP3 pushes, as Redis) and
+ * reply an error through ember_command() — in process, use ember_sub_open().
+ * Keyspace notifications (notify-keyspace-events, Redis's letters) are
+ * published here too. */
+
+typedef struct ember_sub ember_sub; /**< an in-process subscriber */
+
+/** Message kinds (Redis's push message names). */
+enum {
+    EMBER_MSG_MESSAGE = 0,  /**< to a channel subscription ("message") */
+    EMBER_MSG_PMESSAGE = 1, /**< to a pattern subscription ("pmessage") */
+    EMBER_MSG_SMESSAGE = 2, /**< to a shard channel subscription ("smessage") */
+};
+
+/** One delivered message. The strings are not NUL-terminated. */
+typedef struct ember_message {
+    int32_t kind;        /**< EMBER_MSG_* */
+    const char *pattern; /**< the pattern that matched (PMESSAGE), else NULL */
+    size_t patternlen;
+    const char *channel;
+    size_t channellen;
+    const char *data; /**< the published message */
+    size_t datalen;
+} ember_message;
+
+/** A subscriber callback: runs on the executor thread, in publish order, while
+ *  the publishing command runs. `msg` and its strings are valid only during the
+ *  call (copy what you keep). It must be short and must not call ember_*
+ *  functions of the same store (commands, ember_sub_*, ember_feed_*): their
+ *  effect in the middle of another command is undefined. */
+typedef void (*ember_message_fn)(void *userdata, const ember_message *msg);
+
+/** Creates a subscriber of db's store, subscribed to nothing yet.
+ *  @param cb  NULL for a pollable queue: messages wait in the subscriber
+ *             until ember_sub_next() takes them, and ember_sub_fd() is
+ *             readable meanwhile; or a callback, run on the executor (see
+ *             ember_message_fn; nothing is queued then).
+ *  @param max_pending_bytes  queue mode: the bound on what may wait (the
+ *             bytes of channel, pattern and message plus 64 per message); a
+ *             publish that would exceed it drops the subscriber: it is
+ *             unsubscribed from everything, what was queued before stays
+ *             readable, then ember_sub_next() returns EMBER_EDROPPED.
+ *             0 means 32 MiB (Redis's hard limit for pub/sub clients).
+ *  @param[out] out  the subscriber; free it with ember_sub_close().
+ *  @return EMBER_OK, EMBER_EINVAL, EMBER_ENOMEM, EMBER_EIO (no eventfd),
+ *          EMBER_ECLOSED. Any thread. */
+EMBER_API int ember_sub_open(ember_db *db, ember_message_fn cb, void *userdata,
+                             size_t max_pending_bytes, ember_sub **out);
+
+/** Subscribes to n channels (SUBSCRIBE), patterns (PSUBSCRIBE) or shard
+ *  channels (SSUBSCRIBE); names are copied. Subscribing twice to a name is
+ *  harmless (one delivery). Messages published after the call returns are
+ *  delivered.
+ *  @return EMBER_OK, EMBER_EINVAL (NULL sub, names or lens with n > 0),
+ *          EMBER_ENOMEM (nothing subscribed), EMBER_EDROPPED, EMBER_ECLOSED.
+ *          Any thread, not from a callback of this store. */
+EMBER_API int ember_subscribe(ember_sub *sub, size_t n, const char *const *channels,
+                              const size_t *lens);
+/** @copydoc ember_subscribe */
+EMBER_API int ember_psubscribe(ember_sub *sub, size_t n, const char *const *patterns,
+                               const size_t *lens);
+/** @copydoc ember_subscribe */
+EMBER_API int ember_ssubscribe(ember_sub *sub, size_t n, const char *const *channels,
+                               const size_t *lens);
+
+/** Unsubscribes from n channels / patterns / shard channels; n == 0 means
+ *  from all of that kind (as UNSUBSCRIBE with no argument). Names not
+ *  subscribed are ignored. Messages already queued stay queued.
+ *  @return EMBER_OK, EMBER_EINVAL, EMBER_ECLOSED. Any thread, not from a
+ *          callback of this store. */
+EMBER_API int ember_unsubscribe(ember_sub *sub, size_t n, const char *const *channels,
+                                const size_t *lens);
+/** @copydoc ember_unsubscribe */
+EMBER_API int ember_punsubscribe(ember_sub *sub, size_t n, const char *const *patterns,
+                                 const size_t *lens);
+/** @copydoc ember_unsubscribe */
+EMBER_API int ember_sunsubscribe(ember_sub *sub, size_t n, const char *const *channels,
+                                 const size_t *lens);
+
+/** Queue mode: a descriptor readable while messages (or the drop) wait.
+ *  Owned by the subscriber; do not read or close it. -1 for NULL or
+ *  callback mode. */
+EMBER_API int ember_sub_fd(const ember_sub *sub);
+
+/** Queue mode: takes the oldest waiting message.
+ *  @param[out] out  the message, freed with ember_message_free().
+ *  @return EMBER_OK, EMBER_ENOTFOUND (nothing waiting), EMBER_EDROPPED (the
+ *          subscriber was dropped and everything queued before was taken),
+ *          EMBER_EINVAL (NULL, or callback mode). One thread at a time per
+ *          subscriber (any thread, concurrently with publishers). */
+EMBER_API int ember_sub_next(ember_sub *sub, ember_message **out);
+
+/** Frees a message taken with ember_sub_next(). NULL-safe. */
+EMBER_API void ember_message_free(ember_message *msg);
+
+/** Unsubscribes from everything and frees the subscriber with what is still
+ *  queued. In callback mode no callback runs once this returns. Call it
+ *  before or after ember_db_close() (after, it only frees), but not while
+ *  ember_db_close() runs on another thread. NULL-safe. Any thread, not from a
+ *  callback of this store. */
+EMBER_API void ember_sub_close(ember_sub *sub);
+
+/** PUBLISH (shard 0) or SPUBLISH (shard 1) a message, without building a
+ *  command: same delivery, same receivers count.
+ *  @param[out] receivers  subscribers that received it (may be NULL).
+ *  @return EMBER_OK, EMBER_EINVAL, EMBER_ECLOSED. Any thread (from the
+ *          executor, e.g. an ember_run() closure, it runs directly). */
+EMBER_API int ember_publish(ember_db *db, int shard, const void *channel, size_t channellen,
+                            const void *msg, size_t msglen, int64_t *receivers);
+
+/* ------------------------------------------------------------------------ */
+/* Change feed                                                                */
+/* ------------------------------------------------------------------------ */
+
+/** Change events: the keyspace notification of the same (Redis) name, plus
+ *  FLUSHDB and SWAPDB, which Redis does not notify. Append-only numbering. */
+enum {
+    EMBER_EV_DEL = 0,          /**< "del": a command removed the key (or emptied it) */
+    EMBER_EV_EXPIRE,           /**< "expire": the key got a (new) expire time */
+    EMBER_EV_PERSIST,          /**< "persist": the expire time was removed */
+    EMBER_EV_EXPIRED,          /**< "expired": removed because its time passed */
+    EMBER_EV_EVICTED,          /**< "evicted": removed by maxmemory eviction */
+    EMBER_EV_NEW,              /**< "new": a key that was absent was added */
+    EMBER_EV_KEYMISS,          /**< "keymiss": never sent to the change feed */
+    EMBER_EV_RENAME_FROM,      /**< "rename_from" (source key) */
+    EMBER_EV_RENAME_TO,        /**< "rename_to" (destination key) */
+    EMBER_EV_COPY_TO,          /**< "copy_to" (destination key) */
+    EMBER_EV_MOVE_FROM,        /**< "move_from" (db: the source database) */
+    EMBER_EV_MOVE_TO,          /**< "move_to" (db: the destination database) */
+    EMBER_EV_RESTORE,          /**< "restore" */
+    EMBER_EV_SET,              /**< "set" (SET, MSET, SETEX, GETSET...) */
+    EMBER_EV_SETRANGE,         /**< "setrange" */
+    EMBER_EV_INCRBY,           /**< "incrby" (INCR, DECR, INCRBY, DECRBY) */
+    EMBER_EV_INCRBYFLOAT,      /**< "incrbyfloat" */
+    EMBER_EV_APPEND,           /**< "append" */
+    EMBER_EV_LPUSH,            /**< "lpush" */
+    EMBER_EV_RPUSH,            /**< "rpush" */
+    EMBER_EV_LPOP,             /**< "lpop" */
+    EMBER_EV_RPOP,             /**< "rpop" */
+    EMBER_EV_LINSERT,          /**< "linsert" */
+    EMBER_EV_LSET,             /**< "lset" */
+    EMBER_EV_LREM,             /**< "lrem" */
+    EMBER_EV_LTRIM,            /**< "ltrim" */
+    EMBER_EV_SORTSTORE,        /**< "sortstore" */
+    EMBER_EV_HSET,             /**< "hset" */
+    EMBER_EV_HDEL,             /**< "hdel" */
+    EMBER_EV_HINCRBY,          /**< "hincrby" */
+    EMBER_EV_HINCRBYFLOAT,     /**< "hincrbyfloat" */
+    EMBER_EV_SADD,             /**< "sadd" */
+    EMBER_EV_SREM,             /**< "srem" */
+    EMBER_EV_SPOP,             /**< "spop" */
+    EMBER_EV_SINTERSTORE,      /**< "sinterstore" */
+    EMBER_EV_SUNIONSTORE,      /**< "sunionstore" */
+    EMBER_EV_SDIFFSTORE,       /**< "sdiffstore" */
+    EMBER_EV_ZADD,             /**< "zadd" */
+    EMBER_EV_ZINCR,            /**< "zincr" */
+    EMBER_EV_ZREM,             /**< "zrem" */
+    EMBER_EV_ZREMRANGEBYSCORE, /**< "zremrangebyscore" */
+    EMBER_EV_ZREMRANGEBYRANK,  /**< "zremrangebyrank" */
+    EMBER_EV_ZREMRANGEBYLEX,   /**< "zremrangebylex" */
+    EMBER_EV_ZPOPMIN,          /**< "zpopmin" */
+    EMBER_EV_ZPOPMAX,          /**< "zpopmax" */
+    EMBER_EV_ZUNIONSTORE,      /**< "zunionstore" */
+    EMBER_EV_ZINTERSTORE,      /**< "zinterstore" */
+    EMBER_EV_ZDIFFSTORE,       /**< "zdiffstore" */
+    EMBER_EV_ZRANGESTORE,      /**< "zrangestore" */
+    EMBER_EV_FLUSHDB,          /**< every key of database db is gone (FLUSHDB,
+                                    FLUSHALL: one per database; a snapshot load) */
+    EMBER_EV_SWAPDB,           /**< databases db and db2 swapped contents */
+};
+
+/** Value types in ember_change. */
+enum {
+    EMBER_VALUE_NONE = 0, /**< no key (FLUSHDB, SWAPDB) */
+    EMBER_VALUE_STRING = 1,
+    EMBER_VALUE_LIST = 2,
+    EMBER_VALUE_SET = 3,
+    EMBER_VALUE_ZSET = 4,
+    EMBER_VALUE_HASH = 5,
+};
+
+/** One logical change, in commit order. */
+typedef struct ember_change {
+    int32_t db;      /**< the database index */
+    int32_t event;   /**< EMBER_EV_*: what happened (EXPIRED and EVICTED are the
+                          reasons a key left without a command deleting it) */
+    int32_t type;    /**< EMBER_VALUE_*: the key's type after the change; for
+                          DEL, EXPIRED, EVICTED, RENAME_FROM, MOVE_FROM the type
+                          of the value that went */
+    int32_t db2;     /**< SWAPDB: the other database; else -1 */
+    const char *key; /**< the key (not NUL-terminated); NULL for FLUSHDB/SWAPDB */
+    size_t keylen;
+    int64_t expire_ms; /**< the key's expire time after the change (Unix ms,
+                            store clock), -1 if none or the key is gone */
+} ember_change;
+
+/** A change-feed listener. Runs on the executor thread, synchronously, right
+ *  after each change (a command's changes arrive before its reply is
+ *  released, in the order Redis would notify them; keys that expire or are
+ *  evicted arrive when that happens). `ch` and its key are valid only during
+ *  the call. It must be short, must not wait, and must not call ember_*
+ *  functions of the same store (the command that made the change is still
+ *  running): copy what it needs and hand it to another thread. */
+typedef void (*ember_change_fn)(void *userdata, const ember_change *ch);
+
+/** Registers a change-feed listener: every change of every database of db's
+ *  store from now on, whatever notify-keyspace-events says (keymiss is not
+ *  a change and never reaches it). Several listeners run in the order they
+ *  were added. The same (fn, userdata) pair may be added once. A snapshot
+ *  or append-log load that replaces the data reports one EMBER_EV_FLUSHDB
+ *  per database and no per-key events (nothing if the load is refused).
+ *  @return EMBER_OK, EMBER_EINVAL (NULL, or already added), EMBER_ENOMEM,
+ *          EMBER_ECLOSED. Any thread, not from a listener. */
+EMBER_API int ember_feed_add(ember_db *db, ember_change_fn fn, void *userdata);
+
+/** Removes a listener; once this returns it is not called again.
+ *  @return EMBER_OK, EMBER_ENOTFOUND (not registered), EMBER_EINVAL,
+ *          EMBER_ECLOSED. Any thread, not from a listener. */
+EMBER_API int ember_feed_remove(ember_db *db, ember_change_fn fn, void *userdata);
 
 /* ------------------------------------------------------------------------ */
 /* Typed wrappers: strings                                                    */

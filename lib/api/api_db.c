@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../command/pubsub.h"
 #include "../common/hash.h"
 #include "../persist/snapshot.h"
 #include "api.h"
@@ -225,6 +226,7 @@ EMBER_API int ember_db_close(ember_db *db)
         ember__aof_detach_all(db); /* written and synced before the executor stops */
         ember__core_close(&b->core);
         ember__persist_shutdown(&b->core.srv); /* a snapshot in flight is abandoned */
+        ember__ps_free(&b->core.srv);
         ember__store_free(&b->core.srv.st);
         pthread_mutex_destroy(&b->core.srv.cfg_lock);
         b->closed = 1;

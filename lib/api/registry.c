@@ -14,6 +14,7 @@ extern const em_cmd ember__hash_cmds[];
 extern const em_cmd ember__set_cmds[];
 extern const em_cmd ember__zset_cmds[];
 extern const em_cmd ember__persist_cmds[];
+extern const em_cmd ember__pubsub_cmds[];
 extern const em_cmd ember__command_cmds[];
 extern const em_cmd ember__debug_cmds[];
 
@@ -24,9 +25,9 @@ void ember__set_init(void);
 void ember__zset_init(void);
 
 static const em_cmd *const modules[] = {
-    ember__server_cmds,  ember__string_cmds, ember__key_cmds,  ember__list_cmds,
-    ember__hash_cmds,    ember__set_cmds,    ember__zset_cmds, ember__persist_cmds,
-    ember__command_cmds, ember__debug_cmds,
+    ember__server_cmds,  ember__string_cmds, ember__key_cmds,    ember__list_cmds,
+    ember__hash_cmds,    ember__set_cmds,    ember__zset_cmds,   ember__persist_cmds,
+    ember__command_cmds, ember__debug_cmds,  ember__pubsub_cmds,
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;

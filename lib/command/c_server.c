@@ -11,12 +11,21 @@
 #include "../common/util.h"
 #include "../common/common.h"
 #include "command.h"
+#include "pubsub.h"
 
 /* PING [message] */
 static void cmd_ping(em_ctx *c)
 {
     if (c->argc > 2) {
         em_err_arity(c);
+        return;
+    }
+    const em_ps_client *cl = c->srv->cur_client;
+    if (cl && cl->proto == 2 && ember__ps_total(&cl->sub)) {
+        /* RESP2 subscribe mode: [pong, message or ""], as Redis. */
+        em_add_array(c, 2);
+        em_add_cstr(c, "pong");
+        em_add_bulk(c, c->argc == 2 ? c->argv[1] : "", c->argc == 2 ? c->argvlen[1] : 0);
         return;
     }
     if (c->argc == 2)
@@ -431,6 +440,7 @@ void ember__server_cfg_changed(em_server *s)
     };
     ember__evict_configure(&s->st, &ev);
     s->net_maxclients = (long long)s->cfg.maxclients; /* INFO clients */
+    ember__notify_refresh(s);                         /* notify-keyspace-events */
 }
 
 /* CONFIG GET parameter [parameter ...] */
@@ -545,7 +555,7 @@ static const em_cmd config_subcmds[] = {
 };
 
 const em_cmd ember__server_cmds[] = {
-    {"ping", cmd_ping, -1, EM_CMD_FAST, 0, 0, 0, NULL},
+    {"ping", cmd_ping, -1, EM_CMD_FAST | EM_CMD_PUBSUB, 0, 0, 0, NULL},
     {"echo", cmd_echo, 2, EM_CMD_FAST, 0, 0, 0, NULL},
     {"time", cmd_time, 1, EM_CMD_FAST | EM_CMD_RANDOM, 0, 0, 0, NULL},
     {"select", cmd_select, 2, EM_CMD_FAST, 0, 0, 0, NULL},

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "../common/common.h"
+#include "pubsub.h"
 #include "../common/util.h"
 
 #define CMD_SLOTS 1024 /* power of two, well above the number of commands */
@@ -186,6 +187,22 @@ static void call_logged(em_ctx *c, const em_cmd *cmd)
     s->log->end(s->log_ud);
 }
 
+/* RESP2 subscribe mode: a connection with subscriptions may only run the
+ * pub/sub commands, PING, QUIT and RESET (Redis 7.0's error text). */
+static int refused_in_subscribe_mode(em_ctx *c, const em_cmd *cmd)
+{
+    const em_ps_client *cl = c->srv->cur_client;
+    if (cl->proto != 2 || !ember__ps_total(&cl->sub) || (cmd->flags & EM_CMD_PUBSUB))
+        return 0;
+    char name[64];
+    ember__cmd_fullname(c->parent, cmd, name, sizeof name);
+    em_add_errorf(c,
+                  "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT "
+                  "/ RESET are allowed in this context",
+                  name);
+    return 1;
+}
+
 /*
  * maxmemory, as Redis's processCommand: before any command, evict until used
  * memory is under the limit; if that is impossible, a command that may grow
@@ -206,6 +223,8 @@ static int oom_refused(em_ctx *c, const em_cmd *cmd)
 
 void ember__cmd_call(em_ctx *c, const em_cmd *cmd)
 {
+    if (EM_UNLIKELY(c->srv->cur_client != NULL) && refused_in_subscribe_mode(c, cmd))
+        return;
     c->cmd = cmd;
     c->now = -1;
     c->blocked = 0;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../keyspace/keyspace.h"
+#include "../keyspace/notify.h"
 #include "config.h"
 #include "reply.h"
 
@@ -110,6 +111,12 @@ typedef struct em_server {
     /* Held by the executor while it replaces cfg (CONFIG SET); other
      * threads (lib/server: requirepass, maxclients) read cfg under it. */
     pthread_mutex_t cfg_lock;
+    /* Pub/sub registry and change feeds (pubsub.c); NULL until first used. */
+    struct em_pubsub *ps;
+    /* The RESP connection whose commands run right now (set by lib/server
+     * around each of its jobs; NULL otherwise): SUBSCRIBE and friends act on
+     * it, and RESP2's subscribe mode restricts what it may run. */
+    struct em_ps_client *cur_client;
 } em_server;
 
 /* Takes an instantaneous_ops_per_sec sample if 100 ms have passed
@@ -169,6 +176,7 @@ enum {
     EM_CMD_BLOCKING = 1 << 5,
     EM_CMD_NOMULTI = 1 << 6, /* refused inside atomic batches */
     EM_CMD_RANDOM = 1 << 7,
+    EM_CMD_PUBSUB = 1 << 8, /* allowed to a RESP2 connection in subscribe mode */
 };
 
 struct em_cmd {
@@ -346,6 +354,24 @@ static inline void em_log_end(em_server *s)
 {
     if (s->log)
         s->log->end(s->log_ud);
+}
+
+/* Reports keyspace event ev (notify.h) for the key argv[i]; o is the key's
+ * object after the change (or the one going away; NULL if unknown). */
+static inline void em_notify(em_ctx *c, int ev, size_t i, const em_obj *o)
+{
+    ember__notify_keyspace_event(c->st, c->ks, ev, c->argv[i], c->argvlen[i], o);
+}
+
+/* As em_notify, for a key just added whose object the handler no longer
+ * holds: looked up only when somebody listens (no stats, no LRU touch). */
+static inline void em_notify_lookup(em_ctx *c, int ev, size_t i)
+{
+    if (__builtin_expect(c->st->notify != NULL, 0)) {
+        em_obj *o = ember__ks_lookup(c->st, c->ks, c->argv[i], c->argvlen[i], em_now(c),
+                                     EM_LK_READ | EM_LK_NOTOUCH | EM_LK_NOSTATS, NULL);
+        em_notify(c, ev, i, o);
+    }
 }
 
 /* Argument helpers: case-insensitive equality with a lower-case literal. */

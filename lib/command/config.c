@@ -7,9 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/common.h"
 #include "../common/util.h"
+#include "../keyspace/notify.h"
 
-enum { P_INT, P_MEMORY, P_BOOL, P_ENUM, P_STRING, P_SAVE };
+enum { P_INT, P_MEMORY, P_BOOL, P_ENUM, P_STRING, P_SAVE, P_NOTIFY };
 
 typedef struct param {
     const char *name;
@@ -62,7 +64,71 @@ static const param params[] = {
     {"requirepass", P_STRING, OFF(requirepass), 0, sizeof(((em_settings *)0)->requirepass), 0,
      NULL},
     {"maxclients", P_INT, OFF(maxclients), 1, UINT32_MAX, 0, NULL},
+    {"notify-keyspace-events", P_NOTIFY, OFF(notify_keyspace_events), 0, 0, 0, NULL},
 };
+
+/* The letters of notify-keyspace-events, in the order CONFIG GET prints the
+ * classes that A does not stand for. */
+static const struct {
+    char letter;
+    int flag;
+} notify_letters[] = {
+    {'g', EM_NC_GENERIC}, {'$', EM_NC_STRING}, {'l', EM_NC_LIST},    {'s', EM_NC_SET},
+    {'h', EM_NC_HASH},    {'z', EM_NC_ZSET},   {'x', EM_NC_EXPIRED}, {'e', EM_NC_EVICTED},
+    {'t', EM_NC_STREAM},  {'d', EM_NC_MODULE}, {'n', EM_NC_NEW},
+};
+
+int64_t ember__notify_parse(const char *s, size_t len)
+{
+    int64_t flags = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        size_t k = 0;
+        if (ch == 'A')
+            flags |= EM_NC_ALL;
+        else if (ch == 'K')
+            flags |= EM_NC_KEYSPACE;
+        else if (ch == 'E')
+            flags |= EM_NC_KEYEVENT;
+        else if (ch == 'm')
+            flags |= EM_NC_KEYMISS;
+        else {
+            while (k < EM_ARRAY_LEN(notify_letters) && notify_letters[k].letter != ch)
+                k++;
+            if (k == EM_ARRAY_LEN(notify_letters))
+                return -1;
+            flags |= notify_letters[k].flag;
+        }
+    }
+    return flags;
+}
+
+/* As Redis 7.0 prints it: "A" when every class A covers is on (then "n" is
+ * not printed even if set), else the class letters; then K, E and m. */
+size_t ember__notify_format(int64_t flags, char *buf, size_t cap)
+{
+    char tmp[32];
+    size_t n = 0;
+    if ((flags & EM_NC_ALL) == EM_NC_ALL)
+        tmp[n++] = 'A';
+    else
+        for (size_t k = 0; k < EM_ARRAY_LEN(notify_letters); k++)
+            if (flags & notify_letters[k].flag)
+                tmp[n++] = notify_letters[k].letter;
+    if (flags & EM_NC_KEYSPACE)
+        tmp[n++] = 'K';
+    if (flags & EM_NC_KEYEVENT)
+        tmp[n++] = 'E';
+    if (flags & EM_NC_KEYMISS)
+        tmp[n++] = 'm';
+    if (cap == 0)
+        return 0;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, tmp, n);
+    buf[n] = 0;
+    return n;
+}
 
 void ember__settings_defaults(em_settings *s)
 {
@@ -199,6 +265,15 @@ int ember__settings_set(em_settings *s, const char *name, size_t nlen, const cha
     }
     int64_t v;
     long long ll;
+    if (p->kind == P_NOTIFY) {
+        v = ember__notify_parse(val, vlen);
+        if (v < 0) {
+            *why = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+            return EM_CFG_BADVALUE;
+        }
+        s->notify_keyspace_events = v;
+        return EM_CFG_OK;
+    }
     if (p->kind == P_STRING || p->kind == P_SAVE) {
         char *field = (char *)s + p->offset;
         if (vlen >= (size_t)p->max || memchr(val, 0, vlen)) {
@@ -277,6 +352,8 @@ size_t ember__settings_format(const em_settings *s, size_t i, char *buf, size_t 
         return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
     }
     memcpy(&v, (const char *)s + p->offset, sizeof v);
+    if (p->kind == P_NOTIFY)
+        return ember__notify_format(v, buf, cap);
     if (p->kind == P_BOOL)
         n = snprintf(buf, cap, "%s", v ? "yes" : "no");
     else if (p->kind == P_ENUM)

@@ -52,6 +52,8 @@ typedef struct em_settings {
      * em_server.cfg_lock. */
     char requirepass[512];
     int64_t maxclients;
+    /* notify-keyspace-events as EM_NC_* flags (lib/keyspace/notify.h). */
+    int64_t notify_keyspace_events;
 } em_settings;
 
 /* Room for the longest value ember__settings_format writes, with its NUL. */
@@ -75,5 +77,9 @@ const char *ember__settings_name(size_t i);
 int ember__settings_immutable(size_t i);
 /* Index of a parameter by exact (case-insensitive) name, or -1. */
 int ember__settings_find(const char *name, size_t nlen);
+/* notify-keyspace-events: Redis's letters to EM_NC_* flags (-1: a letter
+ * Redis refuses), and back as CONFIG GET prints them (returns the length). */
+int64_t ember__notify_parse(const char *s, size_t len);
+size_t ember__notify_format(int64_t flags, char *buf, size_t cap);
 
 #endif

@@ -26,7 +26,8 @@
     X(EMBER_EIO, "EMBER_EIO: I/O error")                                                           \
     X(EMBER_EBUSY, "EMBER_EBUSY: resource busy")                                                   \
     X(EMBER_ENOTSUP, "EMBER_ENOTSUP: not supported in this configuration")                         \
-    X(EMBER_ECORRUPT, "EMBER_ECORRUPT: malformed or corrupt input")
+    X(EMBER_ECORRUPT, "EMBER_ECORRUPT: malformed or corrupt input")                                \
+    X(EMBER_EDROPPED, "EMBER_EDROPPED: subscriber dropped (buffer limit exceeded)")
 
 const char *ember__status_name(int status)
 {

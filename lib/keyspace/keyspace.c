@@ -3,6 +3,8 @@
  */
 #include "keyspace.h"
 
+#include "notify.h"
+
 #include <stdlib.h>
 
 #include "../common/common.h"
@@ -218,6 +220,8 @@ int ember__store_stash(em_store *st, em_keyspace **saved)
     }
     *saved = st->dbs;
     st->dbs = fresh;
+    st->notify_stashed = st->notify;
+    st->notify = NULL;
     return 0;
 }
 
@@ -228,8 +232,13 @@ void ember__store_unstash(em_store *st, em_keyspace *saved, int keep_loaded)
         drop = st->dbs;
         st->dbs = saved;
     }
+    /* Kept: each flush of an old database reports its FLUSHDB. */
+    if (keep_loaded)
+        st->notify = st->notify_stashed;
     for (int i = 0; i < st->ndb; i++)
         ember__ks_flush(st, &drop[i], 1);
+    st->notify = st->notify_stashed;
+    st->notify_stashed = NULL;
     ember__mem_free(&st->mem, drop);
 }
 
@@ -304,8 +313,15 @@ em_obj *ember__ks_detach(em_store *st, em_keyspace *ks, const em_dpos *pos)
 
 void ember__ks_delete(em_store *st, em_keyspace *ks, const em_dpos *pos, int lazy, int why)
 {
-    if (st->on_expire && (why == EM_DEL_EXPIRED || why == EM_DEL_EVICTED))
-        st->on_expire(st, ks, *pos->link, st->on_expire_ud);
+    if (why == EM_DEL_EXPIRED || why == EM_DEL_EVICTED) {
+        if (st->on_expire)
+            st->on_expire(st, ks, *pos->link, st->on_expire_ud);
+        /* Redis publishes after the delete; the key's bytes live in the
+         * object, so the event goes out just before it is freed (nothing
+         * observable happens in between). */
+        ember__notify_obj(st, ks, why == EM_DEL_EXPIRED ? EM_EV_EXPIRED : EM_EV_EVICTED,
+                          *pos->link);
+    }
     em_obj *o = detach(st, ks, pos, why == EM_DEL_EXPIRED);
     if (why == EM_DEL_EXPIRED)
         st->stats.expired_keys++;
@@ -321,8 +337,10 @@ em_obj *ember__ks_lookup(em_store *st, em_keyspace *ks, const void *key, size_t 
     uint64_t h = ember__dict_hash(&ks->dict, key, klen);
     ember__ks_set_clock(st, now_ms);
     if (!ember__dict_find(&ks->dict, key, klen, h, &p)) {
-        if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS)))
+        if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS))) {
             st->stats.keyspace_misses++;
+            ember__notify_keyspace_event(st, ks, EM_EV_KEYMISS, key, klen, NULL);
+        }
         if (pos)
             *pos = p;
         return NULL;
@@ -330,8 +348,10 @@ em_obj *ember__ks_lookup(em_store *st, em_keyspace *ks, const void *key, size_t 
     em_obj *o = *p.link;
     if (EM_UNLIKELY(ember__ks_expired(o, now_ms))) {
         ember__ks_delete(st, ks, &p, 0, EM_DEL_EXPIRED);
-        if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS)))
+        if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS))) {
             st->stats.keyspace_misses++;
+            ember__notify_keyspace_event(st, ks, EM_EV_KEYMISS, key, klen, NULL);
+        }
         return NULL;
     }
     if (!(flags & (EM_LK_WRITE | EM_LK_NOSTATS)))
@@ -356,6 +376,7 @@ int ember__ks_add(em_store *st, em_keyspace *ks, em_obj *o)
         st->added(st, ks, o, st->prewrite_ud);
     if (st->watch_key)
         st->watch_key(st, ks, o, 0, st->watch_ud);
+    ember__notify_obj(st, ks, EM_EV_NEW, o);
     return rc;
 }
 
@@ -406,6 +427,7 @@ void ember__ks_flush(em_store *st, em_keyspace *ks, int async)
     size_t n = ember__dict_size(&ks->dict);
     if (st->watch_db && n)
         st->watch_db(st, ks, NULL, st->watch_ud);
+    ember__notify_keyspace_event(st, ks, EM_EV_FLUSHDB, NULL, 0, NULL);
     if (st->prewrite) {
         /* Let the hook see every key before it goes (snapshots need pre-images). */
         for (int t = 0; t < 2; t++)
@@ -443,6 +465,8 @@ void ember__ks_swap(em_store *st, em_keyspace *a, em_keyspace *b)
         st->swapped(st, a, b, st->prewrite_ud);
     if (st->watch_db)
         st->watch_db(st, a, b, st->watch_ud);
+    /* SWAPDB carries no key: klen is the other database's index. */
+    ember__notify_keyspace_event(st, a, EM_EV_SWAPDB, NULL, (size_t)b->id, NULL);
 }
 
 int ember__ks_move(em_store *st, em_keyspace *from, const em_dpos *pos, em_keyspace *to)

@@ -79,6 +79,14 @@ typedef struct em_store {
     void (*watch_key)(struct em_store *st, em_keyspace *ks, const em_obj *o, int expired, void *ud);
     void (*watch_db)(struct em_store *st, em_keyspace *a, em_keyspace *b, void *ud);
     void *watch_ud;
+    /* The keyspace-event listener (notify.h: notifications and the change
+     * feed, lib/command/pubsub.c installs it); NULL when nobody listens. */
+    void (*notify)(struct em_store *st, em_keyspace *ks, int ev, const void *key, size_t klen,
+                   const em_obj *o);
+    void *notify_ud;
+    /* The listener put aside while a load fills stashed databases. */
+    void (*notify_stashed)(struct em_store *st, em_keyspace *ks, int ev, const void *key,
+                           size_t klen, const em_obj *o);
     em_lazyfree *lazy;
     uint32_t lru_clock; /* 24-bit seconds clock of the latest lookup; new keys start at it */
     uint32_t lfu_min;   /* Unix minutes of the same moment, for LFU fields (evict.h) */
@@ -192,7 +200,10 @@ static inline int ember__ks_expired(const em_obj *o, int64_t now_ms)
  * st with empty databases to load into; ember__store_unstash then either
  * keeps what was loaded and frees the saved data (in the background), or
  * (keep_loaded 0) frees what was loaded and puts the saved data back.
- * Returns 0, or -1 on OOM (nothing moved). */
+ * Returns 0, or -1 on OOM (nothing moved).
+ * Keyspace events are held back meanwhile (a load is not a stream of
+ * commands); a kept load reports FLUSHDB for every database instead (its
+ * contents were replaced), a dropped one nothing. */
 int ember__store_stash(em_store *st, em_keyspace **saved);
 void ember__store_unstash(em_store *st, em_keyspace *saved, int keep_loaded);
 /* Number of keys pending in the lazy-free thread. */

@@ -162,6 +162,7 @@ static void cmd_reset(struct ember_server *s, srv_conn *c, size_t argc)
 {
     (void)argc;
     ember__srv_multi_reset(s, c); /* the transaction and the watched keys go */
+    ember__srv_ps_reset(s, c);    /* and the subscriptions (s_pubsub.c) */
     c->db = 0;
     c->proto = 2;
     free(c->name);
@@ -219,7 +220,7 @@ static void cmd_shutdown(struct ember_server *s, srv_conn *c, size_t argc)
     c->blocked = 1;
 }
 
-/* MULTI, pub/sub, replication...: not done by ember-server yet. */
+/* MONITOR, replication...: not done by ember-server yet. */
 static void cmd_refused(struct ember_server *s, srv_conn *c, size_t argc)
 {
     (void)s, (void)argc;
@@ -255,12 +256,6 @@ static const struct {
     {"discard", 1, 0, cmd_refused},
     {"watch", -2, 0, cmd_refused},
     {"unwatch", 1, 0, cmd_refused},
-    {"subscribe", -2, 0, cmd_refused},
-    {"psubscribe", -2, 0, cmd_refused},
-    {"ssubscribe", -2, 0, cmd_refused},
-    {"unsubscribe", -1, 0, cmd_refused},
-    {"punsubscribe", -1, 0, cmd_refused},
-    {"sunsubscribe", -1, 0, cmd_refused},
     {"monitor", 1, 0, cmd_refused},
     {"sync", 1, 0, cmd_refused},
     {"psync", -3, 0, cmd_refused},

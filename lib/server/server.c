@@ -95,6 +95,7 @@ static void conn_free(srv_conn *c)
 {
     struct ember_server *s = c->srv;
     ember__srv_multi_reset(s, c);
+    ember__srv_ps_free(s, c); /* pub/sub: s_pubsub.c */
     if (c->prev)
         c->prev->nextc = c->nextc;
     else
@@ -280,6 +281,9 @@ static void conn_drain_fifo(srv_conn *c)
         c->nrec--;
         rec_free(r);
     }
+    /* Pub/sub pushes go out once every reply before them has (s_pubsub.c). */
+    if (!c->head && c->ps && ember__srv_ps_flush(c) < 0)
+        c->close_after = 1;
 }
 
 /* Writes what it can. Returns -1 if the connection was closed. */
@@ -701,6 +705,7 @@ static srv_job *job_open(struct ember_server *s, srv_conn *c)
     j->rec = rec;
     j->db = c->db;
     j->proto = c->proto;
+    j->ps = c->ps;
     *s->round_tail = j;
     s->round_tail = &j->next;
     c->job = j;
@@ -715,6 +720,10 @@ static int job_add(struct ember_server *s, srv_conn *c, const em_cmd *cmd, size_
     srv_job *j = job_open(s, c);
     if (!j)
         return -1;
+    /* pub/sub (s_pubsub.c): a connection subscribes through its jobs */
+    if (!c->ps && cmd && (cmd->flags & EM_CMD_PUBSUB))
+        c->ps = ember__srv_ps_new(s, c);
+    j->ps = c->ps;
     size_t bytes = 0;
     for (size_t i = 0; i < argc; i++)
         bytes += c->argvlen[i] + 1;
@@ -770,6 +779,7 @@ static void run_round(em_core *core, void *ud)
         }
         for (size_t i = 0; i < j->nargs; i++)
             j->argv[i] = j->bytes + j->argoff[i];
+        core->srv.cur_client = j->ps ? ember__srv_ps_begin(j->ps, &j->out, j->proto) : NULL;
         for (size_t i = 0; i < j->ncmds; i++) {
             const srv_jcmd *jc = &j->cmds[i];
             if (jc->multi) {
@@ -781,6 +791,10 @@ static void run_round(em_core *core, void *ud)
             ember__exec_run_known(core, j->db, jc->cmd, jc->argc, j->argv + jc->arg0,
                                   j->argvlen + jc->arg0, &ember__resp_sink_ops, &rs);
         }
+        /* pub/sub (s_pubsub.c): the connection the commands act on */
+        core->srv.cur_client = NULL;
+        if (j->ps)
+            ember__srv_ps_end(j->ps);
     }
 }
 
@@ -1190,6 +1204,7 @@ static void server_free(struct ember_server *s)
         rec_free(r);
     }
     close(s->efd);
+    pthread_mutex_destroy(&s->ps_lock);
     free(s);
 }
 
@@ -1316,6 +1331,10 @@ static void drain_queue(struct ember_server *s)
         }
         conn_pump(s, c);
     }
+    /* pub/sub (s_pubsub.c): connections with pushes waiting */
+    for (srv_conn *pc; (pc = ember__srv_ps_pop_ready(s));)
+        if (!pc->dead)
+            conn_pump(s, pc);
 }
 
 static void *io_main(void *arg)
@@ -1473,6 +1492,7 @@ int ember__server_start_opts(em_core *core, const char *addr, int port, const em
     if (!s)
         return EMBER_ENOMEM;
     memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->ps_lock, NULL); /* pub/sub: s_pubsub.c */
     s->core = core;
     s->lfd = s->efd = s->stopfd = s->ep = -1;
     s->ndb = core->srv.st.ndb;

@@ -36,6 +36,7 @@ typedef struct srv_conn srv_conn;
  * bulk string is a verbatim "txt" string in RESP3 (INFO). */
 enum { SRV_SHAPE_NULLARRAY = 1, SRV_SHAPE_FLATPAIRS = 2, SRV_SHAPE_VERBATIM = 4 };
 typedef struct srv_job srv_job;
+typedef struct srv_psub srv_psub;
 
 /* One request of a connection, from parse to reply. */
 typedef struct srv_rec {
@@ -92,6 +93,7 @@ struct srv_job {
     char *bytes;
     size_t nbytes, capbytes;
     srv_buf out;
+    srv_psub *ps; /* the connection's subscriber, if it has one (s_pubsub.c) */
 };
 
 struct srv_conn {
@@ -144,6 +146,7 @@ struct srv_conn {
     char lastcmd[48];          /* "NULL" or the last command's full name ("client|info") */
     char *lib_name, *lib_ver;  /* CLIENT SETINFO; NULL = empty */
     char addr[64], laddr[64];  /* "ip:port" of the peer and of our end */
+    srv_psub *ps;              /* pub/sub state, from its first pub/sub command (s_pubsub.c) */
 };
 
 struct ember_server {
@@ -179,6 +182,9 @@ struct ember_server {
     /* connection state (s_conn.c) */
     int nclients; /* connections accepted and not closed */
     em_srv_opts opts;
+    /* Subscribers with pushes waiting (s_pubsub.c; the executor adds). */
+    pthread_mutex_t ps_lock;
+    srv_psub *ps_ready;
 };
 
 /* ------------------------------------------------------------ s_resp.c */
@@ -304,5 +310,26 @@ void ember__srv_multi_emit(srv_conn *c, srv_rec *r);
 /* Frees a transaction / a step (NULL: no-op). */
 void ember__srv_txn_free(struct srv_txn *t);
 void ember__srv_mstep_free(struct srv_mstep *st);
+
+/* ------------------------------------------------------------ s_pubsub.c */
+
+/* A connection's subscriber (loop thread; NULL when out of memory). */
+srv_psub *ember__srv_ps_new(struct ember_server *s, srv_conn *c);
+/* Executor, around each job of a connection that has one: what waits goes
+ * into the job's output first, then pushes go there directly. begin
+ * returns the client for em_server.cur_client. */
+struct em_ps_client *ember__srv_ps_begin(srv_psub *ps, srv_buf *out, int proto);
+void ember__srv_ps_end(srv_psub *ps);
+/* Loop thread, when c's FIFO is empty: moves waiting pushes to c->out.
+ * Returns -1 if the subscriber went over its limit (close the connection). */
+int ember__srv_ps_flush(srv_conn *c);
+/* Loop thread: the next connection with pushes waiting, or NULL. */
+srv_conn *ember__srv_ps_pop_ready(struct ember_server *s);
+/* Loop thread, RESET: unsubscribes from everything (waits for the
+ * executor); what was already published stays queued. */
+void ember__srv_ps_reset(struct ember_server *s, srv_conn *c);
+/* Loop thread, when the connection is freed: unsubscribes it (on the
+ * executor, waiting for it) and frees its state. */
+void ember__srv_ps_free(struct ember_server *s, srv_conn *c);
 
 #endif

@@ -167,6 +167,7 @@ static void hset_generic(em_ctx *c, int hmset)
         done++;
     }
     hw_close(c, &w, done);
+    em_notify(c, EM_EV_HSET, 1, w.o);
     if (hmset)
         em_add_ok(c);
     else
@@ -204,6 +205,7 @@ static void cmd_hsetnx(em_ctx *c)
     if (hw_set(c, &w, 2, c->argv[3], c->argvlen[3], 0) < 0)
         return;
     hw_close(c, &w, 1);
+    em_notify(c, EM_EV_HSET, 1, w.o);
     em_add_int(c, 1);
 }
 
@@ -234,6 +236,7 @@ static void cmd_hincrby(em_ctx *c)
     if (hw_set(c, &w, 2, buf, n, 0) < 0)
         return;
     hw_close(c, &w, 1);
+    em_notify(c, EM_EV_HINCRBY, 1, w.o);
     em_add_int(c, value);
 }
 
@@ -269,6 +272,7 @@ static void cmd_hincrbyfloat(em_ctx *c)
     if (hw_set(c, &w, 2, buf, n, 0) < 0)
         return;
     hw_close(c, &w, 1);
+    em_notify(c, EM_EV_HINCRBYFLOAT, 1, w.o);
     em_add_bulk(c, buf, n);
     /* The result, not the increment: float rounding is not replayed. */
     const char *a[4] = {"HSET", c->argv[1], c->argv[2], buf};
@@ -291,10 +295,15 @@ static void cmd_hdel(em_ctx *c)
             ember__ks_prewrite(c->st, c->ks, o);
         ember__hash_delete(&c->st->mem, o, c->argv[i], c->argvlen[i]);
         if (ember__hash_len(o) == 0) { /* the last field takes the key with it */
+            em_notify(c, EM_EV_HDEL, 1, o);
+            em_notify(c, EM_EV_DEL, 1, o);
             ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
+            o = NULL;
             break;
         }
     }
+    if (o && deleted)
+        em_notify(c, EM_EV_HDEL, 1, o);
     c->st->dirty += (uint64_t)deleted;
     em_add_int(c, deleted);
 }

@@ -132,7 +132,9 @@ static void del_generic(em_ctx *c, int lazy)
     for (size_t i = 1; i < c->argc; i++) {
         em_dpos pos;
         /* An expired key is expired by the lookup (and counted as such), not deleted. */
-        if (em_lookup_write(c, i, &pos)) {
+        em_obj *o = em_lookup_write(c, i, &pos);
+        if (o) {
+            em_notify(c, EM_EV_DEL, i, o);
             ember__ks_delete(c->st, c->ks, &pos, lazy, EM_DEL_USER);
             n++;
         }
@@ -234,6 +236,8 @@ static void rename_generic(em_ctx *c, int nx)
     refind(c->ks, c->argv[1], c->argvlen[1], &pos); /* o is live: always found */
     ember__ks_detach(c->st, c->ks, &pos);
     ember__ks_add(c->st, c->ks, n);
+    em_notify(c, EM_EV_RENAME_FROM, 1, n);
+    em_notify(c, EM_EV_RENAME_TO, 2, n);
     ember__obj_free_shell(&c->st->mem, o); /* its value now belongs to n */
     if (nx)
         em_add_int(c, 1);
@@ -294,6 +298,7 @@ static void cmd_copy(em_ctx *c)
     if (d)
         ember__ks_delete(c->st, dst, &pos, 0, EM_DEL_USER);
     ember__ks_add(c->st, dst, n);
+    ember__notify_keyspace_event(c->st, dst, EM_EV_COPY_TO, c->argv[2], c->argvlen[2], n);
     em_add_int(c, 1);
 }
 
@@ -308,7 +313,8 @@ static void cmd_move(em_ctx *c)
         return;
     }
     em_dpos pos, dpos;
-    if (!em_lookup_write(c, 1, &pos)) {
+    em_obj *o = em_lookup_write(c, 1, &pos);
+    if (!o) {
         em_add_int(c, 0);
         return;
     }
@@ -321,6 +327,8 @@ static void cmd_move(em_ctx *c)
         reply_oom(c);
         return;
     }
+    em_notify(c, EM_EV_MOVE_FROM, 1, o);
+    ember__notify_keyspace_event(c->st, dst, EM_EV_MOVE_TO, c->argv[1], c->argvlen[1], o);
     em_add_int(c, 1);
 }
 
@@ -580,6 +588,7 @@ static void expire_generic(em_ctx *c, int64_t base, int seconds)
     if (when <= em_now(c)) {
         /* Already in the past: the key goes now (a deletion, not an expiry, in
          * Redis's statistics). */
+        em_notify(c, EM_EV_DEL, 1, o);
         ember__ks_delete(c->st, c->ks, &pos, c->srv->cfg.lazyfree_lazy_expire != 0, EM_DEL_USER);
         em_add_int(c, 1);
         const char *a[2] = {"DEL", c->argv[1]};
@@ -587,10 +596,11 @@ static void expire_generic(em_ctx *c, int64_t base, int seconds)
         em_log_replace(c, 2, a, l);
         return;
     }
-    if (!ember__ks_set_expire(c->st, c->ks, &pos, when)) {
+    if (!(o = ember__ks_set_expire(c->st, c->ks, &pos, when))) {
         reply_oom(c);
         return;
     }
+    em_notify(c, EM_EV_EXPIRE, 1, o);
     em_add_int(c, 1);
     log_pexpireat(c, when);
 }
@@ -673,10 +683,11 @@ static void cmd_persist(em_ctx *c)
         em_add_int(c, 0);
         return;
     }
-    if (!ember__ks_set_expire(c->st, c->ks, &pos, -1)) {
+    if (!(o = ember__ks_set_expire(c->st, c->ks, &pos, -1))) {
         reply_oom(c);
         return;
     }
+    em_notify(c, EM_EV_PERSIST, 1, o);
     em_add_int(c, 1);
 }
 

@@ -87,8 +87,10 @@ static void drop_if_empty(em_ctx *c, size_t i, em_obj *o)
     if (list_of(o)->count)
         return;
     em_dpos pos;
-    if (em_lookup_write(c, i, &pos) == o)
+    if (em_lookup_write(c, i, &pos) == o) {
+        em_notify(c, EM_EV_DEL, i, o);
         ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
+    }
 }
 
 /* Replies with the element at pos as a bulk string. */
@@ -180,6 +182,7 @@ static void push_generic(em_ctx *c, int where, int only_existing)
         }
         ember__ks_add(c->st, c->ks, n);
         c->st->dirty += c->argc - 3;
+        em_notify(c, where == LIST_HEAD ? EM_EV_LPUSH : EM_EV_RPUSH, 1, n);
         em_add_int(c, (int64_t)list_of(n)->count);
         return;
     }
@@ -193,6 +196,7 @@ static void push_generic(em_ctx *c, int where, int only_existing)
         }
         c->st->dirty++;
     }
+    em_notify(c, where == LIST_HEAD ? EM_EV_LPUSH : EM_EV_RPUSH, 1, o);
     em_add_int(c, (int64_t)ql->count);
 }
 
@@ -257,6 +261,7 @@ static void pop_generic(em_ctx *c, int where)
         pop_reply(c, ql, where, n);
         c->st->dirty += n;
     }
+    em_notify(c, where == LIST_HEAD ? EM_EV_LPOP : EM_EV_RPOP, 1, o);
     drop_if_empty(c, 1, o);
 }
 
@@ -437,6 +442,7 @@ static void cmd_lset(em_ctx *c)
         return;
     }
     c->st->dirty++;
+    em_notify(c, EM_EV_LSET, 1, o);
     em_add_ok(c);
 }
 
@@ -474,6 +480,7 @@ static void cmd_linsert(em_ctx *c)
         return;
     }
     c->st->dirty++;
+    em_notify(c, EM_EV_LINSERT, 1, o);
     em_add_int(c, (int64_t)ql->count);
 }
 
@@ -509,8 +516,10 @@ static void cmd_lrem(em_ctx *c)
     }
     c->st->dirty += removed;
     em_add_int(c, (int64_t)removed);
-    if (removed)
+    if (removed) {
+        em_notify(c, EM_EV_LREM, 1, o);
         drop_if_empty(c, 1, o);
+    }
 }
 
 /* LTRIM key start stop: numbers first, then the key. */
@@ -541,6 +550,7 @@ static void cmd_ltrim(em_ctx *c)
         ember__ql_del_range(&c->st->mem, ql, ql->count - rtrim, rtrim);
     c->st->dirty += ltrim + rtrim;
     em_add_ok(c);
+    em_notify(c, EM_EV_LTRIM, 1, o);
     drop_if_empty(c, 1, o);
 }
 
@@ -585,6 +595,7 @@ static void move_generic(em_ctx *c, int from, int to)
             return;
         }
         ember__ks_add(c->st, c->ks, n);
+        em_notify(c, to == LIST_HEAD ? EM_EV_LPUSH : EM_EV_RPUSH, 2, n);
         at = from == LIST_HEAD ? 0 : -1;
     } else {
         ember__ks_prewrite(c->st, c->ks, dst);
@@ -595,12 +606,14 @@ static void move_generic(em_ctx *c, int from, int to)
         }
         at = from == LIST_HEAD ? (dst == src && to == LIST_HEAD ? 1 : 0)
                                : (dst == src && to == LIST_TAIL ? -2 : -1);
+        em_notify(c, to == LIST_HEAD ? EM_EV_LPUSH : EM_EV_RPUSH, 2, dst);
     }
     if (dst != src)
         ember__ks_prewrite(c->st, c->ks, src);
     ember__ql_index(sql, at, &pos);
     ember__ql_delete(m, sql, &pos, 1);
     c->st->dirty++;
+    em_notify(c, from == LIST_HEAD ? EM_EV_LPOP : EM_EV_RPOP, 1, src);
     em_add_bulk(c, v.p, v.len);
     elem_copy_done(&v);
     drop_if_empty(c, 1, src);
@@ -713,6 +726,7 @@ static void bpop_generic(em_ctx *c, int where)
         pop_reply(c, list_of(o), where, 1);
         c->st->dirty++;
         log_pop(c, where, i, 1, 0);
+        em_notify(c, where == LIST_HEAD ? EM_EV_LPOP : EM_EV_RPOP, i, o);
         drop_if_empty(c, i, o);
         return;
     }
@@ -762,6 +776,7 @@ static void mpop_generic(em_ctx *c, size_t numkeys_arg, int blocking)
         pop_reply(c, ql, where, n);
         c->st->dirty += n;
         log_pop(c, where, i, n, 1);
+        em_notify(c, where == LIST_HEAD ? EM_EV_LPOP : EM_EV_RPOP, i, o);
         drop_if_empty(c, i, o);
         return;
     }

@@ -485,9 +485,12 @@ static void add_all(em_ctx *c, const sval *s)
 static void del_key(em_ctx *c, size_t i)
 {
     em_dpos pos;
-    if (ember__ks_lookup(c->st, c->ks, c->argv[i], c->argvlen[i], em_now(c),
-                         EM_LK_WRITE | EM_LK_NOTOUCH, &pos))
+    em_obj *o = ember__ks_lookup(c->st, c->ks, c->argv[i], c->argvlen[i], em_now(c),
+                                 EM_LK_WRITE | EM_LK_NOTOUCH, &pos);
+    if (o) {
+        em_notify(c, EM_EV_DEL, i, o);
         ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
+    }
 }
 
 /* Makes a new set key argv[i] holding s (ownership moves in). -1 on OOM (s
@@ -551,6 +554,12 @@ static void cmd_sadd(em_ctx *c)
         sv_put(o, &s);
     }
     c->st->dirty += (uint64_t)added;
+    if (added && !(fresh && oom)) {
+        if (fresh)
+            em_notify_lookup(c, EM_EV_SADD, 1);
+        else
+            em_notify(c, EM_EV_SADD, 1, o);
+    }
     if (oom)
         em_err_oom(c);
     else
@@ -582,6 +591,8 @@ static void cmd_srem(em_ctx *c)
             break;
     }
     sv_put(o, &s);
+    if (removed)
+        em_notify(c, EM_EV_SREM, 1, o);
     if (sv_size(&s) == 0)
         del_key(c, 1);
     c->st->dirty += (uint64_t)removed;
@@ -773,6 +784,7 @@ static void spop_count(em_ctx *c, long long count)
         /* The whole set: reply it and delete the key. */
         add_all(c, &s);
         c->st->dirty += size;
+        em_notify(c, EM_EV_SPOP, 1, o);
         del_key(c, 1);
         const char *a[2] = {"DEL", c->argv[1]};
         size_t l[2] = {3, c->argvlen[1]};
@@ -826,6 +838,7 @@ static void spop_count(em_ctx *c, long long count)
     }
     sv_put(o, &s);
     c->st->dirty += (uint64_t)count;
+    em_notify(c, EM_EV_SPOP, 1, o);
 }
 
 /* SPOP key [count] */
@@ -857,6 +870,7 @@ static void cmd_spop(em_ctx *c)
     pop_one(c, &s);
     sv_put(o, &s);
     c->st->dirty++;
+    em_notify(c, EM_EV_SPOP, 1, o);
     if (sv_size(&s) == 0)
         del_key(c, 1);
 }
@@ -1013,9 +1027,11 @@ static void cmd_smove(em_ctx *c)
         return;
     }
     /* Make room in the destination first, so OOM changes nothing. */
+    int added = 1;
     if (dst) {
         sv_of(&d, dst);
-        if (!sv_has(&d, &e)) {
+        added = !sv_has(&d, &e);
+        if (added) {
             ember__ks_prewrite(c->st, c->ks, dst);
             int r = sv_add(c, &d, &e);
             sv_put(dst, &d);
@@ -1035,12 +1051,17 @@ static void cmd_smove(em_ctx *c)
     ember__ks_prewrite(c->st, c->ks, src);
     sv_remove(c, &s, &e);
     sv_put(src, &s);
+    em_notify(c, EM_EV_SREM, 1, src);
     if (sv_size(&s) == 0)
         del_key(c, 1);
     if (!dst && add_key(c, 2, &d) < 0) {
         em_err_oom(c);
         return;
     }
+    if (added && dst)
+        em_notify(c, EM_EV_SADD, 2, dst);
+    else if (added)
+        em_notify_lookup(c, EM_EV_SADD, 2);
     c->st->dirty++;
     em_add_int(c, 1);
 }
@@ -1054,12 +1075,14 @@ typedef struct sref {
 
 /* Looks up and type-checks argv[first .. first + n) into refs. Returns the
  * number of missing keys, or -1 after replying WRONGTYPE. */
-static long long load_sets(em_ctx *c, size_t first, size_t n, int write, sref *refs)
+static long long load_sets(em_ctx *c, size_t first, size_t n, sref *refs)
 {
     long long missing = 0;
     for (size_t j = 0; j < n; j++) {
         em_obj *o;
-        if (!ember__coll_lookup(c, first + j, EM_T_SET, write, &o, NULL))
+        /* Read lookups, the STORE forms' sources too (Redis counts their
+         * hits and misses and reports a missing one as a keymiss). */
+        if (!ember__coll_lookup(c, first + j, EM_T_SET, 0, &o, NULL))
             return -1;
         if (!o) {
             refs[j].s.enc = -1;
@@ -1087,7 +1110,7 @@ static int by_size_desc(const void *a, const void *b)
 
 /* Stores r under argv[1] (any old value is replaced; an empty r deletes the
  * key) and replies its size. Consumes r. */
-static void store_result(em_ctx *c, sval *r)
+static void store_result(em_ctx *c, sval *r, int ev)
 {
     em_mem *m = &c->st->mem;
     size_t n = sv_size(r);
@@ -1096,6 +1119,7 @@ static void store_result(em_ctx *c, sval *r)
     if (n == 0) {
         set_free_body(m, r->body, r->enc);
         if (old) {
+            em_notify(c, EM_EV_DEL, 1, old);
             ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
             c->st->dirty++;
         }
@@ -1113,6 +1137,7 @@ static void store_result(em_ctx *c, sval *r)
     else
         ember__ks_add(c->st, c->ks, o);
     c->st->dirty++;
+    em_notify(c, ev, 1, o);
     em_add_int(c, (int64_t)n);
 }
 
@@ -1133,7 +1158,7 @@ static void sinter_generic(em_ctx *c, size_t first, size_t n, int mode, long lon
         em_err_oom(c);
         return;
     }
-    long long missing = load_sets(c, first, n, mode == OP_STORE, refs);
+    long long missing = load_sets(c, first, n, refs);
     if (missing < 0)
         goto done;
     if (missing > 0) {
@@ -1142,7 +1167,7 @@ static void sinter_generic(em_ctx *c, size_t first, size_t n, int mode, long lon
             if (result_new(c, &r) < 0)
                 em_err_oom(c);
             else
-                store_result(c, &r);
+                store_result(c, &r, EM_EV_SINTERSTORE);
         } else if (mode == OP_CARD) {
             em_add_int(c, 0);
         } else {
@@ -1189,7 +1214,7 @@ static void sinter_generic(em_ctx *c, size_t first, size_t n, int mode, long lon
         set_free_body(&c->st->mem, r.body, r.enc);
         em_err_oom(c);
     } else {
-        store_result(c, &r);
+        store_result(c, &r, EM_EV_SINTERSTORE);
     }
 done:
     free(refs);
@@ -1244,7 +1269,7 @@ static void sunion_diff_generic(em_ctx *c, size_t first, size_t n, int diff, int
         em_err_oom(c);
         return;
     }
-    if (load_sets(c, first, n, store, refs) < 0)
+    if (load_sets(c, first, n, refs) < 0)
         goto done;
     if (result_new(c, &r) < 0)
         goto oom;
@@ -1302,7 +1327,7 @@ static void sunion_diff_generic(em_ctx *c, size_t first, size_t n, int diff, int
         }
     }
     if (store) {
-        store_result(c, &r);
+        store_result(c, &r, diff ? EM_EV_SDIFFSTORE : EM_EV_SUNIONSTORE);
     } else {
         add_all(c, &r);
         set_free_body(m, r.body, r.enc);

@@ -295,6 +295,7 @@ static void cmd_getdel(em_ctx *c)
     em_dpos pos;
     em_obj *o = em_lookup_read(c, 1, &pos);
     if (add_value(c, o) == 0 && o) {
+        em_notify(c, EM_EV_DEL, 1, o);
         ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
         log_key_cmd(c, "DEL");
     }
@@ -322,6 +323,7 @@ static void cmd_getex(em_ctx *c)
     if ((flags & (OPT_EXAT | OPT_PXAT)) && when <= em_now(c)) {
         /* An absolute time already past deletes the key (after the reply). */
         add_value(c, o);
+        em_notify(c, EM_EV_DEL, 1, o);
         ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
         log_key_cmd(c, "DEL");
         return;
@@ -333,10 +335,13 @@ static void cmd_getex(em_ctx *c)
             em_err_oom(c);
             return;
         }
-        if (when >= 0)
+        if (when >= 0) {
             log_pexpireat(c, when);
-        else if (had)
+            em_notify(c, EM_EV_EXPIRE, 1, o);
+        } else if (had) {
             log_key_cmd(c, "PERSIST");
+            em_notify(c, EM_EV_PERSIST, 1, o);
+        }
     }
     add_value(c, o);
 }
@@ -450,6 +455,9 @@ static void set_generic(em_ctx *c, uint32_t flags, size_t vi, int64_t when, int 
     else
         em_add_ok(c);
     put(c, old, &pos, n);
+    em_notify(c, EM_EV_SET, 1, n);
+    if (opt_when >= 0)
+        em_notify(c, EM_EV_EXPIRE, 1, n);
     if (em_logging(c))
         log_set(c, flags, vi, opt_when);
 }
@@ -539,6 +547,7 @@ static void mset_generic(em_ctx *c, int nx)
             em_dpos pos;
             em_obj *old = em_lookup_write(c, 1 + 2 * i, &pos);
             put(c, old, &pos, objs[i]);
+            em_notify(c, EM_EV_SET, 1 + 2 * i, objs[i]);
         }
         if (nx)
             em_add_int(c, 1);
@@ -569,7 +578,7 @@ static void cmd_msetnx(em_ctx *c)
  * O(1)); INT and EMBSTR values are rebuilt as RAW, keeping the TTL. The caller
  * has checked the resulting size. */
 static void write_at(em_ctx *c, em_obj *o, const em_dpos *pos, size_t offset, const char *p,
-                     size_t len)
+                     size_t len, int ev)
 {
     em_mem *m = &c->st->mem;
     char ib[EM_LLSTR_SIZE];
@@ -591,6 +600,7 @@ static void write_at(em_ctx *c, em_obj *o, const em_dpos *pos, size_t offset, co
         s->len = (uint32_t)newlen;
         s->buf[newlen] = '\0';
         c->st->dirty++;
+        em_notify(c, ev, 1, o);
     } else {
         em_obj *n = raw_new(c, &v, newlen, ember__obj_expire(o), &s);
         if (!n) {
@@ -599,6 +609,7 @@ static void write_at(em_ctx *c, em_obj *o, const em_dpos *pos, size_t offset, co
         }
         memcpy(s->buf + offset, p, len);
         put(c, o, pos, n);
+        em_notify(c, ev, 1, n);
     }
     em_add_int(c, (int64_t)newlen);
 }
@@ -622,6 +633,7 @@ static void cmd_append(em_ctx *c)
             return;
         }
         ember__ks_add(c->st, c->ks, n);
+        em_notify(c, EM_EV_APPEND, 1, n);
         em_add_int(c, (int64_t)c->argvlen[2]);
         return;
     }
@@ -630,7 +642,7 @@ static void cmd_append(em_ctx *c)
     ember__obj_str_view(o, ib, &v);
     if (check_len(c, v.len, c->argvlen[2]) < 0)
         return;
-    write_at(c, o, &pos, v.len, c->argv[2], c->argvlen[2]);
+    write_at(c, o, &pos, v.len, c->argv[2], c->argvlen[2], EM_EV_APPEND);
 }
 
 /* SETRANGE key offset value */
@@ -665,6 +677,7 @@ static void cmd_setrange(em_ctx *c)
         }
         memcpy(s->buf + off, c->argv[3], vlen);
         ember__ks_add(c->st, c->ks, n);
+        em_notify(c, EM_EV_SETRANGE, 1, n);
         em_add_int(c, (int64_t)s->len);
         return;
     }
@@ -677,7 +690,7 @@ static void cmd_setrange(em_ctx *c)
     }
     if (check_len(c, (uint64_t)off, vlen) < 0)
         return;
-    write_at(c, o, &pos, (size_t)off, c->argv[3], vlen);
+    write_at(c, o, &pos, (size_t)off, c->argv[3], vlen, EM_EV_SETRANGE);
 }
 
 /* ------------------------------------------------------------ counters */
@@ -722,7 +735,9 @@ static void incr_generic(em_ctx *c, long long delta)
             return;
         }
         put(c, o, &pos, n);
+        o = n;
     }
+    em_notify(c, EM_EV_INCRBY, 1, o);
     em_add_int(c, v);
 }
 
@@ -798,6 +813,7 @@ static void cmd_incrbyfloat(em_ctx *c)
     }
     em_add_bulk(c, buf, len);
     put(c, o, &pos, n);
+    em_notify(c, EM_EV_INCRBYFLOAT, 1, n);
     /* The result, not the increment: float rounding is not replayed. */
     const char *a[4] = {"SET", c->argv[1], buf, "KEEPTTL"};
     size_t l[4] = {3, c->argvlen[1], len, 7};

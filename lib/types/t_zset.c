@@ -132,13 +132,14 @@ static int delete_if_empty(em_ctx *c, em_obj *o, const em_dpos *pos)
 {
     if (zlen(o))
         return 0;
+    ember__notify_obj(c->st, c->ks, EM_EV_DEL, o);
     ember__ks_delete(c->st, c->ks, pos, 0, EM_DEL_USER);
     return 1;
 }
 
 /* Stores the detached object n under key argv[keyi] (replacing any value),
  * or deletes that key when n is empty (n is freed). Returns n's size. */
-static size_t store_result(em_ctx *c, size_t keyi, em_obj *n)
+static size_t store_result(em_ctx *c, size_t keyi, em_obj *n, int ev)
 {
     em_dpos pos;
     em_obj *old = em_lookup_write(c, keyi, &pos);
@@ -146,6 +147,7 @@ static size_t store_result(em_ctx *c, size_t keyi, em_obj *n)
     if (!len) {
         ember__obj_free(zmem(c), n);
         if (old) {
+            em_notify(c, EM_EV_DEL, keyi, old);
             ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
             c->st->dirty++;
         }
@@ -156,6 +158,7 @@ static size_t store_result(em_ctx *c, size_t keyi, em_obj *n)
     else
         ember__ks_add(c->st, c->ks, n);
     c->st->dirty++;
+    em_notify(c, ev, keyi, n);
     return len;
 }
 
@@ -578,6 +581,8 @@ static void zadd_generic(em_ctx *c, int in)
         else
             ember__obj_free(zmem(c), o);
     }
+    if (added + updated)
+        em_notify(c, (in & ZA_INCR) ? EM_EV_ZINCR : EM_EV_ZADD, 1, o);
     if (oom) {
         em_err_oom(c);
         goto out;
@@ -630,13 +635,18 @@ static void cmd_zrem(em_ctx *c)
     for (size_t i = 2; i < c->argc; i++) {
         deleted += (size_t)zs_del(&w, c->argv[i], c->argvlen[i]);
         if (!zlen(o)) {
+            em_notify(c, EM_EV_ZREM, 1, o);
+            em_notify(c, EM_EV_DEL, 1, o);
             ember__ks_delete(c->st, c->ks, &pos, 0, EM_DEL_USER);
             gone = 1;
             break;
         }
     }
-    if (!gone && deleted && ember__obj_enc(o) == EM_ENC_SKIPLIST)
-        ember__dict_maybe_shrink(&((em_zset *)ember__obj_body(o))->dict);
+    if (!gone && deleted) {
+        em_notify(c, EM_EV_ZREM, 1, o);
+        if (ember__obj_enc(o) == EM_ENC_SKIPLIST)
+            ember__dict_maybe_shrink(&((em_zset *)ember__obj_body(o))->dict);
+    }
     c->st->dirty += deleted;
     em_add_int(c, (int64_t)deleted);
 }
@@ -853,7 +863,7 @@ static void zres_end(zres *r, long long len)
         em_err_oom(r->c);
         return;
     }
-    em_add_int(r->c, (int64_t)store_result(r->c, 1, r->dst.o));
+    em_add_int(r->c, (int64_t)store_result(r->c, 1, r->dst.o, EM_EV_ZRANGESTORE));
 }
 
 /* Emits ranks [start, end] of the forward order; reverse walks the reversed
@@ -1126,6 +1136,11 @@ static void zremrange_generic(em_ctx *c, int kind)
     if (n) {
         ember__ks_prewrite(c->st, c->ks, o);
         zv_delete_ranks(c, o, first, n);
+        em_notify(c,
+                  kind == ZR_RANK    ? EM_EV_ZREMRANGEBYRANK
+                  : kind == ZR_SCORE ? EM_EV_ZREMRANGEBYSCORE
+                                     : EM_EV_ZREMRANGEBYLEX,
+                  1, o);
         delete_if_empty(c, o, &pos);
         c->st->dirty += n;
     }
@@ -1235,6 +1250,7 @@ static int zpop_keys(em_ctx *c, size_t first, size_t nkeys, int max, long long c
         size_t l[3] = {7, c->argvlen[ki], ember__ll_to_str(nb, (long long)n)};
         em_log_replace(c, shape == POP_KEYED ? 2 : 3, a, l);
     }
+    em_notify(c, max ? EM_EV_ZPOPMAX : EM_EV_ZPOPMIN, ki, o);
     delete_if_empty(c, o, &pos);
     return 1;
 }
@@ -1699,7 +1715,7 @@ static void zsetop_generic(em_ctx *c, size_t numkeys_idx, int store, int op, int
         return;
     }
     for (size_t i = 0; i < n; i++, j++) {
-        em_obj *o = store ? em_lookup_write(c, j, NULL) : em_lookup_read(c, j, NULL);
+        em_obj *o = em_lookup_read(c, j, NULL); /* the STORE forms' too, as Redis */
         if (o && ember__obj_type(o) != EM_T_ZSET && ember__obj_type(o) != EM_T_SET) {
             free(src);
             em_err_wrongtype(c);
@@ -1900,7 +1916,10 @@ done:
             return;
         }
         maybe_to_listpack(c, d, maxelelen);
-        em_add_int(c, (int64_t)store_result(c, 1, d));
+        em_add_int(c, (int64_t)store_result(c, 1, d,
+                                            op == OP_UNION   ? EM_EV_ZUNIONSTORE
+                                            : op == OP_INTER ? EM_EV_ZINTERSTORE
+                                                             : EM_EV_ZDIFFSTORE));
         return;
     }
     em_add_array(c, dz->zsl.length);
