@@ -398,8 +398,10 @@ static void test_aof_del(void **state)
     snprintf(num, sizeof num, "%llu", (unsigned long long)(u - 20));
     config(db, "maxmemory", num);
     ta_expect_ok(CMD(db, "SET", "x", "3"));
-    settle(db); /* "old" goes first (the idlest) */
-    assert_true((uint64_t)ta_info_field(db, "evicted_keys") >= 1);
+    settle(db);
+    /* Which key goes depends on the sample (few keys: "old" may be missed). */
+    int64_t evicted = ta_info_field(db, "evicted_keys");
+    assert_true(evicted >= 1);
     assert_int_equal((uint64_t)ta_info_field(db, "expired_keys"), 1);
     assert_int_equal(ember_aof_detach(db), EMBER_OK);
     assert_int_equal(ember_db_close(db), EMBER_OK);
@@ -408,7 +410,10 @@ static void test_aof_del(void **state)
     assert_true(n > 0);
     buf[n] = '\0';
     assert_non_null(strstr(buf, "*2\r\n$3\r\nDEL\r\n$3\r\nttl\r\n"));
-    assert_non_null(strstr(buf, "*2\r\n$3\r\nDEL\r\n$3\r\nold\r\n"));
+    int64_t dels = 0; /* one DEL per expiration and per eviction */
+    for (const char *q = buf; (q = strstr(q, "*2\r\n$3\r\nDEL\r\n")); q++)
+        dels++;
+    assert_int_equal(dels, 1 + evicted);
     close(fd);
     unlink(path);
 }
