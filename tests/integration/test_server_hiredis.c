@@ -496,6 +496,99 @@ static void test_blocking_pops(void **state)
             freeReplyObject(got[s][i]);
 }
 
+/* Runs line on a[side] for both sides and checks the replies are equal;
+ * returns the number of differences (printed). */
+static int same(redisContext *const a[2], const char *line)
+{
+    redisReply *r[2];
+    for (int s = 0; s < 2; s++)
+        r[s] = run(a[s], line);
+    int eq = reply_equal(r[0], r[1]);
+    if (!eq) {
+        tc_buf b = {0};
+        tc_buf_printf(&b, "%s:\n  redis: ", line);
+        render(&b, r[0]);
+        tc_buf_puts(&b, "\n  ember: ");
+        render(&b, r[1]);
+        fprintf(stderr, "%s\n", tc_buf_cstr(&b));
+        tc_buf_free(&b);
+    }
+    freeReplyObject(r[0]);
+    freeReplyObject(r[1]);
+    return !eq;
+}
+
+/* MULTI/EXEC/DISCARD/WATCH through hiredis, with a second connection that
+ * touches a watched key; every reply compared with redis-server's. */
+static void test_transactions(void **state)
+{
+    (void)state;
+    redisContext *a[2] = {connect_side(0), connect_side(1)};
+    redisContext *b[2] = {connect_side(0), connect_side(1)};
+    flush_both(a);
+    int bad = 0;
+    static const char *const plain[] = {
+        "MULTI",   "SET t 1", "INCR t",  "LPUSH l x", "ZADD z 1 m", "ZRANGE z 0 -1 WITHSCORES",
+        "EXEC",    "MULTI",   "SET t 2", "DISCARD",   "GET t",      "EXEC",
+        "DISCARD", "MULTI",   "NOSUCH",  "SET t",     "EXEC",       "MULTI",
+        "INCR l",  "GET t",   "EXEC",    "WATCH t",   "MULTI",      "SET t 3",
+        "EXEC",    "GET t"};
+    for (size_t i = 0; i < NCASES(plain); i++)
+        bad += same(a, plain[i]);
+    /* WATCH, then the other connection changes the key: EXEC is nil. */
+    bad += same(a, "WATCH t");
+    bad += same(b, "SET t other");
+    bad += same(a, "MULTI");
+    bad += same(a, "SET t mine");
+    bad += same(a, "EXEC");
+    bad += same(a, "GET t");
+    /* A write that changes nothing does not count. */
+    bad += same(a, "SADD s m");
+    bad += same(a, "WATCH s");
+    bad += same(b, "SADD s m");
+    bad += same(a, "MULTI");
+    bad += same(a, "SCARD s");
+    bad += same(a, "EXEC");
+    assert_int_equal(bad, 0);
+    for (int s = 0; s < 2; s++) {
+        redisFree(a[s]);
+        redisFree(b[s]);
+    }
+}
+
+/* requirepass set at run time: a new connection gets NOAUTH until AUTH
+ * (wrong passwords and user names as Redis answers them). */
+static void test_auth(void **state)
+{
+    (void)state;
+    redisContext *admin[2] = {connect_side(0), connect_side(1)};
+    int bad = 0;
+    bad += same(admin, "CONFIG SET requirepass s3cret");
+    redisContext *c[2] = {connect_side(0), connect_side(1)};
+    static const char *const lines[] = {"PING",
+                                        "GET k",
+                                        "AUTH wrong",
+                                        "AUTH nobody s3cret",
+                                        "AUTH default wrong",
+                                        "AUTH s3cret",
+                                        "PING",
+                                        "SET k v",
+                                        "GET k",
+                                        "AUTH default s3cret",
+                                        "HELLO 2 AUTH default wrong",
+                                        "PING"};
+    for (size_t i = 0; i < NCASES(lines); i++)
+        bad += same(c, lines[i]);
+    /* The connection authenticated before the password was set stays so. */
+    bad += same(admin, "GET k");
+    bad += same(admin, "CONFIG SET requirepass \"\"");
+    assert_int_equal(bad, 0);
+    for (int s = 0; s < 2; s++) {
+        redisFree(c[s]);
+        redisFree(admin[s]);
+    }
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -526,9 +619,13 @@ static int group_teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_resp2_reply_types),     cmocka_unit_test(test_resp3_reply_types),
-        cmocka_unit_test(test_resp3_through_hiredis), cmocka_unit_test(test_pipeline_10k),
+        cmocka_unit_test(test_resp2_reply_types),
+        cmocka_unit_test(test_resp3_reply_types),
+        cmocka_unit_test(test_resp3_through_hiredis),
+        cmocka_unit_test(test_pipeline_10k),
         cmocka_unit_test(test_blocking_pops),
+        cmocka_unit_test(test_transactions),
+        cmocka_unit_test(test_auth),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
