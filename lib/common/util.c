@@ -310,3 +310,18 @@ int ember__glob_match(const char *pat, size_t plen, const char *s, size_t slen, 
     return glob_impl((const unsigned char *)pat, plen, (const unsigned char *)s, slen, nocase,
                      &exhausted, 0);
 }
+
+int ember__array_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 8;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = nc;
+    return 0;
+}

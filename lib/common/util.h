@@ -36,4 +36,8 @@ size_t ember__d_to_str_store(char *buf, size_t cap, double v);
  * backslash escapes; nocase folds ASCII case. Returns 1 on match. */
 int ember__glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
 
+/* Grows the array *p of *cap elements of elem bytes to hold at least need
+ * (doubling, from 8). Returns 0, or -1 when out of memory (*p unchanged). */
+int ember__array_grow(void **p, size_t *cap, size_t need, size_t elem);
+
 #endif

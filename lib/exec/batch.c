@@ -6,22 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
 #include "exec.h"
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap : 8;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return -1;
-    *p = np;
-    *cap = nc;
-    return 0;
-}
 
 int ember__batch_add(struct ember_batch *b, size_t argc, const char *const *argv,
                      const size_t *argvlen)
@@ -30,11 +16,11 @@ int ember__batch_add(struct ember_batch *b, size_t argc, const char *const *argv
     for (size_t i = 0; i < argc; i++)
         bytes += (argvlen ? argvlen[i] : (argv[i] ? strlen(argv[i]) : 0)) + 1;
     size_t capargs = b->capargs, capargs2 = b->capargs, capargs3 = b->capargs;
-    if (grow((void **)&b->cmds, &b->capcmds, b->ncmds + 1, sizeof *b->cmds) ||
-        grow((void **)&b->argv, &capargs, b->nargs + argc, sizeof *b->argv) ||
-        grow((void **)&b->argvlen, &capargs2, b->nargs + argc, sizeof *b->argvlen) ||
-        grow((void **)&b->argoff, &capargs3, b->nargs + argc, sizeof *b->argoff) ||
-        grow((void **)&b->bytes, &b->capbytes, b->nbytes + bytes, 1))
+    if (ember__array_grow((void **)&b->cmds, &b->capcmds, b->ncmds + 1, sizeof *b->cmds) ||
+        ember__array_grow((void **)&b->argv, &capargs, b->nargs + argc, sizeof *b->argv) ||
+        ember__array_grow((void **)&b->argvlen, &capargs2, b->nargs + argc, sizeof *b->argvlen) ||
+        ember__array_grow((void **)&b->argoff, &capargs3, b->nargs + argc, sizeof *b->argoff) ||
+        ember__array_grow((void **)&b->bytes, &b->capbytes, b->nbytes + bytes, 1))
         return EMBER_ENOMEM;
     b->capargs = capargs;
     b->cmds[b->ncmds].argc = argc;

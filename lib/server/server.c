@@ -674,21 +674,6 @@ int ember__srv_reply_shape(const struct ember_server *s, const em_cmd *cmd, size
 
 /* ------------------------------------------------------------ jobs */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 16;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return -1;
-    *p = np;
-    *cap = nc;
-    return 0;
-}
-
 /* The connection's job for this round, opened (as a FIFO record) if it has
  * none. NULL when out of memory. */
 static srv_job *job_open(struct ember_server *s, srv_conn *c)
@@ -727,14 +712,14 @@ static int job_add(struct ember_server *s, srv_conn *c, const em_cmd *cmd, size_
     size_t bytes = 0;
     for (size_t i = 0; i < argc; i++)
         bytes += c->argvlen[i] + 1;
-    if (grow((void **)&j->cmds, &j->capcmds, j->ncmds + 1, sizeof *j->cmds) ||
-        grow((void **)&j->bytes, &j->capbytes, j->nbytes + bytes, 1))
+    if (ember__array_grow((void **)&j->cmds, &j->capcmds, j->ncmds + 1, sizeof *j->cmds) ||
+        ember__array_grow((void **)&j->bytes, &j->capbytes, j->nbytes + bytes, 1))
         return -1;
     size_t cap = j->capargs;
-    if (grow((void **)&j->argoff, &cap, j->nargs + argc, sizeof *j->argoff))
+    if (ember__array_grow((void **)&j->argoff, &cap, j->nargs + argc, sizeof *j->argoff))
         return -1;
     cap = j->capargs;
-    if (grow((void **)&j->argvlen, &cap, j->nargs + argc, sizeof *j->argvlen))
+    if (ember__array_grow((void **)&j->argvlen, &cap, j->nargs + argc, sizeof *j->argvlen))
         return -1;
     j->capargs = cap;
     srv_jcmd *jc = &j->cmds[j->ncmds++];
@@ -958,6 +943,18 @@ static void conn_process(struct ember_server *s, srv_conn *c)
         c->in.off = c->in.len = 0;
 }
 
+/* Sets the epoll interest from what is pending: input while it may
+ * parse, output while some waits. */
+static void conn_interest(struct ember_server *s, srv_conn *c)
+{
+    uint32_t ev = EPOLLRDHUP;
+    if (conn_may_parse(c))
+        ev |= EPOLLIN;
+    if (c->out.len > c->out.off)
+        ev |= EPOLLOUT;
+    conn_set_events(s, c, ev);
+}
+
 /* Moves replies out, writes, parses more, until nothing changes; then sets
  * the epoll interest from what is pending. */
 static void conn_pump(struct ember_server *s, srv_conn *c)
@@ -977,12 +974,7 @@ static void conn_pump(struct ember_server *s, srv_conn *c)
         ember__srv_conn_kill(s, c);
         return;
     }
-    uint32_t ev = EPOLLRDHUP;
-    if (conn_may_parse(c))
-        ev |= EPOLLIN;
-    if (c->out.len > c->out.off)
-        ev |= EPOLLOUT;
-    conn_set_events(s, c, ev);
+    conn_interest(s, c);
 }
 
 /* Reads what arrived into c->in: c->io_n = bytes, 0 at EOF, -1 on a fatal
@@ -1129,16 +1121,10 @@ static void write_phase(struct ember_server *s)
             srv_conn *c = v[i];
             if (conn_write_done(s, c) < 0)
                 continue;
-            if (c->in.len > c->in.off && conn_may_parse(c)) {
+            if (c->in.len > c->in.off && conn_may_parse(c))
                 conn_pump(s, c);
-                continue;
-            }
-            uint32_t ev = EPOLLRDHUP;
-            if (conn_may_parse(c))
-                ev |= EPOLLIN;
-            if (c->out.len > c->out.off)
-                ev |= EPOLLOUT;
-            conn_set_events(s, c, ev);
+            else
+                conn_interest(s, c);
         }
         free(v);
     }
