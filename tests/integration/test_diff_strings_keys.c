@@ -1153,7 +1153,9 @@ static void g_unknown(gen *g)
                  {"SETX", 4},
                  {"xyzzy", 5},
                  {"", 0},
-                 {"GET\0", 4},
+                 /* No "GET\0": redis-server hashes the whole name but
+                  * compares C strings, so whether it runs GET depends on
+                  * its random hash seed (ember: always unknown). */
                  {"\xc3\x89"
                   "CHO",
                   5},
@@ -1751,8 +1753,8 @@ static const char *const directed[][12] = {
      "FOO \"a\\r\\nb\" \"c\\n\"", "SET a v \"x\\n\"", "GETEX a \"\\r\\n\""},
     {"FOO aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbb cccc",
-     "\"\" x", "\"GET\\x00\" a", "OBJECT", "OBJECT FOO", "OBJECT help", "OBJECT ENCODING", "GET",
-     "SET a", "PING a b", "ECHO"},
+     "\"\" x", "OBJECT", "OBJECT FOO", "OBJECT help", "OBJECT ENCODING", "GET", "SET a", "PING a b",
+     "ECHO"},
     /* object encodings and refcounts */
     {"SET a 15", "COPY a b", "OBJECT REFCOUNT b"},
     {"SET a 15", "OBJECT REFCOUNT a", "INCR a", "OBJECT REFCOUNT a", "SET c 123456",
