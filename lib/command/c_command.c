@@ -603,7 +603,44 @@ static const em_cmd command_subcmds[] = {
     {NULL, NULL, 0, 0, 0, 0, 0, NULL},
 };
 
+/* The connection commands ember-server answers itself (lib/server): listed
+ * here so that COMMAND describes everything a network client can run, with
+ * Redis 7.0's arity and keys. Through the C API there is no connection:
+ * they answer an error. */
+static void cmd_connection_only(em_ctx *c)
+{
+    char name[64];
+    ember__cmd_fullname(c->parent, c->cmd, name, sizeof name);
+    em_add_errorf(c,
+                  "ERR '%s' is a connection command: ember-server answers it, a call through the "
+                  "C API has no connection",
+                  name);
+}
+
+static const em_cmd client_subcmds[] = {
+    {"getname", cmd_connection_only, 2, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"help", cmd_connection_only, 2, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"id", cmd_connection_only, 2, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"info", cmd_connection_only, 2, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"kill", cmd_connection_only, -3, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"list", cmd_connection_only, -2, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"no-evict", cmd_connection_only, 3, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"setname", cmd_connection_only, 3, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL},
+};
+
 const em_cmd ember__command_cmds[] = {
     {"command", cmd_command, -1, 0, 0, 0, 0, command_subcmds},
+    {"hello", cmd_connection_only, -1, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"auth", cmd_connection_only, -2, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"quit", cmd_connection_only, -1, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"reset", cmd_connection_only, 1, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"client", NULL, -2, 0, 0, 0, 0, client_subcmds},
+    {"shutdown", cmd_connection_only, -1, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"multi", cmd_connection_only, 1, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"exec", cmd_connection_only, 1, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"discard", cmd_connection_only, 1, EM_CMD_NOMULTI, 0, 0, 0, NULL},
+    {"watch", cmd_connection_only, -2, EM_CMD_NOMULTI, 1, -1, 1, NULL},
+    {"unwatch", cmd_connection_only, 1, EM_CMD_NOMULTI, 0, 0, 0, NULL},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL},
 };
