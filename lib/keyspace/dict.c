@@ -94,6 +94,21 @@ static int start_resize(em_dict *d, size_t size)
     return 0;
 }
 
+int ember__dict_reserve(em_dict *d, size_t n)
+{
+    /* Only an empty table, so no rehash is ever started by this. */
+    if (ember__dict_size(d) || ember__dict_is_rehashing(d) || n <= d->size[0])
+        return 0;
+    size_t size = next_pow2(n);
+    em_obj **nt = ember__mem_calloc(d->mem, size * sizeof(em_obj *));
+    if (!nt)
+        return -1;
+    ember__mem_free(d->mem, d->t[0]);
+    d->t[0] = nt;
+    d->size[0] = size;
+    return 0;
+}
+
 int ember__dict_rehash(em_dict *d, size_t n)
 {
     size_t empty_visits = n * DICT_EMPTY_VISITS;

@@ -75,6 +75,9 @@ em_obj *ember__dict_unlink(em_dict *d, const em_dpos *pos);
 em_obj *ember__dict_replace(em_dict *d, const em_dpos *pos, em_obj *n);
 /* Moves up to n buckets to the new table. Returns 1 if more remain. */
 int ember__dict_rehash(em_dict *d, size_t n);
+/* Sizes an empty table for n keys (a bulk load's hint); does nothing to a
+ * table that holds keys. Returns 0, or -1 when out of memory (unchanged). */
+int ember__dict_reserve(em_dict *d, size_t n);
 /* Rehashes for about `us` microseconds. */
 void ember__dict_rehash_for(em_dict *d, int64_t us);
 /* Starts a shrink when the table is under 1/10 full. */

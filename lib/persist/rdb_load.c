@@ -46,6 +46,7 @@
 #define RD_STEP (1024 * 1024)
 /* Largest key or value string without a configured limit. */
 #define RD_DEFAULT_CAP (512ull * 1024 * 1024)
+#define RESIZE_HINT_MAX ((uint64_t)1 << 20) /* keys a RESIZEDB hint may presize for */
 
 /* ------------------------------------------------------------ the reader */
 
@@ -1547,9 +1548,13 @@ static int load_body(ld *l, int64_t now_ms, unsigned flags, uint64_t *rdb_len)
             if (rd_string(l, &l->a) || rd_string(l, &l->b))
                 return -1;
             continue;
-        case EM_RDB_OP_RESIZEDB: /* hints: untrusted, so unused */
+        case EM_RDB_OP_RESIZEDB:
             if (rd_len(r, &v) || rd_len(r, &v2))
                 return -1;
+            /* An untrusted hint: it only sizes the (empty) table up front,
+             * capped so that a lying file costs at most a few MB, and a
+             * wrong one only means growth later, as without it. */
+            ember__dict_reserve(&ks->dict, (size_t)(v < RESIZE_HINT_MAX ? v : RESIZE_HINT_MAX));
             continue;
         case EM_RDB_OP_SELECTDB:
             if (rd_len(r, &v))
