@@ -1689,11 +1689,15 @@ typedef struct ember_server ember_server; /**< a running RESP listener */
 
 /** Serves an open database over TCP to any Redis client (redis-cli,
  *  redis-benchmark, client libraries), speaking RESP2 and, after HELLO 3,
- *  RESP3. One I/O thread accepts connections, parses requests (multibulk
- *  and inline, pipelined) and hands every command to the database's
- *  executor through the same queue as ember_command(), so network clients
- *  and in-process callers see one order and the same atomicity. Replies go
- *  back in request order per connection.
+ *  RESP3. One event-loop thread accepts connections, parses requests
+ *  (multibulk and inline, pipelined) and hands the commands to the
+ *  database's executor through the same queue as ember_command() — once per
+ *  loop iteration, every connection's new commands in one request — so
+ *  network clients and in-process callers see one order and the same
+ *  atomicity; the executor encodes the replies (no reply tree). Replies go
+ *  back in request order per connection. With the "io-threads" option
+ *  (ember_server_config_set()) more threads share the socket reads and
+ *  sends.
  *  Handled by the server itself, as Redis 7.0 replies: HELLO [2|3 [AUTH
  *  user pass] [SETNAME name]], AUTH [user] password, QUIT, RESET, SELECT
  *  (per connection), SHUTDOWN (through the application's hook, see
