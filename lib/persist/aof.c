@@ -904,21 +904,6 @@ static void load_resp(loader *l, size_t pos, size_t len)
     }
 }
 
-typedef struct mem_src {
-    const uint8_t *d;
-    size_t len, pos;
-} mem_src;
-
-static int64_t mem_read(void *ctx, void *buf, size_t n)
-{
-    mem_src *m = ctx;
-    size_t k = m->len - m->pos < n ? m->len - m->pos : n;
-    if (k)
-        memcpy(buf, m->d + m->pos, k);
-    m->pos += k;
-    return (int64_t)k;
-}
-
 int ember__aof_load(em_server *srv, const uint8_t *data, size_t len, int flags, em_aof_report *rep)
 {
     em_store *st = &srv->st;
@@ -943,8 +928,8 @@ int ember__aof_load(em_server *srv, const uint8_t *data, size_t len, int flags, 
     int fatal = 0;
     if (len >= 5 && memcmp(data, "REDIS", 5) == 0) {
         /* Hybrid: an RDB preamble, then RESP records right after its CRC. */
-        mem_src ms = {data, len, 0};
-        em_rdb_src src = {mem_read, &ms};
+        em_rdb_mem ms = {data, len, 0};
+        em_rdb_src src = {ember__rdb_mem_read, &ms};
         em_rdb_err err;
         uint64_t rdb_len = 0;
         if (ember__rdb_load_ex(&src, st, &srv->cfg, ember__clock_ms(&st->clock),

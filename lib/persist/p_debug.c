@@ -113,22 +113,6 @@ static void put_key(void *ud, em_obj *o)
         k->failed = 1;
 }
 
-typedef struct mem_reader {
-    const uint8_t *p;
-    size_t len, off;
-} mem_reader;
-
-static int64_t mem_read(void *ctx, void *buf, size_t n)
-{
-    mem_reader *r = ctx;
-    size_t left = r->len - r->off;
-    if (n > left)
-        n = left;
-    memcpy(buf, r->p + r->off, n);
-    r->off += n;
-    return (int64_t)n;
-}
-
 /*
  * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: every database through the RDB
  * writer into memory and back through the loader, which replaces the
@@ -172,8 +156,8 @@ static void debug_reload(em_ctx *c)
         em_err_oom(c);
         return;
     }
-    mem_reader r = {b.p, b.len, 0};
-    em_io *io = ember__io_user(NULL, NULL, mem_read, &r);
+    em_rdb_mem r = {b.p, b.len, 0};
+    em_io *io = ember__io_user(NULL, NULL, ember__rdb_mem_read, &r);
     char *msg = NULL;
     int rc = io ? ember__persist_load(srv, io, &msg) : EMBER_ENOMEM;
     ember__io_close(io);

@@ -72,6 +72,14 @@ typedef struct em_rdb_src {
     void *ctx;
 } em_rdb_src;
 
+/* A source reading from memory: {p, len, 0} with ember__rdb_mem_read as the
+ * read function (an em_rdb_src or an ember__io_user reader). */
+typedef struct em_rdb_mem {
+    const uint8_t *p;
+    size_t len, off;
+} em_rdb_mem;
+int64_t ember__rdb_mem_read(void *ctx, void *buf, size_t n);
+
 /* What went wrong, for the caller's error message. */
 typedef struct em_rdb_err {
     uint64_t offset; /* byte offset of the first bad byte (plain RDB stream) */

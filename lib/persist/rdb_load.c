@@ -1662,3 +1662,13 @@ int ember__rdb_load(em_rdb_src *src, em_store *into, const em_settings *cfg, int
 {
     return ember__rdb_load_ex(src, into, cfg, now_ms, 0, NULL, err);
 }
+
+int64_t ember__rdb_mem_read(void *ctx, void *buf, size_t n)
+{
+    em_rdb_mem *m = ctx;
+    size_t k = m->len - m->off < n ? m->len - m->off : n;
+    if (k)
+        memcpy(buf, m->p + m->off, k);
+    m->off += k;
+    return (int64_t)k;
+}
