@@ -581,9 +581,7 @@ static void cmd_command_help(em_ctx *c)
         "HELP",
         "    Prints this help.",
     };
-    em_add_array(c, EM_ARRAY_LEN(lines));
-    for (size_t i = 0; i < EM_ARRAY_LEN(lines); i++)
-        em_add_status(c, lines[i]);
+    em_add_help(c, lines, sizeof lines / sizeof lines[0]);
 }
 
 /* COMMAND [subcommand]: without one, every command's INFO. */

@@ -541,9 +541,7 @@ static void cmd_config_help(em_ctx *c)
         "    Reset statistics reported by the INFO command.",
         "HELP",
         "    Print this help."};
-    em_add_array(c, EM_ARRAY_LEN(lines));
-    for (size_t i = 0; i < EM_ARRAY_LEN(lines); i++)
-        em_add_status(c, lines[i]);
+    em_add_help(c, lines, sizeof lines / sizeof lines[0]);
 }
 
 static const em_cmd config_subcmds[] = {

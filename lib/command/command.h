@@ -274,6 +274,14 @@ static inline void em_add_array(em_ctx *c, size_t n)
 {
     c->so->agg(c->sink, EMBER_REPLY_ARRAY, n);
 }
+
+/* A HELP reply: the lines as an array of status strings. */
+static inline void em_add_help(em_ctx *c, const char *const *lines, size_t n)
+{
+    em_add_array(c, n);
+    for (size_t i = 0; i < n; i++)
+        em_add_status(c, lines[i]);
+}
 static inline void em_add_map(em_ctx *c, size_t pairs)
 {
     c->so->agg(c->sink, EMBER_REPLY_MAP, pairs);

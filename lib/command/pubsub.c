@@ -627,9 +627,7 @@ static void cmd_pubsub_help(em_ctx *c)
         "    Return the number of subscribers for the specified shard level channel(s)",
         "HELP",
         "    Prints this help."};
-    em_add_array(c, EM_ARRAY_LEN(lines));
-    for (size_t i = 0; i < EM_ARRAY_LEN(lines); i++)
-        em_add_status(c, lines[i]);
+    em_add_help(c, lines, sizeof lines / sizeof lines[0]);
 }
 
 static const em_cmd pubsub_subcmds[] = {

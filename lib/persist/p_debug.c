@@ -188,9 +188,7 @@ static void debug_help(em_ctx *c)
         "HELP",
         "    Prints this help.",
     };
-    em_add_array(c, EM_ARRAY_LEN(lines));
-    for (size_t i = 0; i < EM_ARRAY_LEN(lines); i++)
-        em_add_status(c, lines[i]);
+    em_add_help(c, lines, sizeof lines / sizeof lines[0]);
 }
 
 /* DEBUG subcommand [arg ...] — one handler, as Redis: DEBUG has no

@@ -797,9 +797,7 @@ static void cmd_object_help(em_ctx *c)
         "HELP",
         "    Prints this help.",
     };
-    em_add_array(c, sizeof lines / sizeof lines[0]);
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        em_add_status(c, lines[i]);
+    em_add_help(c, lines, sizeof lines / sizeof lines[0]);
 }
 
 static const em_cmd object_subcmds[] = {
